@@ -1,0 +1,109 @@
+// swift-tools-version:6.0
+//
+// edgenode: edge-agent, edge-controller, edgectl.
+// The C boundary is the C* targets; only EdgeBPF, EdgeNetlink and EdgeSystemd import them.
+import PackageDescription
+
+let package = Package(
+    name: "edgenode",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "edge-agent", targets: ["edge-agent"]),
+        .executable(name: "edge-controller", targets: ["edge-controller"]),
+        .executable(name: "edgectl", targets: ["edgectl"]),
+        .executable(name: "edge-bench", targets: ["edge-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
+    ],
+    targets: [
+        // MARK: C boundary
+        .systemLibrary(name: "CLibbpf", pkgConfig: "libbpf", providers: [.apt(["libbpf-dev", "libelf-dev"])]),
+        .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+        // Macros, inlines and variadics Swift cannot import, plus the embedded BPF objects (#embed).
+        .target(
+            name: "CEdgeShim",
+            dependencies: ["CLibbpf", "CMnl", "CSystemd"],
+            cSettings: [.unsafeFlags(["-std=gnu23"])],
+            linkerSettings: [.linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z"),
+                             .linkedLibrary("mnl"), .linkedLibrary("systemd")]
+        ),
+
+        // MARK: thin wrappers (the only Swift that imports C)
+        .target(name: "EdgeBPF", dependencies: ["CLibbpf", "CEdgeShim"]),
+        .target(name: "EdgeNetlink", dependencies: ["CMnl", "CEdgeShim"]),
+        .target(name: "EdgeSystemd", dependencies: ["CSystemd", "CEdgeShim"]),
+
+        // MARK: plain Swift
+        .target(name: "EdgeCore", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "EdgeRPC", dependencies: [
+            "EdgeCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "EdgeAgent", dependencies: [
+            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeSystemd",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        .target(name: "EdgeController", dependencies: [
+            "EdgeCore", "EdgeRPC", "EdgeSystemd",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+
+        // MARK: executables
+        .executableTarget(name: "edge-agent", dependencies: [
+            "EdgeAgent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "edge-controller", dependencies: [
+            "EdgeController", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "edgectl", dependencies: [
+            "EdgeCore", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "edge-bench", dependencies: [
+            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: tests
+        .target(name: "EdgeTestSupport", path: "Tests/EdgeTestSupport"),
+        .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
+        .testTarget(name: "EdgeRPCTests", dependencies: ["EdgeRPC", "EdgeCore", "EdgeTestSupport"]),
+        .testTarget(name: "EdgeBPFTests", dependencies: ["EdgeBPF", "EdgeAgent", "EdgeTestSupport"]),
+        .testTarget(name: "EdgeNetlinkTests", dependencies: ["EdgeNetlink", "EdgeTestSupport", "CLibbpf"]),
+        .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "EdgeCore", "EdgeRPC", "EdgeTestSupport"]),
+        .testTarget(name: "EdgeControllerTests", dependencies: [
+            "EdgeController", "EdgeCore", "EdgeTestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,123 @@
+// edge-agent's lifecycle: load and attach BPF, open the socket and /metrics, tell systemd we are
+// ready, then run every service until SIGTERM and detach cleanly.
+import EdgeBPF
+import EdgeCore
+import EdgeRPC
+import EdgeSystemd
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// A failure that should stop the unit with a one-line reason and an exit status that tells
+/// systemd not to restart in a loop (see RestartPreventExitStatus= in edge-agent.service).
+public struct AgentStartupError: Error, CustomStringConvertible {
+    public enum Kind: Int32 {
+        case config = 78      // EX_CONFIG
+        case kernel = 69      // EX_UNAVAILABLE: missing kernel feature or privilege
+    }
+    public let kind: Kind
+    public let message: String
+    public var description: String { message }
+    public var exitStatus: Int32 { kind.rawValue }
+}
+
+public enum AgentDaemon {
+    /// Runs the agent until SIGTERM/SIGINT.
+    public static func run(config: AgentConfig, logger: Logger) async throws {
+        let notifier = SDNotifier()
+        let node = config.agent.nodeName ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
+
+        let netns: UInt32?
+        switch config.telemetry.netns {
+        case .all: netns = nil
+        case .agentNamespace: netns = try networkNamespaceInode()
+        }
+        let kernel: KernelTelemetry
+        do {
+            kernel = try KernelTelemetry(netnsInode: netns)
+        } catch let e as BPFError {
+            throw AgentStartupError(kind: .kernel, message: "cannot load telemetry BPF: \(e)")
+        }
+        for m in kernel.missing {
+            logger.warning("kernel lacks \(m.hook): signal '\(m.signal)' stays absent (needs a kernel with that tracepoint and BTF)")
+        }
+
+        let weights = TelemetryAggregator(windowSeconds: config.telemetry.windowSeconds,
+                                          intervalSeconds: config.telemetry.intervalSeconds,
+                                          dropWeights: config.telemetry.dropWeights,
+                                          defaultDropWeight: config.telemetry.defaultDropWeight,
+                                          maxPeers: config.telemetry.maxPeers)
+        let collector = TelemetryCollector(kernel: kernel, node: node, agentVersion: EdgenodeVersion.current,
+                                           aggregator: weights)
+        try collector.tick() // baseline reading: the first window completes one interval later
+        let metrics = AgentMetrics()
+        let state = AgentState(config: config, node: node, collector: collector, weights: weights)
+
+        let rpc = RPCServer(configuration: RPCServerConfiguration(config.rpc),
+                            router: AgentRPCMethods.router(state: state),
+                            logger: logger)
+        do {
+            try await rpc.start() // listening before READY=1
+        } catch {
+            throw AgentStartupError(kind: .config, message: "cannot listen on \(config.rpc.socket): \(error)")
+        }
+        var services: [any Service] = [
+            CollectorService(collector: collector, metrics: metrics,
+                             interval: .milliseconds(Int64(config.telemetry.intervalSeconds * 1000)),
+                             notifier: notifier, logger: logger),
+            RPCService(server: rpc),
+        ]
+        if let listen = config.metrics.listen {
+            services.append(MetricsHTTPService.make(listen: listen, metrics: metrics, collector: collector, logger: logger))
+        }
+        if let url = config.controller.url {
+            let pusher = try ReportPusher(baseURL: url, tokenFile: config.controller.tokenFile,
+                                          caFile: config.controller.caFile,
+                                          interval: config.controller.pushIntervalSeconds,
+                                          timeout: config.controller.timeoutSeconds,
+                                          collector: collector, logger: logger)
+            state.pusher = pusher
+            services.append(pusher)
+        }
+        services.append(ReadinessService(notifier: notifier, state: state, logger: logger))
+
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        notifier.stopping()
+        kernel.detach()
+        logger.info("edge-agent stopped; BPF programs detached")
+    }
+}
+
+/// Sends READY=1 with a status line once every service runs (BPF is attached and the socket
+/// listens before the group starts), then refreshes the status line every 10 s.
+struct ReadinessService: Service {
+    let notifier: SDNotifier
+    let state: AgentState
+    let logger: Logger
+
+    func run() async throws {
+        let s = state.status()
+        notifier.ready(status: state.summaryLine())
+        logger.info("edge-agent ready: node \(s.node), \(s.telemetry.attached.count) programs attached, socket \(s.socket)")
+        while !Task.isCancelledOrShuttingDown {
+            do { try await Task.sleep(for: .seconds(10)) } catch { break }
+            notifier.status(state.summaryLine())
+        }
+    }
+}
+
+/// The RPC server as a lifecycle service.
+struct RPCService: Service {
+    let server: RPCServer
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await server.run()
+        } onGracefulShutdown: {
+            Task { await server.shutdown() }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+// The agent's local API: one table of methods, read methods open to the socket's group,
+// write methods (shaping, later) for root or CAP_NET_ADMIN. Handlers only read state the
+// collector already computed, so a slow client never slows telemetry.
+import EdgeCore
+import EdgeRPC
+import Foundation
+
+enum AgentRPCMethods {
+    static func router(state: AgentState) -> RPCRouter {
+        var r = RPCRouter()
+        r.register("agent.status", access: .read, summary: "health, attached programs, missing kernel features") { _ in
+            state.status()
+        }
+        r.register("telemetry.get", access: .read,
+                   summary: "current telemetry window (RTT, retransmits, drops, runqlat, CPU, per-peer RTT)") {
+            (p: TelemetryGetParams, _) in
+            guard state.collector.ticks >= 2 else {
+                throw RPCError.unavailable("telemetry not ready yet: the first window completes one interval after start")
+            }
+            var w = state.collector.window()
+            if let n = p.peers {
+                guard n >= 0 else { throw RPCError.invalidParams("peers must be >= 0, got \(n)") }
+                w.peers = Array(w.peers.prefix(n))
+            }
+            return w
+        }
+        r.register("telemetry.reasons", access: .read,
+                   summary: "kfree_skb drop reasons of this kernel, their weights and window counts") { _ in
+            state.dropReasons()
+        }
+        return r
+    }
+}

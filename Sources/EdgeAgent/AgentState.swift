@@ -1,0 +1,56 @@
+// What the agent's services share: the collector, the settings and the start time. Read-only
+// after start except through the collector's own lock.
+import EdgeCore
+import Foundation
+
+public final class AgentState: @unchecked Sendable {
+    public let config: AgentConfig
+    public let node: String
+    public let collector: TelemetryCollector
+    public let startedAt: ContinuousClock.Instant
+    let aggregatorWeights: TelemetryAggregator
+    /// Set once at start, before any service runs, when a controller URL is configured.
+    var pusher: ReportPusher?
+
+    init(config: AgentConfig, node: String, collector: TelemetryCollector, weights: TelemetryAggregator) {
+        self.config = config
+        self.node = node
+        self.collector = collector
+        self.startedAt = .now
+        self.aggregatorWeights = weights
+    }
+
+    public func status() -> AgentStatus {
+        let k = collector.kernel
+        let attached = KernelTelemetry.hooks.map(\.program).filter { p in !k.missing.contains { $0.program == p } }
+        let up = startedAt.duration(to: .now)
+        return AgentStatus(
+            node: node, version: EdgenodeVersion.current, pid: getpid(),
+            uptimeSeconds: Double(up.components.seconds) + Double(up.components.attoseconds) / 1e18,
+            socket: config.rpc.socket, metricsListen: config.metrics.listen?.description,
+            telemetry: .init(attached: attached, missing: k.missing, ticks: collector.ticks,
+                             intervalSeconds: config.telemetry.intervalSeconds,
+                             windowSeconds: config.telemetry.windowSeconds,
+                             netns: config.telemetry.netns.rawValue, sourceError: collector.sourceError),
+            shaping: config.shaping.enabled ? "degraded (EDT shaping is not part of this build yet)" : "disabled",
+            controller: pusher?.state.summary ?? "off")
+    }
+
+    /// One line for `systemctl status` (STATUS=).
+    public func summaryLine() -> String {
+        let w = collector.window()
+        func ms(_ v: Double?) -> String { v.map { String(format: "%.2fms", $0) } ?? "-" }
+        let cpu = w.cpuUtilization.map { String(format: "%.0f%%", $0 * 100) } ?? "-"
+        return "rtt p99 \(ms(w.rttP99Ms)) runqlat p95 \(ms(w.runqlatP95Ms)) drops \(String(format: "%.1f", w.dropRate))/s cpu \(cpu); controller \(pusher?.state.summary ?? "off")"
+    }
+
+    public func dropReasons() -> [DropReasonInfo] {
+        let window = collector.window()
+        let counts = Dictionary(window.drops.map { ($0.reason, $0.count) }, uniquingKeysWith: +)
+        return collector.kernel.dropReasonNames
+            .sorted { $0.key < $1.key }
+            .map { DropReasonInfo(value: $0.key, name: $0.value,
+                                  weight: aggregatorWeights.weight(ofDropReason: $0.value),
+                                  windowCount: counts[$0.value, default: 0]) }
+    }
+}

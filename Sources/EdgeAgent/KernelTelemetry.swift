@@ -1,0 +1,135 @@
+// The telemetry BPF object (bpf/telemetry.bpf.c), loaded and attached, and its maps read as
+// typed cumulative counters. The collector turns two readings into one interval's deltas.
+import EdgeBPF
+import EdgeCore
+import Foundation
+
+/// Cumulative kernel counters at one instant.
+public struct KernelCounters: Sendable {
+    public var rtt = LogLinearHistogram()
+    public var runqlat = LogLinearHistogram()
+    /// Per remote address (text form); u32 slots in the kernel, widened here.
+    public var peers: [String: LogLinearHistogram] = [:]
+    public var retransmits: UInt64 = 0
+    /// Drop count by kfree_skb reason value.
+    public var drops: [Int: UInt64] = [:]
+}
+
+
+public final class KernelTelemetry {
+    /// Program name → the tp_btf hook it needs and the signal it feeds.
+    static let hooks: [(program: String, tracepoint: String, signal: String)] = [
+        ("edge_tcp_probe", "tcp_probe", "rtt"),
+        ("edge_tcp_retransmit", "tcp_retransmit_skb", "retransmits"),
+        ("edge_kfree_skb", "kfree_skb", "drops"),
+        ("edge_sched_wakeup", "sched_wakeup", "runqlat"),
+        ("edge_sched_wakeup_new", "sched_wakeup_new", "runqlat"),
+        ("edge_sched_switch", "sched_switch", "runqlat"),
+    ]
+
+    let object: BPFObject
+    private var links: [BPFLink] = []
+    private let rttHist, runqHist, peerRTT, retransCount, dropCount: BPFMap
+    /// Hooks missing from this kernel (their signals stay absent).
+    public let missing: [MissingHook]
+    /// kfree_skb reason value → name without the SKB_DROP_REASON_ prefix (from kernel BTF).
+    public let dropReasonNames: [Int: String]
+    /// The network namespace filtered on (inode), nil = every namespace.
+    public let netnsInode: UInt32?
+
+    /// Loads and attaches every program whose hook exists.
+    /// - Parameter netnsInode: count only sockets/packets of this network namespace (nil = all).
+    public init(netnsInode: UInt32?) throws {
+        guard BPFSystem.hasKernelBTF else {
+            throw BPFError("load telemetry: kernel BTF missing at /sys/kernel/btf/vmlinux (CO-RE needs a kernel built with CONFIG_DEBUG_INFO_BTF=y)", errno: ENOENT)
+        }
+        let obj = try BPFObject(embedded: "telemetry")
+        try obj.setConstant("targ_netns_inum", netnsInode ?? 0)
+        var missing: [MissingHook] = []
+        for h in Self.hooks where !BPFSystem.kernelHasType("btf_trace_\(h.tracepoint)") {
+            try obj.setAutoload(h.program, false)
+            missing.append(MissingHook(program: h.program, hook: "tp_btf/\(h.tracepoint)", signal: h.signal))
+        }
+        try obj.load()
+        var links: [BPFLink] = []
+        for h in Self.hooks where !missing.contains(where: { $0.program == h.program }) {
+            links.append(try obj.program(h.program).attach())
+        }
+        object = obj
+        self.links = links
+        self.missing = missing
+        self.netnsInode = netnsInode
+        rttHist = try obj.map("rtt_hist")
+        runqHist = try obj.map("runq_hist")
+        peerRTT = try obj.map("peer_rtt")
+        retransCount = try obj.map("retrans_count")
+        dropCount = try obj.map("drop_count")
+        dropReasonNames = Self.loadDropReasonNames()
+    }
+
+    /// Detaches every program (the object and maps go with `self`).
+    public func detach() { links.removeAll() }
+
+    /// Reads every map once.
+    public func read() throws -> KernelCounters {
+        var c = KernelCounters()
+        c.rtt = try LogLinearHistogram(counts: rttHist.sumPerCPUCounters(index: 0))
+        c.runqlat = try LogLinearHistogram(counts: runqHist.sumPerCPUCounters(index: 0))
+        c.retransmits = try retransCount.sumPerCPUCounters(index: 0)[0]
+        for (reason, n) in try dropCount.sumPerCPUArray().enumerated() where n > 0 {
+            c.drops[reason] = n
+        }
+        try peerRTT.forEach { key, value in
+            // struct edge_peer_key { u32 family; u8 addr[16]; }, value: u32 slots[512]
+            let family = key.load(as: UInt32.self)
+            let addr = Array(key[4..<20])
+            guard let text = PeerAddressText.format(family: family, bytes: addr) else { return }
+            var counts = [UInt64](repeating: 0, count: LogLinearHistogram.slotCount)
+            for i in 0..<LogLinearHistogram.slotCount {
+                counts[i] = UInt64(value.load(fromByteOffset: i * 4, as: UInt32.self))
+            }
+            c.peers[text] = try LogLinearHistogram(counts: counts)
+        }
+        return c
+    }
+
+    /// Run-time statistics per attached program (needs BPF stats enabled to be non-zero).
+    public func programStats() throws -> [String: BPFProgramStats] {
+        var out: [String: BPFProgramStats] = [:]
+        for l in links { out[l.programName] = try object.program(l.programName).stats() }
+        return out
+    }
+
+    public func reasonName(_ value: Int) -> String {
+        dropReasonNames[value] ?? "REASON_\(value)"
+    }
+
+    static func loadDropReasonNames() -> [Int: String] {
+        guard let values = try? BPFSystem.kernelEnum("skb_drop_reason") else { return [:] }
+        var names: [Int: String] = [:]
+        for (v, name) in values {
+            names[Int(v)] = name.hasPrefix("SKB_DROP_REASON_") ? String(name.dropFirst(16)) : name
+        }
+        return names
+    }
+}
+
+/// The inode of a network namespace, as BPF sees it in `net->ns.inum`.
+/// `/proc/*/ns/net` is a magic symlink whose target reads "net:[INODE]" (lstat would give the
+/// link's own procfs inode); `/run/netns/NAME` is a bind mount of the nsfs file itself.
+public func networkNamespaceInode(path: String = "/proc/self/ns/net") throws -> UInt32 {
+    let fm = FileManager.default
+    if let target = try? fm.destinationOfSymbolicLink(atPath: path) {
+        guard target.hasPrefix("net:["), target.hasSuffix("]"),
+              let ino = UInt32(target.dropFirst(5).dropLast()) else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path,
+                NSLocalizedDescriptionKey: "\(path) -> \(target) is not a network namespace"])
+        }
+        return ino
+    }
+    let attrs = try fm.attributesOfItem(atPath: path)
+    guard let ino = attrs[.systemFileNumber] as? NSNumber else {
+        throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path])
+    }
+    return UInt32(truncatingIfNeeded: ino.uint64Value)
+}

@@ -1,0 +1,27 @@
+// GET /metrics (Prometheus text format) and GET /healthz on the configured TCP address.
+import EdgeCore
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+enum MetricsHTTPService {
+    static func make(listen: ListenAddress, metrics: AgentMetrics, collector: TelemetryCollector,
+                     logger: Logger) -> some Service {
+        let router = Router()
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok,
+                     headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
+        router.get("/healthz") { _, _ -> Response in
+            let ok = collector.ticks > 0
+            return Response(status: ok ? .ok : .serviceUnavailable,
+                            body: .init(byteBuffer: ByteBuffer(string: ok ? "ok\n" : "starting\n")))
+        }
+        return Application(router: router,
+                           configuration: .init(address: .hostname(listen.host, port: listen.port),
+                                                serverName: "edge-agent"),
+                           logger: logger)
+    }
+}

@@ -1,0 +1,120 @@
+// Every interval: read the kernel counters, /proc/stat and /proc/net/snmp once, turn them into
+// one interval's deltas, and fold that into the sliding window. The latest window is what RPC,
+// /metrics and the controller push serve; readers never touch the kernel.
+import EdgeCore
+import Foundation
+
+/// One reading of every source, taken at one monotonic instant.
+struct CollectorReading {
+    var at: ContinuousClock.Instant
+    var kernel: KernelCounters
+    var cpu: CPUTicks?
+    var tcp: TCPSegmentCounters?
+}
+
+public final class TelemetryCollector: @unchecked Sendable {
+    public let kernel: KernelTelemetry
+    public let node: String
+    public let agentVersion: String
+    private let snmpPath: String
+    // state below is guarded by `lock`: ticks come from one task, reads from RPC/HTTP handlers
+    private let lock = NSLock()
+    private var aggregator: TelemetryAggregator
+    private var previous: CollectorReading?
+    private var latest: TelemetryWindow
+    private var tickCount: UInt64 = 0
+    private var lastError: String?
+
+    public init(kernel: KernelTelemetry, node: String, agentVersion: String,
+                aggregator: TelemetryAggregator, snmpPath: String = ProcNetSNMP.path) {
+        self.kernel = kernel
+        self.node = node
+        self.agentVersion = agentVersion
+        self.aggregator = aggregator
+        self.snmpPath = snmpPath
+        latest = TelemetryWindow(node: node, agentVersion: agentVersion,
+                                 generatedAt: Date().timeIntervalSince1970, windowSeconds: 0)
+    }
+
+    /// Reads every source and, from the second call on, adds one interval to the window.
+    /// A source that fails leaves its signal absent for this interval; the error is kept for status.
+    @discardableResult
+    public func tick() throws -> TelemetryWindow {
+        let reading = try read()
+        lock.lock()
+        defer { lock.unlock() }
+        if let prev = previous {
+            aggregator.add(Self.interval(from: prev, to: reading, reasonName: kernel.reasonName))
+        }
+        previous = reading
+        tickCount += 1
+        latest = aggregator.window(node: node, agentVersion: agentVersion, now: Date().timeIntervalSince1970)
+        return latest
+    }
+
+    /// The window as of the last tick.
+    public func window() -> TelemetryWindow {
+        lock.lock()
+        defer { lock.unlock() }
+        return latest
+    }
+
+    public var ticks: UInt64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return tickCount
+    }
+
+    /// The last non-fatal source error (e.g. /proc/net/snmp unreadable), for `agent.status`.
+    public var sourceError: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return lastError
+    }
+
+    private func read() throws -> CollectorReading {
+        let kernelCounters = try kernel.read()
+        var errors: [String] = []
+        var cpu: CPUTicks?
+        var tcp: TCPSegmentCounters?
+        do { cpu = try ProcStat.readCPUTicks() } catch { errors.append("\(error)") }
+        do { tcp = try ProcNetSNMP.readTCPSegments(path: snmpPath) } catch { errors.append("\(error)") }
+        lock.lock()
+        lastError = errors.isEmpty ? nil : errors.joined(separator: "; ")
+        lock.unlock()
+        return CollectorReading(at: .now, kernel: kernelCounters, cpu: cpu, tcp: tcp)
+    }
+
+    /// Deltas between two readings. Counters only grow in the kernel; a peer entry that the LRU
+    /// map evicted and re-created reads lower than before, and then counts from zero.
+    static func interval(from a: CollectorReading, to b: CollectorReading,
+                         reasonName: (Int) -> String) -> TelemetryInterval {
+        let d = a.at.duration(to: b.at)
+        var iv = TelemetryInterval(duration: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        iv.rtt = b.kernel.rtt.subtractingWrapping(a.kernel.rtt)
+        iv.runqlat = b.kernel.runqlat.subtractingWrapping(a.kernel.runqlat)
+        for (peer, now) in b.kernel.peers {
+            let delta: LogLinearHistogram
+            if let before = a.kernel.peers[peer], zip(now.counts, before.counts).allSatisfy({ $0 >= $1 }) {
+                delta = now.subtractingWrapping(before)
+            } else {
+                delta = now
+            }
+            if !delta.isEmpty { iv.peerRTT[peer] = delta }
+        }
+        iv.retransmits = b.kernel.retransmits &- a.kernel.retransmits
+        for (reason, n) in b.kernel.drops {
+            let delta = n &- a.kernel.drops[reason, default: 0]
+            if delta > 0 { iv.drops[reasonName(reason), default: 0] += delta }
+        }
+        if let ca = a.cpu, let cb = b.cpu {
+            let c = cb.delta(since: ca)
+            iv.cpuBusyTicks = c.busy
+            iv.cpuTotalTicks = c.total
+        }
+        if let ta = a.tcp, let tb = b.tcp {
+            iv.segmentsOut = tb.delta(since: ta).outSegs
+        }
+        return iv
+    }
+}

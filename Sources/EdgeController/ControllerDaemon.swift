@@ -1,0 +1,100 @@
+// edge-controller as a process: HTTP server + local RPC under one ServiceGroup, sd_notify
+// READY/STATUS/WATCHDOG/STOPPING, graceful stop on SIGTERM/SIGINT.
+import EdgeCore
+import EdgeRPC
+import EdgeSystemd
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+public enum ControllerDaemon {
+    /// Runs the controller until SIGTERM/SIGINT. Throws when it cannot start (bad token file,
+    /// TLS files, socket or port in use), with the reason.
+    public static func run(config: ControllerConfig, logger: Logger) async throws {
+        let notifier = SDNotifier()
+        let core = try ControllerCore(config: config, version: EdgenodeVersion.current)
+        if core.ingest.token == nil {
+            logger.warning("server.token_file is empty: reports are accepted without authentication (loopback listener only)")
+        }
+        let bound = BoundAddress(config.server.listen.description)
+        let (listening, listeningContinuation) = AsyncStream.makeStream(of: Int.self)
+        let http = try ControllerHTTPServer.make(core: core, logger: logger) { port in
+            bound.set(ListenAddress(host: config.server.listen.host, port: port).description)
+            listeningContinuation.yield(port)
+            listeningContinuation.finish()
+        }
+        let rpc = RPCServer(configuration: RPCServerConfiguration(config.rpc),
+                            router: core.rpcRouter(logger: logger) { bound.get() }, logger: logger)
+        do {
+            try await rpc.start() // listening before READY=1
+        } catch {
+            throw ControllerStartupError(reason: "cannot listen on \(config.rpc.socket): \(error)")
+        }
+        // Shut down in reverse order: notifier first (STOPPING=1), then RPC, then HTTP.
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: http), .init(service: ControllerRPCService(server: rpc)),
+                       .init(service: ControllerNotifyService(notifier: notifier, core: core, bound: bound,
+                                                              listening: listening, logger: logger))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        logger.info("edge-controller stopped")
+    }
+}
+
+/// The address the HTTP server actually bound (port 0 in the config becomes a real port).
+final class BoundAddress: Sendable {
+    private let value: Mutex<String>
+    init(_ initial: String) { value = Mutex(initial) }
+    func set(_ s: String) { value.withLock { $0 = s } }
+    func get() -> String { value.withLock { $0 } }
+}
+
+/// The RPC server as a lifecycle service.
+struct ControllerRPCService: Service {
+    let server: RPCServer
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await server.run()
+        } onGracefulShutdown: {
+            Task { await server.shutdown() }
+        }
+    }
+}
+
+/// READY=1 once HTTP listens (the RPC socket already does), then STATUS and WATCHDOG pings;
+/// STOPPING=1 on graceful shutdown.
+struct ControllerNotifyService: Service {
+    let notifier: SDNotifier
+    let core: ControllerCore
+    let bound: BoundAddress
+    let listening: AsyncStream<Int>
+    let logger: Logger
+
+    func run() async throws {
+        var it = listening.makeAsyncIterator()
+        guard await it.next() != nil else { return } // HTTP never came up: the group is failing anyway
+        notifier.ready(status: statusLine())
+        logger.info("edge-controller ready", metadata: ["listen": "\(bound.get())", "socket": "\(core.config.rpc.socket)"])
+        // The watchdog ping takes the registry lock (via statusLine): a wedged registry stops the pings.
+        let interval = notifier.watchdogInterval ?? .seconds(10)
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    try await Task.sleep(for: interval)
+                    notifier.status(statusLine())
+                    notifier.watchdogPing()
+                }
+            }
+        } catch {
+            // Cancelled by graceful shutdown (or group cancellation): fall through to STOPPING.
+        }
+        notifier.stopping()
+    }
+
+    func statusLine() -> String {
+        let c = core.registry.counts()
+        return "serving on \(bound.get()); \(c.total) nodes (\(c.fresh) fresh, \(c.stale) stale); \(c.reportsAccepted) reports"
+    }
+}

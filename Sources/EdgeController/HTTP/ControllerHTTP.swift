@@ -1,0 +1,150 @@
+// The controller's HTTP surface: report ingest, the scheduler extender, metrics and probes.
+import EdgeCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Builds the router; each route only moves bytes between HTTP and the HTTP-free logic.
+public struct ControllerHTTP: Sendable {
+    public let ingest: ReportIngest
+    public let extender: Extender
+    public let metrics: ControllerMetrics
+    public let maxExtenderBytes: Int
+    public let logger: Logger
+
+    public init(ingest: ReportIngest, extender: Extender, metrics: ControllerMetrics, maxExtenderBytes: Int, logger: Logger) {
+        self.ingest = ingest
+        self.extender = extender
+        self.metrics = metrics
+        self.maxExtenderBytes = maxExtenderBytes
+        self.logger = logger
+    }
+
+    public func makeRouter() -> Router<ControllerRequestContext> {
+        let router = Router(context: ControllerRequestContext.self)
+        router.post("/v1/reports") { request, context in
+            await self.postReport(request, context)
+        }
+        router.post("/filter") { request, _ in
+            await self.extenderCall(verb: "filter", request) { self.extender.handleFilter(body: $0) }
+        }
+        router.post("/prioritize") { request, _ in
+            await self.extenderCall(verb: "prioritize", request) { self.extender.handlePrioritize(body: $0) }
+        }
+        router.get("/metrics") { _, _ in
+            let text = self.metrics.render(nodes: self.ingest.registry.snapshots())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        }
+        router.get("/healthz") { _, _ in
+            Self.json(.ok, ["status": "ok"])
+        }
+        router.get("/readyz") { _, _ in
+            // Not ready without fresh telemetry: behind a Kubernetes Service the extender then drops
+            // out of the endpoints and kube-scheduler (ignorable: true) schedules without it, instead
+            // of the extender filtering every node as unknown right after a restart.
+            let c = self.ingest.registry.counts()
+            let body = ["nodes": String(c.total), "fresh": String(c.fresh), "stale": String(c.stale)]
+            return c.fresh > 0 ? Self.json(.ok, body.merging(["status": "ready"]) { a, _ in a })
+                               : Self.json(.serviceUnavailable, body.merging(["status": "no fresh telemetry yet"]) { a, _ in a })
+        }
+        return router
+    }
+
+    // MARK: - routes
+
+    private func postReport(_ request: Request, _ context: ControllerRequestContext) async -> Response {
+        let outcome = await reportOutcome(request)
+        metrics.recordReport(outcome)
+        switch outcome {
+        case .accepted:
+            break
+        case let .unauthorized(reason):
+            // The presented token is never logged, only why it was refused.
+            logger.warning("rejected report", metadata: ["remote": "\(context.remoteAddress ?? "?")", "reason": "\(reason)"])
+        default:
+            logger.info("rejected report", metadata: ["remote": "\(context.remoteAddress ?? "?")",
+                                                      "status": "\(outcome.httpStatus)", "reason": "\(outcome.responseBody["error"] ?? "")"])
+        }
+        var response = Self.json(HTTPResponse.Status(code: outcome.httpStatus), outcome.responseBody)
+        if case .unauthorized = outcome {
+            response.headers[.wwwAuthenticate] = "Bearer realm=\"edgenode\""
+        }
+        return response
+    }
+
+    private func reportOutcome(_ request: Request) async -> IngestOutcome {
+        // Authorisation before the body: an unauthenticated client cannot make us buffer anything.
+        if let refused = ingest.authorize(request.headers[.authorization]) { return refused }
+        switch await Self.readBody(request, limit: ingest.maxBytes) {
+        case let .body(data): return ingest.accept(body: data)
+        case .tooLarge: return .tooLarge(limit: ingest.maxBytes)
+        case let .failed(reason): return .malformed(reason: reason)
+        }
+    }
+
+    private func extenderCall(verb: String, _ request: Request, _ handle: (Data) -> ExtenderReply) async -> Response {
+        let start = ContinuousClock.now
+        let reply: ExtenderReply
+        switch await Self.readBody(request, limit: maxExtenderBytes) {
+        case let .body(data):
+            reply = handle(data)
+        case .tooLarge:
+            reply = Self.extenderError(status: 413, verb: verb, "request body larger than \(maxExtenderBytes) bytes")
+        case let .failed(reason):
+            reply = Self.extenderError(status: 400, verb: verb, reason)
+        }
+        metrics.recordExtender(verb: verb, status: reply.status, duration: ContinuousClock.now - start)
+        if reply.status != 200 {
+            logger.warning("extender request failed", metadata: ["verb": "\(verb)", "status": "\(reply.status)",
+                                                                 "body": "\(String(decoding: reply.body.prefix(512), as: UTF8.self))"])
+        }
+        return Response(status: HTTPResponse.Status(code: reply.status), headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+
+    // MARK: - helpers
+
+    enum BodyRead {
+        case body(Data)
+        case tooLarge
+        case failed(String)
+    }
+
+    /// Reads the body up to `limit` bytes. A declared Content-Length over the limit is refused before
+    /// reading; a chunked body is refused as soon as it passes the limit. (Hummingbird drains what is
+    /// left after the response, so the connection stays usable.)
+    static func readBody(_ request: Request, limit: Int) async -> BodyRead {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            return .tooLarge
+        }
+        var data = Data()
+        do {
+            for try await chunk in request.body {
+                guard data.count + chunk.readableBytes <= limit else { return .tooLarge }
+                data.append(contentsOf: chunk.readableBytesView)
+            }
+        } catch {
+            return .failed("could not read request body: \(error)")
+        }
+        return .body(data)
+    }
+
+    static func extenderError(status: Int, verb: String, _ reason: String) -> ExtenderReply {
+        let encoder = ExtenderJSON.encoder()
+        let body: Data
+        if verb == "filter" {
+            body = (try? encoder.encode(ExtenderFilterResult(error: "edgenode: \(reason)"))) ?? Data()
+        } else {
+            body = (try? encoder.encode(["Error": "edgenode: \(reason)"])) ?? Data()
+        }
+        return ExtenderReply(status: status, body: body)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {
+        let data = (try? EdgeJSON.encoder().encode(object)) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,81 @@
+// The controller's Prometheus metrics.
+//
+// Per-node gauges are derived from the registry at scrape time (not pushed on every report), so a
+// scrape shows a consistent picture and gauges of nodes that left the registry disappear.
+import Foundation
+import Prometheus
+
+/// Counters, histograms and per-node gauges, rendered for `/metrics`.
+public final class ControllerMetrics: @unchecked Sendable {
+    // @unchecked: `nodeGauges` is behind `lock`; Prometheus types are Sendable.
+    public let prometheus: PrometheusCollectorRegistry
+    private let lock = NSLock()
+    private var nodeGauges: [String: NodeGauges] = [:]
+
+    /// The extender's latency buckets: kube-scheduler's default extender timeout is 5 s, and a
+    /// healthy answer takes well under 10 ms.
+    static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(1000), .milliseconds(5000),
+    ]
+
+    private struct NodeGauges {
+        let priority: Gauge
+        let raw: Gauge
+        let age: Gauge
+    }
+
+    public init(prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.prometheus = prometheus
+    }
+
+    /// Counts one pushed report by outcome.
+    public func recordReport(_ outcome: IngestOutcome) {
+        prometheus.makeCounter(name: "edgenode_reports_total", labels: [("result", outcome.metricLabel)],
+                               help: "Reports pushed by agents, by result").increment()
+    }
+
+    /// Counts one extender call and its handling time.
+    public func recordExtender(verb: String, status: Int, duration: Duration) {
+        prometheus.makeCounter(name: "edgenode_extender_requests_total", labels: [("verb", verb), ("code", String(status))],
+                               help: "kube-scheduler extender requests, by verb and HTTP status").increment()
+        prometheus.makeDurationHistogram(name: "edgenode_extender_request_duration_seconds", labels: [("verb", verb)],
+                                         buckets: Self.latencyBuckets,
+                                         help: "Time to decode, decide and encode an extender request").record(duration)
+    }
+
+    /// Brings per-node gauges in line with the registry and renders the exposition text.
+    public func render(nodes: [NodeSnapshot]) -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        var seen = Set<String>()
+        for n in nodes {
+            seen.insert(n.name)
+            let g = nodeGauges[n.name] ?? makeGauges(n.name)
+            nodeGauges[n.name] = g
+            g.priority.set(Double(n.extenderPriority))
+            g.raw.set(n.raw.total)
+            g.age.set(n.age.seconds)
+        }
+        for (name, g) in nodeGauges where !seen.contains(name) {
+            prometheus.unregisterGauge(g.priority)
+            prometheus.unregisterGauge(g.raw)
+            prometheus.unregisterGauge(g.age)
+            nodeGauges.removeValue(forKey: name)
+        }
+        return prometheus.emitToBuffer()
+    }
+
+    private func makeGauges(_ node: String) -> NodeGauges {
+        NodeGauges(
+            // The name and labels follow kube-scheduler's own plugin score metric so dashboards can
+            // show edgenode next to the built-in plugins.
+            priority: prometheus.makeGauge(name: "scheduler_framework_score", labels: [("plugin", "edgenode"), ("node", node)],
+                                           help: "Extender priority (0-10) the controller returns for the node"),
+            raw: prometheus.makeGauge(name: "edgenode_node_score_raw", labels: [("node", node)],
+                                      help: "Latest raw badness score of the node in [0,1]"),
+            age: prometheus.makeGauge(name: "edgenode_report_age_seconds", labels: [("node", node)],
+                                      help: "Seconds since the node's last accepted report"))
+    }
+}

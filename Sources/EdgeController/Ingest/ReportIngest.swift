@@ -1,0 +1,89 @@
+// Report ingest without HTTP: authorise, size-check, decode, validate, store. The HTTP route only
+// moves bytes in and out of this, so the rules are tested directly.
+import EdgeCore
+import Foundation
+import Logging
+
+/// What happened to one pushed report; maps onto an HTTP status.
+public enum IngestOutcome: Equatable, Sendable {
+    case accepted(node: String, reportCount: UInt64)
+    case unauthorized(reason: String)
+    case tooLarge(limit: Int)
+    case malformed(reason: String)
+    case registryFull(reason: String)
+
+    public var httpStatus: Int {
+        switch self {
+        case .accepted: return 200
+        case .unauthorized: return 401
+        case .tooLarge: return 413
+        case .malformed: return 400
+        case .registryFull: return 503
+        }
+    }
+
+    /// Label for the reports counter.
+    public var metricLabel: String {
+        switch self {
+        case .accepted: return "accepted"
+        case .unauthorized: return "unauthorized"
+        case .tooLarge: return "too_large"
+        case .malformed: return "malformed"
+        case .registryFull: return "registry_full"
+        }
+    }
+
+    /// Response body (JSON, snake_case like every wire format we own).
+    public var responseBody: [String: String] {
+        switch self {
+        case let .accepted(node, count): return ["status": "accepted", "node": node, "report_count": String(count)]
+        case let .unauthorized(reason): return ["error": reason]
+        case let .tooLarge(limit): return ["error": "report body larger than \(limit) bytes"]
+        case let .malformed(reason): return ["error": "malformed report: \(reason)"]
+        case let .registryFull(reason): return ["error": reason]
+        }
+    }
+}
+
+/// The `/v1/reports` rules.
+public struct ReportIngest: Sendable {
+    /// nil = authentication off (only allowed on a loopback listener, see `ControllerCore`).
+    public let token: BearerToken?
+    public let registry: NodeRegistry
+    public let maxBytes: Int
+    private let decoder = EdgeJSON.decoder()
+
+    public init(token: BearerToken?, registry: NodeRegistry, maxBytes: Int) {
+        self.token = token
+        self.registry = registry
+        self.maxBytes = maxBytes
+    }
+
+    /// Checked before the body is read, so an unauthenticated client cannot make us buffer anything.
+    public func authorize(_ authorization: String?) -> IngestOutcome? {
+        guard let token else { return nil }
+        return token.check(authorization: authorization).map { .unauthorized(reason: $0) }
+    }
+
+    /// Decodes, validates and stores one report body.
+    public func accept(body: Data, now: MonotonicInstant = .now) -> IngestOutcome {
+        guard body.count <= maxBytes else { return .tooLarge(limit: maxBytes) }
+        let window: TelemetryWindow
+        do {
+            window = try decoder.decode(TelemetryWindow.self, from: body)
+        } catch {
+            return .malformed(reason: describeDecodingError(error))
+        }
+        do {
+            try ReportValidation.validate(window)
+        } catch {
+            return .malformed(reason: "\(error)")
+        }
+        do {
+            let snap = try registry.ingest(window, now: now)
+            return .accepted(node: snap.name, reportCount: snap.reportCount)
+        } catch {
+            return .registryFull(reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,182 @@
+// The controller's local API (JSON-RPC over its Unix socket): method names, params and results,
+// shared by the daemon and edgectl. Encoded with EdgeJSON (snake_case keys). Only Foundation and
+// EdgeCore are used here so the file can move to EdgeCore unchanged.
+//
+// Node names are never used as JSON object keys here (EdgeJSON's key conversion would rewrite
+// them): lists of `{node, …}` are used instead.
+import EdgeCore
+import Foundation
+
+/// Method names of the controller's socket.
+public enum ControllerMethod {
+    public static let status = "controller.status"
+    public static let nodesList = "nodes.list"
+    public static let scoreGet = "score.get"
+    public static let extenderDryRun = "extender.dryrun"
+}
+
+/// `controller.status`.
+public struct ControllerStatusResult: Codable, Sendable, Equatable {
+    public var version: String
+    public var uptimeSeconds: Double
+    /// `host:port` the HTTP server listens on.
+    public var listen: String
+    public var tls: Bool
+    /// False when no token file is configured (reports are then accepted from anyone).
+    public var authentication: Bool
+    public var nodesTotal: Int
+    public var nodesFresh: Int
+    public var nodesStale: Int
+    public var reportsAccepted: UInt64
+    public var normalisation: String
+    public var stalePolicy: String
+    public var staleAfterSeconds: Double
+    public var smoothing: Double
+    public var hysteresis: Double
+
+    public init(version: String, uptimeSeconds: Double, listen: String, tls: Bool, authentication: Bool,
+                nodesTotal: Int, nodesFresh: Int, nodesStale: Int, reportsAccepted: UInt64,
+                normalisation: String, stalePolicy: String, staleAfterSeconds: Double, smoothing: Double, hysteresis: Double) {
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.listen = listen
+        self.tls = tls
+        self.authentication = authentication
+        self.nodesTotal = nodesTotal
+        self.nodesFresh = nodesFresh
+        self.nodesStale = nodesStale
+        self.reportsAccepted = reportsAccepted
+        self.normalisation = normalisation
+        self.stalePolicy = stalePolicy
+        self.staleAfterSeconds = staleAfterSeconds
+        self.smoothing = smoothing
+        self.hysteresis = hysteresis
+    }
+}
+
+/// One row of `nodes.list`.
+public struct NodeSummary: Codable, Sendable, Equatable {
+    public var node: String
+    public var agentVersion: String
+    public var lastSeenSecondsAgo: Double
+    public var reportCount: UInt64
+    public var stale: Bool
+    public var rttP99Ms: Double?
+    public var retransRate: Double?
+    public var dropRate: Double
+    public var dropRateWeighted: Double
+    public var runqlatP95Ms: Double?
+    public var cpuUtilization: Double?
+    /// Badness of the latest report, [0, 1].
+    public var scoreRaw: Double
+    /// EWMA of the badness.
+    public var scoreSmoothed: Double
+    /// What `/prioritize` returns for the node now (0 when stale).
+    public var priority: Int
+}
+
+/// `nodes.list`.
+public struct NodesListResult: Codable, Sendable, Equatable {
+    public var nodes: [NodeSummary]
+}
+
+/// `score.get` params: one node or all; with the per-signal breakdown or not.
+public struct ScoreGetParams: Codable, Sendable, Equatable {
+    public var node: String?
+    public var explain: Bool?
+
+    public init(node: String? = nil, explain: Bool? = nil) {
+        self.node = node
+        self.explain = explain
+    }
+}
+
+/// One signal's part in a node's score.
+public struct ExplainedSignal: Codable, Sendable, Equatable {
+    /// Config name of the signal (`rtt_p99`, `retrans`, …).
+    public var signal: String
+    public var unit: String
+    /// Raw value; nil when absent.
+    public var value: Double?
+    /// Range the value was normalised over.
+    public var lo: Double?
+    public var hi: Double?
+    public var normalised: Double?
+    public var configuredWeight: Double
+    /// Weight after renormalising over the present signals.
+    public var weight: Double
+    /// `weight · normalised`: this signal's share of the raw badness.
+    public var contribution: Double
+    /// No samples in the window: left out of the score.
+    public var absent: Bool
+}
+
+/// A node's score with how it came about.
+public struct ScoreExplanation: Codable, Sendable, Equatable {
+    public var node: String
+    public var stale: Bool
+    public var lastSeenSecondsAgo: Double
+    /// Badness of the latest report, [0, 1].
+    public var raw: Double
+    /// EWMA of the badness.
+    public var smoothed: Double
+    /// The smoothed badness that set the published priority (hysteresis reference).
+    public var anchor: Double
+    /// Priority from smoothing + hysteresis.
+    public var publishedPriority: Int
+    /// What `/prioritize` returns now (0 when stale).
+    public var priority: Int
+    /// True when no weighted signal was present and the raw score is the neutral 0.5.
+    public var neutral: Bool
+    /// Per signal breakdown (only with `explain`).
+    public var signals: [ExplainedSignal]?
+    /// Plain-language remarks: absent signals, staleness, hysteresis holding the priority.
+    public var notes: [String]
+}
+
+/// `score.get`.
+public struct ScoreGetResult: Codable, Sendable, Equatable {
+    public var normalisation: String
+    public var smoothing: Double
+    public var hysteresis: Double
+    public var scores: [ScoreExplanation]
+}
+
+/// `extender.dryrun` params: the pod (a `v1.Pod` object) and the candidates (default: every known node).
+public struct ExtenderDryRunParams: Codable, Sendable, Equatable {
+    public var pod: JSONValue?
+    public var nodeNames: [String]?
+
+    public init(pod: JSONValue?, nodeNames: [String]?) {
+        self.pod = pod
+        self.nodeNames = nodeNames
+    }
+}
+
+/// A node with the reason it was filtered.
+public struct NodeReason: Codable, Sendable, Equatable {
+    public var node: String
+    public var reason: String
+}
+
+/// A node with its extender priority.
+public struct NodePriority: Codable, Sendable, Equatable {
+    public var node: String
+    public var priority: Int
+}
+
+/// `extender.dryrun`: what `/filter` and `/prioritize` would answer, decoded and verbatim.
+public struct ExtenderDryRunResult: Codable, Sendable, Equatable {
+    /// `namespace/name` of the pod.
+    public var pod: String
+    public var candidates: [String]
+    public var passed: [String]
+    public var failed: [NodeReason]
+    public var failedAndUnresolvable: [NodeReason]
+    /// Highest first.
+    public var priorities: [NodePriority]
+    /// The exact body `/filter` would return (PascalCase extender JSON).
+    public var filterResponse: String
+    /// The exact body `/prioritize` would return.
+    public var prioritizeResponse: String
+}

@@ -1,0 +1,45 @@
+// What the registry keeps per node, and the read-only view handed out of it.
+import EdgeCore
+
+/// Monotonic time used for "last seen" (never the agent's wall clock, which may be skewed).
+public typealias MonotonicInstant = ContinuousClock.Instant
+
+/// Registry-internal state of one node.
+struct NodeRecord: Sendable {
+    var window: TelemetryWindow
+    var inputs: ScoreInputs
+    var firstSeen: MonotonicInstant
+    var lastSeen: MonotonicInstant
+    var reportCount: UInt64
+    /// Raw score of the latest report, with its terms (what `--explain` shows).
+    var raw: RawScore
+    var smoothing: SmoothedScore
+
+    func isStale(at now: MonotonicInstant, staleAfter: Duration) -> Bool {
+        now - lastSeen > staleAfter
+    }
+}
+
+/// A consistent copy of one node's state at a given moment.
+public struct NodeSnapshot: Sendable, Equatable {
+    public var name: String
+    public var window: TelemetryWindow
+    public var agentVersion: String { window.agentVersion }
+    /// Time since the last accepted report.
+    public var age: Duration
+    public var reportCount: UInt64
+    public var stale: Bool
+    public var raw: RawScore
+    public var smoothing: SmoothedScore
+
+    /// The priority the extender returns for this node: the published priority, or 0 when stale.
+    public var extenderPriority: Int { stale ? 0 : smoothing.priority }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double (for JSON, metrics and messages).
+    var seconds: Double {
+        let c = components
+        return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+}

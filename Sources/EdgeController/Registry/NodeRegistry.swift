@@ -1,0 +1,128 @@
+// The controller's memory: the latest window per node and its score state.
+//
+// One lock around a dictionary. Reports arrive every few seconds per node and extender calls look up
+// a few thousand names at a time; both are short critical sections, so a lock beats an actor here
+// (no suspension points, and the extender handler reads many nodes under one acquisition).
+import EdgeCore
+import Foundation
+
+/// Why a report was not taken into the registry.
+public enum RegistryError: Error, Equatable, CustomStringConvertible {
+    /// `max_nodes` nodes are tracked and none of them is stale enough to make room.
+    case full(maxNodes: Int)
+
+    public var description: String {
+        switch self {
+        case let .full(maxNodes):
+            return "registry is full (registry.max_nodes = \(maxNodes)) and no stale node can be evicted"
+        }
+    }
+}
+
+/// Thread-safe map node → latest telemetry and score state.
+public final class NodeRegistry: @unchecked Sendable {
+    // @unchecked: all mutable state is behind `lock`.
+    private let lock = NSLock()
+    private var nodes: [String: NodeRecord] = [:]
+    private var accepted: UInt64 = 0
+
+    public let scoreSettings: ControllerConfig.Score
+    public let settings: ControllerConfig.Registry
+    /// `settings.staleAfterSeconds` as a Duration.
+    public let staleAfter: Duration
+    private let smoother: ScoreSmoother
+
+    public init(score: ControllerConfig.Score, registry: ControllerConfig.Registry) {
+        self.scoreSettings = score
+        self.settings = registry
+        self.staleAfter = .milliseconds(Int64((registry.staleAfterSeconds * 1000).rounded()))
+        self.smoother = ScoreSmoother(score)
+    }
+
+    /// Takes a validated report in, updating the node's smoothed score. Returns the node's new state.
+    ///
+    /// When the node's previous report is already stale, its smoothing state starts over: an average
+    /// that includes minutes-old data would hold a recovered (or degraded) node at its old score.
+    @discardableResult
+    public func ingest(_ window: TelemetryWindow, now: MonotonicInstant = .now) throws -> NodeSnapshot {
+        lock.lock()
+        defer { lock.unlock() }
+        let inputs = ScoreInputs(window)
+        let previous = nodes[window.node]
+        if previous == nil, nodes.count >= settings.maxNodes {
+            try evictOneStale(now: now)
+        }
+        let raw: RawScore
+        switch scoreSettings.normalisation {
+        case .fixed:
+            raw = Scorer.score(inputs, settings: scoreSettings)
+        case .minmax:
+            raw = Scorer.score(inputs, settings: scoreSettings, ranges: freshRanges(including: window.node, inputs, now: now))
+        }
+        let carried = previous.flatMap { $0.isStale(at: now, staleAfter: staleAfter) ? nil : $0.smoothing }
+        let record = NodeRecord(
+            window: window, inputs: inputs,
+            firstSeen: previous?.firstSeen ?? now, lastSeen: now,
+            reportCount: (previous?.reportCount ?? 0) + 1,
+            raw: raw, smoothing: smoother.next(previous: carried, raw: raw.total))
+        nodes[window.node] = record
+        accepted += 1
+        return snapshot(of: window.node, record, now: now)
+    }
+
+    /// All nodes, sorted by name.
+    public func snapshots(now: MonotonicInstant = .now) -> [NodeSnapshot] {
+        lock.lock()
+        defer { lock.unlock() }
+        return nodes.keys.sorted().map { snapshot(of: $0, nodes[$0]!, now: now) }
+    }
+
+    /// One node, or nil if it never reported.
+    public func snapshot(node: String, now: MonotonicInstant = .now) -> NodeSnapshot? {
+        lock.lock()
+        defer { lock.unlock() }
+        return nodes[node].map { snapshot(of: node, $0, now: now) }
+    }
+
+    /// Counts for status output.
+    public func counts(now: MonotonicInstant = .now) -> (total: Int, fresh: Int, stale: Int, reportsAccepted: UInt64) {
+        lock.lock()
+        defer { lock.unlock() }
+        let stale = nodes.values.filter { $0.isStale(at: now, staleAfter: staleAfter) }.count
+        return (nodes.count, nodes.count - stale, stale, accepted)
+    }
+
+    /// Runs `body` with the lock held and a lookup function; for callers that read many nodes at once
+    /// (the extender), so that one request sees one consistent state and pays for one lock.
+    func withRecords<R>(_ body: ((String) -> NodeRecord?) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body { self.nodes[$0] }
+    }
+
+    // MARK: - private (lock held)
+
+    private func snapshot(of name: String, _ r: NodeRecord, now: MonotonicInstant) -> NodeSnapshot {
+        NodeSnapshot(name: name, window: r.window, age: now - r.lastSeen, reportCount: r.reportCount,
+                     stale: r.isStale(at: now, staleAfter: staleAfter), raw: r.raw, smoothing: r.smoothing)
+    }
+
+    /// Min–max ranges over the fresh nodes, with `name`'s new inputs in place of its old ones.
+    private func freshRanges(including name: String, _ inputs: ScoreInputs, now: MonotonicInstant) -> SignalRanges {
+        var candidates: [ScoreInputs] = [inputs]
+        candidates.reserveCapacity(nodes.count + 1)
+        for (other, record) in nodes where other != name && !record.isStale(at: now, staleAfter: staleAfter) {
+            candidates.append(record.inputs)
+        }
+        return Scorer.ranges(over: candidates)
+    }
+
+    /// Makes room by dropping the node that has been silent longest, if it is stale.
+    private func evictOneStale(now: MonotonicInstant) throws {
+        guard let oldest = nodes.min(by: { $0.value.lastSeen < $1.value.lastSeen }),
+              oldest.value.isStale(at: now, staleAfter: staleAfter) else {
+            throw RegistryError.full(maxNodes: settings.maxNodes)
+        }
+        nodes.removeValue(forKey: oldest.key)
+    }
+}

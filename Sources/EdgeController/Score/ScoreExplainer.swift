@@ -1,0 +1,48 @@
+// Turns a node's stored score state into the `ScoreExplanation` that `edgectl score --explain` shows.
+import EdgeCore
+
+public enum ScoreExplainer {
+    /// Explains `snapshot`'s score. `explain` adds the per-signal breakdown.
+    public static func explain(_ s: NodeSnapshot, settings: ControllerConfig.Score, registry: ControllerConfig.Registry,
+                               explain: Bool) -> ScoreExplanation {
+        var notes: [String] = []
+        for t in s.raw.terms where t.absent && t.configuredWeight > 0 {
+            notes.append("\(t.signal.rawValue) absent (no samples in the window): left out, other weights renormalised")
+        }
+        if s.raw.neutral {
+            notes.append("no weighted signal present: neutral badness \(fmt(Scorer.neutralBadness))")
+        }
+        if settings.normalisation == .minmax {
+            notes.append("min-max normalisation over the fresh nodes at the time of the node's last report")
+        }
+        let unheld = Scorer.priority(forBadness: s.smoothing.smoothed)
+        if unheld != s.smoothing.priority {
+            notes.append("hysteresis holds priority \(s.smoothing.priority) (smoothed \(fmt(s.smoothing.smoothed)) is within "
+                + "\(fmt(settings.hysteresis)) of \(fmt(s.smoothing.anchor)); without it the priority would be \(unheld))")
+        }
+        if s.stale {
+            let action = registry.stalePolicy == .filter ? "filtered out" : "kept with priority 0"
+            notes.append("stale: last report \(fmt(s.age.seconds))s ago (stale_after \(fmt(registry.staleAfterSeconds))s); "
+                + "\(action) by stale_policy \(registry.stalePolicy.rawValue)")
+        }
+        let signals = explain ? s.raw.terms.map { t in
+            ExplainedSignal(signal: t.signal.rawValue, unit: t.signal.unit, value: t.value, lo: t.bounds?.lo, hi: t.bounds?.hi,
+                            normalised: t.normalised, configuredWeight: t.configuredWeight, weight: t.weight,
+                            contribution: t.contribution, absent: t.absent)
+        } : nil
+        return ScoreExplanation(node: s.name, stale: s.stale, lastSeenSecondsAgo: s.age.seconds, raw: s.raw.total,
+                                smoothed: s.smoothing.smoothed, anchor: s.smoothing.anchor,
+                                publishedPriority: s.smoothing.priority, priority: s.extenderPriority,
+                                neutral: s.raw.neutral, signals: signals, notes: notes)
+    }
+
+    /// The `nodes.list` row of a node.
+    public static func summary(_ s: NodeSnapshot) -> NodeSummary {
+        let w = s.window
+        return NodeSummary(node: s.name, agentVersion: w.agentVersion, lastSeenSecondsAgo: s.age.seconds,
+                           reportCount: s.reportCount, stale: s.stale, rttP99Ms: w.rttP99Ms, retransRate: w.retransRate,
+                           dropRate: w.dropRate, dropRateWeighted: w.dropRateWeighted, runqlatP95Ms: w.runqlatP95Ms,
+                           cpuUtilization: w.cpuUtilization, scoreRaw: s.raw.total, scoreSmoothed: s.smoothing.smoothed,
+                           priority: s.extenderPriority)
+    }
+}

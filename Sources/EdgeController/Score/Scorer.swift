@@ -1,0 +1,122 @@
+// The score itself: pure functions, no state, no clock.
+//
+//   score_raw = Σ w'_i · norm_i(x_i)   over the signals present, with w'_i = w_i / Σ_present w_j
+//
+// score_raw is badness in [0, 1]. An absent signal (no samples in the window) is left out and the
+// remaining weights are renormalised, rather than guessing a value for it: guessing 0 rewards a node
+// for being idle and guessing 0.5 punishes it; leaving it out scores the node on what was measured.
+// The explanation marks the signal "absent" so the reader sees it. If no weighted signal is present
+// at all the score is the neutral 0.5 (priority 5), noted as such.
+import EdgeCore
+
+/// The `[min, max]` of each signal over a candidate set, for min–max normalisation.
+public struct SignalRanges: Sendable, Equatable {
+    public var ranges: [ScoreSignal: SignalBounds]
+    public init(ranges: [ScoreSignal: SignalBounds]) {
+        self.ranges = ranges
+    }
+}
+
+/// One signal's part in a score.
+public struct SignalTerm: Sendable, Equatable, Codable {
+    public var signal: ScoreSignal
+    /// Raw value in the signal's unit; nil = absent.
+    public var value: Double?
+    /// Value mapped into [0, 1]; nil when absent.
+    public var normalised: Double?
+    /// Weight as configured.
+    public var configuredWeight: Double
+    /// Weight after renormalising over the present signals (0 when absent).
+    public var weight: Double
+    /// `weight · normalised` (0 when absent).
+    public var contribution: Double
+    /// The `[lo, hi]` the value was normalised against (fixed bounds, or the candidate set's min/max).
+    public var bounds: SignalBounds?
+
+    public var absent: Bool { value == nil }
+}
+
+/// A raw (unsmoothed) score with its terms.
+public struct RawScore: Sendable, Equatable, Codable {
+    /// Badness in [0, 1].
+    public var total: Double
+    public var terms: [SignalTerm]
+    /// True when no weighted signal was present and `total` is the neutral 0.5.
+    public var neutral: Bool
+}
+
+public enum Scorer {
+    /// The extender's top priority (kube-scheduler's `MaxExtenderPriority`).
+    public static let maxPriority = 10
+    /// Badness used when nothing weighted was measured.
+    public static let neutralBadness = 0.5
+
+    /// Min and max of each signal over `candidates`, ignoring absent values. Signals no candidate has are omitted.
+    public static func ranges<C: Sequence>(over candidates: C) -> SignalRanges where C.Element == ScoreInputs {
+        // Plain arrays in the loop: this runs over the whole fleet on every report in minmax mode.
+        let n = ScoreSignal.allCases.count
+        var lo = [Double](repeating: .infinity, count: n)
+        var hi = [Double](repeating: -.infinity, count: n)
+        for inputs in candidates {
+            for signal in ScoreSignal.allCases {
+                guard let x = inputs[signal], x.isFinite else { continue }
+                let i = signal.index
+                if x < lo[i] { lo[i] = x }
+                if x > hi[i] { hi[i] = x }
+            }
+        }
+        var r: [ScoreSignal: SignalBounds] = [:]
+        for signal in ScoreSignal.allCases where lo[signal.index] <= hi[signal.index] {
+            r[signal] = SignalBounds(lo: lo[signal.index], hi: hi[signal.index])
+        }
+        return SignalRanges(ranges: r)
+    }
+
+    /// Maps `x` into [0, 1] against `[lo, hi]`. A degenerate range (every candidate equal) maps to 0:
+    /// the signal does not tell the candidates apart, so it adds no badness to any of them.
+    public static func normalise(_ x: Double, lo: Double, hi: Double) -> Double {
+        guard hi > lo else { return 0 }
+        let n = (x - lo) / (hi - lo)
+        return Swift.min(Swift.max(n, 0), 1)
+    }
+
+    /// Scores one node. `ranges` is required for `.minmax` and ignored for `.fixed`.
+    public static func score(_ inputs: ScoreInputs, settings: ControllerConfig.Score, ranges: SignalRanges? = nil) -> RawScore {
+        var presentWeight = 0.0
+        for signal in ScoreSignal.allCases where inputs[signal] != nil {
+            presentWeight += settings.weights[signal] ?? 0
+        }
+        var terms: [SignalTerm] = []
+        terms.reserveCapacity(ScoreSignal.allCases.count)
+        var total = 0.0
+        for signal in ScoreSignal.allCases {
+            let configured = settings.weights[signal] ?? 0
+            guard let x = inputs[signal] else {
+                terms.append(SignalTerm(signal: signal, value: nil, normalised: nil, configuredWeight: configured,
+                                        weight: 0, contribution: 0, bounds: nil))
+                continue
+            }
+            let bounds: SignalBounds?
+            switch settings.normalisation {
+            case .fixed: bounds = settings.bounds[signal]
+            case .minmax: bounds = ranges?.ranges[signal] ?? SignalBounds(lo: x, hi: x)
+            }
+            let n = bounds.map { normalise(x, lo: $0.lo, hi: $0.hi) } ?? 0
+            let w = presentWeight > 0 ? configured / presentWeight : 0
+            let c = w * n
+            total += c
+            terms.append(SignalTerm(signal: signal, value: x, normalised: n, configuredWeight: configured,
+                                    weight: w, contribution: c, bounds: bounds))
+        }
+        if presentWeight <= 0 {
+            return RawScore(total: neutralBadness, terms: terms, neutral: true)
+        }
+        return RawScore(total: Swift.min(Swift.max(total, 0), 1), terms: terms, neutral: false)
+    }
+
+    /// `round(10 · (1 − badness))`, halves rounded away from zero, clamped to 0…10.
+    public static func priority(forBadness badness: Double) -> Int {
+        let b = badness.isFinite ? Swift.min(Swift.max(badness, 0), 1) : 1
+        return Int((Double(maxPriority) * (1 - b)).rounded(.toNearestOrAwayFromZero))
+    }
+}

@@ -1,0 +1,89 @@
+// The agent's local API wire types, shared by edge-agent and edgectl (one module, as in
+// Tailscale's LocalAPI): what `agent.status`, `telemetry.get` and `telemetry.reasons` carry.
+
+/// A hook the running kernel does not have: its program was switched off before load.
+public struct MissingHook: Sendable, Equatable, Codable {
+    public var program: String
+    public var hook: String
+    public var signal: String
+
+    public init(program: String, hook: String, signal: String) {
+        self.program = program
+        self.hook = hook
+        self.signal = signal
+    }
+}
+
+public struct TelemetryGetParams: Codable, Sendable {
+    /// Most peers to return (default: all the window holds).
+    public var peers: Int?
+    public init(peers: Int? = nil) { self.peers = peers }
+}
+
+public struct AgentStatus: Codable, Sendable, Equatable {
+    public struct Telemetry: Codable, Sendable, Equatable {
+        /// Programs attached to their hooks.
+        public var attached: [String]
+        /// Hooks this kernel lacks, and the signal that therefore stays absent.
+        public var missing: [MissingHook]
+        public var ticks: UInt64
+        public var intervalSeconds: Double
+        public var windowSeconds: Double
+        /// "self" (the agent's network namespace) or "all".
+        public var netns: String
+        /// A source that failed on the last tick (e.g. /proc/net/snmp), if any.
+        public var sourceError: String?
+
+        public init(attached: [String], missing: [MissingHook], ticks: UInt64, intervalSeconds: Double,
+                    windowSeconds: Double, netns: String, sourceError: String?) {
+            self.attached = attached
+            self.missing = missing
+            self.ticks = ticks
+            self.intervalSeconds = intervalSeconds
+            self.windowSeconds = windowSeconds
+            self.netns = netns
+            self.sourceError = sourceError
+        }
+    }
+
+    public var node: String
+    public var version: String
+    public var pid: Int32
+    public var uptimeSeconds: Double
+    public var socket: String
+    public var metricsListen: String?
+    public var telemetry: Telemetry
+    /// "active", "disabled", or "degraded (reason)".
+    public var shaping: String
+    /// Controller push state: "off", "ok", or "failing (reason)".
+    public var controller: String
+
+    public init(node: String, version: String, pid: Int32, uptimeSeconds: Double, socket: String,
+                metricsListen: String?, telemetry: Telemetry, shaping: String, controller: String) {
+        self.node = node
+        self.version = version
+        self.pid = pid
+        self.uptimeSeconds = uptimeSeconds
+        self.socket = socket
+        self.metricsListen = metricsListen
+        self.telemetry = telemetry
+        self.shaping = shaping
+        self.controller = controller
+    }
+}
+
+/// One kfree_skb reason the kernel knows, and its weight in the weighted drop rate.
+public struct DropReasonInfo: Codable, Sendable, Equatable {
+    public var value: Int
+    public var name: String
+    public var weight: Double
+    /// Drops with this reason in the current window.
+    public var windowCount: UInt64
+
+    public init(value: Int, name: String, weight: Double, windowCount: UInt64) {
+        self.value = value
+        self.name = name
+        self.weight = weight
+        self.windowCount = windowCount
+    }
+}

@@ -1,0 +1,241 @@
+// edge-agent's configuration file (/etc/edgenode/agent.toml). Every key has a default, so an empty
+// file is valid; unknown sections/keys and wrong types are errors. Durations are Double seconds.
+import Foundation
+
+/// Which sockets and packets the telemetry counts.
+public enum TelemetryNamespaceScope: String, CaseIterable, Sendable {
+    /// Only the agent's own network namespace.
+    case agentNamespace = "self"
+    /// Every namespace on the host.
+    case all
+}
+
+/// The agent's settings.
+public struct AgentConfig: Sendable, Equatable {
+    /// [agent]
+    public struct Agent: Sendable, Equatable {
+        /// Node name reported to the controller; nil = the host name (resolved by the daemon).
+        public var nodeName: String?
+        /// Directory for persistent state (e.g. the qdiscs found before shaping).
+        public var stateDir: String
+    }
+
+    /// [telemetry]
+    public struct Telemetry: Sendable, Equatable {
+        /// Seconds between two reads of the kernel counters.
+        public var intervalSeconds: Double
+        /// Seconds covered by the sliding window.
+        public var windowSeconds: Double
+        /// Most peers listed per window; 0 = none.
+        public var maxPeers: Int
+        /// Namespaces counted.
+        public var netns: TelemetryNamespaceScope
+        /// Weight per drop reason (upper case, no `SKB_DROP_REASON_` prefix).
+        public var dropWeights: [String: Double]
+        /// Weight of reasons not in `dropWeights`.
+        public var defaultDropWeight: Double
+    }
+
+    /// [metrics]
+    public struct Metrics: Sendable, Equatable {
+        /// Prometheus endpoint address; nil = disabled.
+        public var listen: ListenAddress?
+    }
+
+    /// [controller]: where to push reports.
+    public struct Controller: Sendable, Equatable {
+        /// Base URL of the controller (http or https); nil = no push.
+        public var url: String?
+        /// File holding the bearer token; nil = no token.
+        public var tokenFile: String?
+        /// CA bundle to verify the controller with; nil = system trust store.
+        public var caFile: String?
+        /// Seconds between pushes.
+        public var pushIntervalSeconds: Double
+        /// Seconds before one push is abandoned (≤ push interval).
+        public var timeoutSeconds: Double
+    }
+
+    /// [shaping]
+    public struct Shaping: Sendable, Equatable {
+        public var enabled: Bool
+        /// Egress device; nil = the default route's device.
+        public var device: String?
+        /// Drop horizon in seconds; nil = derived from the rate.
+        public var horizonSeconds: Double?
+        /// Mark ECN-capable packets instead of dropping them where possible.
+        public var ecn: Bool
+        /// bpffs directory for pinned maps and links.
+        public var pinPath: String
+    }
+
+    public var agent: Agent
+    public var telemetry: Telemetry
+    public var rpc: RPCConfig
+    public var metrics: Metrics
+    public var controller: Controller
+    public var shaping: Shaping
+
+    /// The configuration of an empty file.
+    public static let defaults = AgentConfig(
+        agent: Agent(nodeName: nil, stateDir: "/var/lib/edge-agent"),
+        telemetry: Telemetry(intervalSeconds: 1, windowSeconds: 30, maxPeers: 256, netns: .agentNamespace,
+                             dropWeights: [:], defaultDropWeight: 1.0),
+        rpc: RPCConfig(socket: "/run/edge-agent/agent.sock"),
+        metrics: Metrics(listen: ListenAddress(host: "127.0.0.1", port: 9464)),
+        controller: Controller(url: nil, tokenFile: nil, caFile: nil, pushIntervalSeconds: 5, timeoutSeconds: 2),
+        shaping: Shaping(enabled: true, device: nil, horizonSeconds: nil, ecn: true, pinPath: "/sys/fs/bpf/edgenode"))
+
+    static let intervalRange = 0.1...60.0
+    static let windowMax = 3600.0
+    static let maxPeersRange = 0...65536
+    static let pushIntervalRange = 0.1...3600.0
+    static let timeoutRange = 0.01...60.0
+    static let horizonRange = 0.001...60.0
+    static let dropReasonPrefix = "SKB_DROP_REASON_"
+
+    /// Reads and validates the file at `path`.
+    public static func load(path: String) throws -> AgentConfig {
+        try parse(text: ConfigDocument.readText(path: path), file: path)
+    }
+
+    /// Parses and validates TOML text; `file` is used in error messages.
+    public static func parse(text: String, file: String) throws -> AgentConfig {
+        let doc = try ConfigDocument(text: text, file: file)
+        try doc.checkSections(["agent", "telemetry", "rpc", "metrics", "controller", "shaping"])
+        let d = defaults
+
+        let a = try doc.section("agent", keys: ["node_name", "state_dir"])
+        let nodeName = try a.optionalString("node_name")
+        if let nodeName, !IPAddressText.isHostName(nodeName) {
+            throw a.error("node_name", "expected a host-name-like node name (letters, digits, \"-\", \".\"), got \"\(nodeName)\"")
+        }
+        let agent = Agent(nodeName: nodeName,
+                          stateDir: try a.absolutePath("state_dir", default: d.agent.stateDir, allowEmpty: false)!)
+
+        let t = try doc.section("telemetry", keys: ["interval", "window", "max_peers", "netns", "drop_weights",
+                                                    "default_drop_weight"])
+        let interval = try t.duration("interval", default: "1s", range: intervalRange)
+        let window = try t.duration("window", default: "30s", range: interval...windowMax)
+        let telemetry = Telemetry(
+            intervalSeconds: interval,
+            windowSeconds: window,
+            maxPeers: try t.int("max_peers", default: d.telemetry.maxPeers, range: maxPeersRange),
+            netns: try t.choice("netns", default: d.telemetry.netns),
+            dropWeights: try dropWeights(t),
+            defaultDropWeight: try t.number("default_drop_weight", default: d.telemetry.defaultDropWeight,
+                                            rule: "≥ 0") { $0 >= 0 })
+
+        let r = try doc.section("rpc", keys: RPCConfig.keys)
+        let rpc = try RPCConfig.read(r, defaults: d.rpc)
+
+        let m = try doc.section("metrics", keys: ["listen"])
+        let metrics = Metrics(listen: try m.listenAddress("listen", default: d.metrics.listen!.description,
+                                                          allowEmpty: true))
+
+        let c = try doc.section("controller", keys: ["url", "token_file", "ca_file", "push_interval", "timeout"])
+        let url = try c.optionalString("url")
+        if let url {
+            guard let u = URLComponents(string: url), let scheme = u.scheme?.lowercased(),
+                  scheme == "http" || scheme == "https", let host = u.host, !host.isEmpty
+            else {
+                throw c.error("url", "expected an http:// or https:// URL such as \"https://controller:8477\", got \"\(url)\"")
+            }
+        }
+        let push = try c.duration("push_interval", default: "5s", range: pushIntervalRange)
+        let timeout = try c.duration("timeout", default: "2s", range: timeoutRange)
+        guard timeout <= push else {
+            throw c.error("timeout", "must not exceed controller.push_interval (\(DurationParser.format(seconds: push))), "
+                + "got \"\(DurationParser.format(seconds: timeout))\"")
+        }
+        let controller = Controller(
+            url: url,
+            tokenFile: try c.absolutePath("token_file", default: "", allowEmpty: true),
+            caFile: try c.absolutePath("ca_file", default: "", allowEmpty: true),
+            pushIntervalSeconds: push, timeoutSeconds: timeout)
+
+        let s = try doc.section("shaping", keys: ["enabled", "device", "horizon", "ecn", "pin_path"])
+        let device = try s.optionalString("device")
+        if let device, !isInterfaceName(device) {
+            throw s.error("device", "expected a network interface name (1 to 15 characters, no \"/\", \":\" or spaces), got \"\(device)\"")
+        }
+        let shaping = Shaping(
+            enabled: try s.bool("enabled", default: d.shaping.enabled),
+            device: device,
+            horizonSeconds: try s.optionalDuration("horizon", range: horizonRange),
+            ecn: try s.bool("ecn", default: d.shaping.ecn),
+            pinPath: try s.absolutePath("pin_path", default: d.shaping.pinPath, allowEmpty: false)!)
+
+        return AgentConfig(agent: agent, telemetry: telemetry, rpc: rpc, metrics: metrics,
+                           controller: controller, shaping: shaping)
+    }
+
+    /// telemetry.drop_weights: reason → weight ≥ 0. Reasons are normalised to the kernel's upper-case
+    /// names without the SKB_DROP_REASON_ prefix, which is how the aggregator sees them.
+    private static func dropWeights(_ t: ConfigSection) throws -> [String: Double] {
+        guard let table = try t.subsection("drop_weights", keys: nil) else { return [:] }
+        var weights: [String: Double] = [:]
+        for key in table.presentKeys {
+            var reason = key.uppercased()
+            if reason.hasPrefix(dropReasonPrefix) { reason.removeFirst(dropReasonPrefix.count) }
+            guard !reason.isEmpty, reason.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber || $0 == "_") }) else {
+                throw table.error(key, "expected a drop reason name such as NO_SOCKET or TCP_CSUM")
+            }
+            guard reason != TelemetryAggregator.consumedReason else {
+                throw table.error(key, "CONSUMED is not a drop (consumed packets are never counted)")
+            }
+            guard weights[reason] == nil else {
+                throw table.error(key, "reason \(reason) is given twice")
+            }
+            let w = try ConfigSection.number(table.raw(key)!, key: table.dotted(key), file: t.file)
+            guard w >= 0 else { throw table.error(key, "must be ≥ 0, got \(w)") }
+            weights[reason] = w
+        }
+        return weights
+    }
+
+    /// Linux interface names: 1–15 bytes, not "." or "..", no "/", ":" or whitespace.
+    static func isInterfaceName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 15 && name != "." && name != ".."
+            && !name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace || !$0.isASCII })
+    }
+
+    /// The configuration as TOML text that `parse` reads back to an equal value.
+    public var tomlText: String {
+        var t = TOMLText()
+        t.section("agent")
+        t.string("node_name", agent.nodeName ?? "")
+        t.string("state_dir", agent.stateDir)
+
+        t.section("telemetry")
+        t.duration("interval", telemetry.intervalSeconds)
+        t.duration("window", telemetry.windowSeconds)
+        t.int("max_peers", telemetry.maxPeers)
+        t.string("netns", telemetry.netns.rawValue)
+        t.number("default_drop_weight", telemetry.defaultDropWeight)
+        t.section("telemetry.drop_weights")
+        for reason in telemetry.dropWeights.keys.sorted() {
+            t.number(reason, telemetry.dropWeights[reason]!)
+        }
+
+        rpc.write(to: &t)
+
+        t.section("metrics")
+        t.string("listen", metrics.listen?.description ?? "")
+
+        t.section("controller")
+        t.string("url", controller.url ?? "")
+        t.string("token_file", controller.tokenFile ?? "")
+        t.string("ca_file", controller.caFile ?? "")
+        t.duration("push_interval", controller.pushIntervalSeconds)
+        t.duration("timeout", controller.timeoutSeconds)
+
+        t.section("shaping")
+        t.bool("enabled", shaping.enabled)
+        t.string("device", shaping.device ?? "")
+        t.string("horizon", shaping.horizonSeconds.map { DurationParser.format(seconds: $0) } ?? "")
+        t.bool("ecn", shaping.ecn)
+        t.string("pin_path", shaping.pinPath)
+        return t.text
+    }
+}

@@ -1,0 +1,208 @@
+// edge-controller's configuration file (/etc/edgenode/controller.toml). Same rules as the agent's:
+// every key has a default, unknown keys and wrong types are errors, durations are Double seconds.
+import TOMLKit
+
+/// How signals are mapped into [0, 1] before weighting.
+public enum ScoreNormalisation: String, CaseIterable, Sendable {
+    /// Over the configured `score.bounds`.
+    case fixed
+    /// Over the smallest and largest value among the candidate nodes.
+    case minmax
+}
+
+/// What happens to a node whose telemetry is older than `registry.stale_after`.
+public enum StalePolicy: String, CaseIterable, Sendable {
+    /// Filtered out of the candidates.
+    case filter
+    /// Kept, with the lowest priority.
+    case lowest
+}
+
+/// The controller's settings.
+public struct ControllerConfig: Sendable, Equatable {
+    /// [server]: the HTTP listener (report ingest, scheduler extender, /metrics).
+    public struct Server: Sendable, Equatable {
+        public var listen: ListenAddress
+        /// File holding the bearer token agents must present; nil = no authentication.
+        public var tokenFile: String?
+        /// TLS certificate and key (PEM); both nil = plain HTTP.
+        public var tlsCert: String?
+        public var tlsKey: String?
+    }
+
+    /// [score]
+    public struct Score: Sendable, Equatable {
+        /// Weight per signal (≥ 0, sum > 0); every signal has an entry.
+        public var weights: [ScoreSignal: Double]
+        public var normalisation: ScoreNormalisation
+        /// Normalisation bounds per signal (used by `.fixed`); every signal has an entry.
+        public var bounds: [ScoreSignal: SignalBounds]
+        /// EWMA factor in (0, 1]: 1 = no smoothing.
+        public var smoothing: Double
+        /// Score change (in [0, 1] score units) needed before a node's published score moves.
+        public var hysteresis: Double
+    }
+
+    /// [registry]
+    public struct Registry: Sendable, Equatable {
+        /// Seconds after the last report at which a node's telemetry is stale.
+        public var staleAfterSeconds: Double
+        public var stalePolicy: StalePolicy
+        /// Most nodes tracked.
+        public var maxNodes: Int
+    }
+
+    /// [filter]: hard limits for the extender's /filter; nil = no limit.
+    public struct Filter: Sendable, Equatable {
+        public var maxRTTP99Ms: Double?
+        public var maxRetransRate: Double?
+        /// Drops per second.
+        public var maxDropRate: Double?
+        /// CPU utilisation in [0, 1].
+        public var maxCPU: Double?
+    }
+
+    public var server: Server
+    public var rpc: RPCConfig
+    public var score: Score
+    public var registry: Registry
+    public var filter: Filter
+
+    /// The configuration of an empty file.
+    public static let defaults = ControllerConfig(
+        server: Server(listen: ListenAddress(host: "127.0.0.1", port: 8477), tokenFile: "/etc/edgenode/token",
+                       tlsCert: nil, tlsKey: nil),
+        rpc: RPCConfig(socket: "/run/edge-controller/controller.sock"),
+        score: Score(
+            weights: [.rttP99: 0.30, .retrans: 0.20, .dropWeighted: 0.20, .runqlatP95: 0.15, .cpu: 0.15],
+            normalisation: .fixed,
+            bounds: [.rttP99: SignalBounds(lo: 0, hi: 200), .retrans: SignalBounds(lo: 0, hi: 0.05),
+                     .dropWeighted: SignalBounds(lo: 0, hi: 100), .runqlatP95: SignalBounds(lo: 0, hi: 20),
+                     .cpu: SignalBounds(lo: 0, hi: 1)],
+            smoothing: 0.3, hysteresis: 0.05),
+        registry: Registry(staleAfterSeconds: 15, stalePolicy: .filter, maxNodes: 20000),
+        filter: Filter(maxRTTP99Ms: nil, maxRetransRate: nil, maxDropRate: nil, maxCPU: nil))
+
+    static let staleAfterRange = 1.0...3600.0
+    static let maxNodesRange = 1...1_000_000
+    static var signalNames: [String] { ScoreSignal.allCases.map(\.rawValue) }
+
+    /// Reads and validates the file at `path`.
+    public static func load(path: String) throws -> ControllerConfig {
+        try parse(text: ConfigDocument.readText(path: path), file: path)
+    }
+
+    /// Parses and validates TOML text; `file` is used in error messages.
+    public static func parse(text: String, file: String) throws -> ControllerConfig {
+        let doc = try ConfigDocument(text: text, file: file)
+        try doc.checkSections(["server", "rpc", "score", "registry", "filter"])
+        let d = defaults
+
+        let s = try doc.section("server", keys: ["listen", "token_file", "tls_cert", "tls_key"])
+        let server = Server(
+            listen: try s.listenAddress("listen", default: d.server.listen.description, allowEmpty: false)!,
+            tokenFile: try s.absolutePath("token_file", default: d.server.tokenFile ?? "", allowEmpty: true),
+            tlsCert: try s.absolutePath("tls_cert", default: "", allowEmpty: true),
+            tlsKey: try s.absolutePath("tls_key", default: "", allowEmpty: true))
+        if (server.tlsCert == nil) != (server.tlsKey == nil) {
+            let missing = server.tlsCert == nil ? "tls_cert" : "tls_key"
+            throw s.error(missing, "must be set together with server.\(missing == "tls_cert" ? "tls_key" : "tls_cert")")
+        }
+
+        let rpc = try RPCConfig.read(try doc.section("rpc", keys: RPCConfig.keys), defaults: d.rpc)
+
+        let sc = try doc.section("score", keys: ["weights", "normalisation", "bounds", "smoothing", "hysteresis"])
+        var weights = d.score.weights
+        if let w = try sc.subsection("weights", keys: signalNames) {
+            for signal in ScoreSignal.allCases {
+                weights[signal] = try w.number(signal.rawValue, default: weights[signal]!, rule: "≥ 0") { $0 >= 0 }
+            }
+            guard weights.values.reduce(0, +) > 0 else {
+                throw ConfigError(file: file, key: "score.weights", reason: "at least one weight must be above 0")
+            }
+        }
+        var bounds = d.score.bounds
+        if let b = try sc.subsection("bounds", keys: signalNames) {
+            for signal in ScoreSignal.allCases {
+                if let v = b.raw(signal.rawValue) {
+                    bounds[signal] = try signalBounds(v, section: b, key: signal.rawValue)
+                }
+            }
+        }
+        let score = Score(
+            weights: weights,
+            normalisation: try sc.choice("normalisation", default: d.score.normalisation),
+            bounds: bounds,
+            smoothing: try sc.number("smoothing", default: d.score.smoothing, rule: "in (0, 1]") { $0 > 0 && $0 <= 1 },
+            hysteresis: try sc.number("hysteresis", default: d.score.hysteresis, rule: "in [0, 1]") { $0 >= 0 && $0 <= 1 })
+
+        let r = try doc.section("registry", keys: ["stale_after", "stale_policy", "max_nodes"])
+        let registry = Registry(
+            staleAfterSeconds: try r.duration("stale_after", default: "15s", range: staleAfterRange),
+            stalePolicy: try r.choice("stale_policy", default: d.registry.stalePolicy),
+            maxNodes: try r.int("max_nodes", default: d.registry.maxNodes, range: maxNodesRange))
+
+        let f = try doc.section("filter", keys: ["max_rtt_p99_ms", "max_retrans_rate", "max_drop_rate", "max_cpu"])
+        func limit(_ key: String, max: Double?) throws -> Double? {
+            let rule = max.map { "in [0, \($0)] (0 = no limit)" } ?? "≥ 0 (0 = no limit)"
+            let v = try f.number(key, default: 0, rule: rule) { $0 >= 0 && $0 <= (max ?? .infinity) }
+            return v == 0 ? nil : v
+        }
+        let filter = Filter(
+            maxRTTP99Ms: try limit("max_rtt_p99_ms", max: nil),
+            maxRetransRate: try limit("max_retrans_rate", max: 1),
+            maxDropRate: try limit("max_drop_rate", max: nil),
+            maxCPU: try limit("max_cpu", max: 1))
+
+        return ControllerConfig(server: server, rpc: rpc, score: score, registry: registry, filter: filter)
+    }
+
+    /// score.bounds.<signal> = [lo, hi] with lo < hi.
+    private static func signalBounds(_ v: TOMLValueConvertible, section: ConfigSection, key: String) throws -> SignalBounds {
+        let expected = "expected [lo, hi] with two numbers, lo < hi"
+        guard let array = v.array else { throw section.error(key, "\(expected), got \(describe(v))") }
+        guard array.count == 2 else { throw section.error(key, "\(expected), got \(array.count) elements") }
+        let lo = try ConfigSection.number(array[0], key: section.dotted(key), file: section.file)
+        let hi = try ConfigSection.number(array[1], key: section.dotted(key), file: section.file)
+        guard lo < hi else { throw section.error(key, "\(expected), got [\(lo), \(hi)]") }
+        return SignalBounds(lo: lo, hi: hi)
+    }
+
+    /// The configuration as TOML text that `parse` reads back to an equal value.
+    public var tomlText: String {
+        var t = TOMLText()
+        t.section("server")
+        t.string("listen", server.listen.description)
+        t.string("token_file", server.tokenFile ?? "")
+        t.string("tls_cert", server.tlsCert ?? "")
+        t.string("tls_key", server.tlsKey ?? "")
+
+        rpc.write(to: &t)
+
+        t.section("score")
+        t.string("normalisation", score.normalisation.rawValue)
+        t.number("smoothing", score.smoothing)
+        t.number("hysteresis", score.hysteresis)
+        t.section("score.weights")
+        for signal in ScoreSignal.allCases {
+            t.number(signal.rawValue, score.weights[signal] ?? 0)
+        }
+        t.section("score.bounds")
+        for signal in ScoreSignal.allCases {
+            let b = score.bounds[signal]!
+            t.key(signal.rawValue, "[\(TOMLText.number(b.lo)), \(TOMLText.number(b.hi))]")
+        }
+
+        t.section("registry")
+        t.duration("stale_after", registry.staleAfterSeconds)
+        t.string("stale_policy", registry.stalePolicy.rawValue)
+        t.int("max_nodes", registry.maxNodes)
+
+        t.section("filter")
+        t.number("max_rtt_p99_ms", filter.maxRTTP99Ms ?? 0)
+        t.number("max_retrans_rate", filter.maxRetransRate ?? 0)
+        t.number("max_drop_rate", filter.maxDropRate ?? 0)
+        t.number("max_cpu", filter.maxCPU ?? 0)
+        return t.text
+    }
+}

@@ -1,0 +1,161 @@
+import CEdgeShim
+import CMnl
+import Foundation
+import Glibc
+
+/// An rtnetlink (NETLINK_ROUTE) socket over libmnl with extended ACKs turned on.
+///
+/// Requests are sent one at a time (a lock serialises them); each gets a fresh sequence
+/// number and the receive loop only accepts replies carrying that number and our port id.
+/// The socket belongs to the network namespace it was created in, for its whole life: use
+/// `init(namespace:)` to talk to another namespace from any thread.
+public final class NetlinkSocket: @unchecked Sendable {
+    private let socket: OpaquePointer
+    /// Port id the kernel assigned on bind.
+    public let portID: UInt32
+    private var nextSequence: UInt32
+    private let lock = NSLock()
+    /// 32 KiB: the size libmnl recommends for dump replies (MNL_SOCKET_DUMP_SIZE), so one
+    /// recvmsg never truncates a kernel dump batch.
+    private static let receiveBufferSize = 32768
+    /// How often a dump that the kernel marked inconsistent (NLM_F_DUMP_INTR) is retried.
+    private static let dumpAttempts = 3
+    /// NLMSG_HDRLEN.
+    private static let headerLength = edge_nl_align(MemoryLayout<nlmsghdr>.size)
+
+    /// Opens and binds a socket in the calling thread's network namespace.
+    public init() throws {
+        guard let socket = mnl_socket_open(NETLINK_ROUTE) else {
+            throw NetlinkError(operation: "open rtnetlink socket", errno: Glibc.errno)
+        }
+        if mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) < 0 {
+            let code = Glibc.errno
+            mnl_socket_close(socket)
+            throw NetlinkError(operation: "bind rtnetlink socket", errno: code)
+        }
+        if edge_nl_enable_ext_ack(socket) < 0 {
+            let code = Glibc.errno
+            mnl_socket_close(socket)
+            throw NetlinkError(operation: "enable NETLINK_EXT_ACK", errno: code)
+        }
+        self.socket = socket
+        portID = mnl_socket_get_portid(socket)
+        // Start from the clock like iproute2 does, so replies to an earlier process that had
+        // the same port id cannot be mistaken for ours.
+        nextSequence = UInt32(truncatingIfNeeded: time(nil))
+    }
+
+    /// Opens a socket inside `namespace` (on a dedicated thread that enters it), usable
+    /// afterwards from any thread.
+    public convenience init(namespace: NetworkNamespace) throws {
+        let inner = try namespace.runOnDedicatedThread { try NetlinkSocket() }
+        self.init(adopting: inner)
+    }
+
+    private init(adopting other: NetlinkSocket) {
+        // Move the handle: `other` must not close it.
+        socket = other.socket
+        portID = other.portID
+        nextSequence = other.nextSequence
+        other.ownsSocket = false
+    }
+
+    private var ownsSocket = true
+
+    deinit {
+        if ownsSocket { mnl_socket_close(socket) }
+    }
+
+    /// Sends `request` and returns the data messages of the reply (not the ACK/DONE).
+    /// Non-dump requests should carry NLM_F_ACK so that success is confirmed.
+    public func execute(_ request: NetlinkRequest) throws -> [NetlinkMessage] {
+        lock.lock()
+        defer { lock.unlock() }
+        var attempt = 1
+        while true {
+            do {
+                return try executeLocked(request)
+            } catch let error as NetlinkError where error.errno == EINTR && request.isDump && attempt < Self.dumpAttempts {
+                attempt += 1
+            }
+        }
+    }
+
+    private func executeLocked(_ request: NetlinkRequest) throws -> [NetlinkMessage] {
+        nextSequence &+= 1
+        let sequence = nextSequence
+        request.sequence = sequence
+        try request.withMessage { header in
+            while true {
+                let sent = mnl_socket_sendto(socket, header, Int(header.pointee.nlmsg_len))
+                if sent >= 0 { return }
+                if Glibc.errno == EINTR { continue }
+                throw NetlinkError(operation: "\(request.operation) (send)", errno: Glibc.errno)
+            }
+        }
+        return try receive(sequence: sequence, request: request)
+    }
+
+    private func receive(sequence: UInt32, request: NetlinkRequest) throws -> [NetlinkMessage] {
+        var buffer = [UInt8](repeating: 0, count: Self.receiveBufferSize)
+        var collected: [NetlinkMessage] = []
+        var interrupted = false
+        while true {
+            let received = buffer.withUnsafeMutableBytes { mnl_socket_recvfrom(socket, $0.baseAddress, $0.count) }
+            if received < 0 {
+                let code = Glibc.errno
+                if code == EINTR { continue }
+                // ENOBUFS: the kernel dropped messages for us; the reply is incomplete.
+                throw NetlinkError(operation: "\(request.operation) (receive)", errno: code)
+            }
+            if received == 0 {
+                throw NetlinkError(operation: "\(request.operation) (receive)", errno: EPIPE, extack: "netlink socket closed")
+            }
+            let finished = try buffer.withUnsafeBytes { raw -> Bool in
+                var remaining = Int32(received)
+                var cursor = UnsafePointer(raw.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))
+                while mnl_nlmsg_ok(cursor, remaining) {
+                    let header = cursor.pointee
+                    defer { cursor = UnsafePointer(mnl_nlmsg_next(cursor, &remaining)!) }
+                    // Replies to an earlier, abandoned request (or not meant for us) are dropped.
+                    guard header.nlmsg_seq == sequence, header.nlmsg_pid == 0 || header.nlmsg_pid == portID else { continue }
+                    if header.nlmsg_flags & UInt16(NLM_F_DUMP_INTR) != 0 { interrupted = true }
+                    switch Int32(header.nlmsg_type) {
+                    case NLMSG_NOOP:
+                        continue
+                    case NLMSG_OVERRUN:
+                        throw NetlinkError(operation: request.operation, errno: ENOBUFS)
+                    case NLMSG_ERROR, NLMSG_DONE:
+                        var extack: UnsafePointer<CChar>?
+                        let code = edge_nl_parse_status(cursor, Int(header.nlmsg_len), &extack)
+                        if code < 0 {
+                            throw NetlinkParseError(request.operation, "truncated NLMSG_ERROR/NLMSG_DONE")
+                        }
+                        if code > 0 {
+                            throw NetlinkError(operation: request.operation, errno: code,
+                                               extack: extack.map { String(cString: $0) })
+                        }
+                        return true
+                    default:
+                        let payloadStart = UnsafeRawPointer(cursor) + Self.headerLength
+                        let payloadLength = Int(header.nlmsg_len) - Self.headerLength
+                        collected.append(NetlinkMessage(
+                            type: header.nlmsg_type, flags: header.nlmsg_flags,
+                            sequence: header.nlmsg_seq, portID: header.nlmsg_pid,
+                            payload: [UInt8](UnsafeRawBufferPointer(start: payloadStart, count: max(0, payloadLength)))))
+                        // A non-dump request without NLM_F_ACK ends with its single reply.
+                        if !request.isDump, request.flags & UInt16(NLM_F_ACK) == 0 { return true }
+                    }
+                }
+                return false
+            }
+            if finished {
+                if interrupted {
+                    throw NetlinkError(operation: request.operation, errno: EINTR,
+                                       extack: "dump was interrupted by a concurrent change")
+                }
+                return collected
+            }
+        }
+    }
+}

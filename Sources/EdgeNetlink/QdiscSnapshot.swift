@@ -1,0 +1,105 @@
+import Foundation
+import Glibc
+
+/// What a device's root qdisc tree looked like: the root, the qdiscs and classes below it.
+/// Codable so the agent can save it and put the device back later (on request, on purge).
+/// clsact/ingress are not part of it: they are not under the root and are managed separately.
+public struct QdiscSnapshot: Equatable, Codable, Sendable {
+    public var deviceName: String
+    public var ifindex: Int32
+    /// nil if the device had no root qdisc at all (the kernel always attaches one, so rarely).
+    public var root: Qdisc?
+    /// Qdiscs created below the root by requests (kernel defaults, handle 0:, are omitted:
+    /// the kernel recreates them).
+    public var children: [Qdisc]
+    /// Classes of the root tree (htb classes; mq's automatic classes are omitted).
+    public var classes: [TrafficClass]
+
+    public init(deviceName: String, ifindex: Int32, root: Qdisc?, children: [Qdisc], classes: [TrafficClass]) {
+        self.deviceName = deviceName
+        self.ifindex = ifindex
+        self.root = root
+        self.children = children
+        self.classes = classes
+    }
+
+    /// True when the root is whatever the kernel attaches by itself (handle 0:).
+    public var rootIsKernelDefault: Bool { root?.isKernelDefault ?? true }
+}
+
+extension NetlinkSocket {
+    /// Records the root qdisc tree of `device`.
+    public func snapshotRoot(device: NetworkDevice) throws -> QdiscSnapshot {
+        let link = try resolve(device)
+        let qdiscs = try listQdiscs(ifindex: link.index)
+        let root = qdiscs.first(where: \.isRoot)
+        let children = qdiscs.filter { qdisc in
+            !qdisc.isRoot && !qdisc.isKernelDefault && !isHookQdisc(qdisc)
+        }
+        var classes: [TrafficClass] = []
+        if let root, !root.isKernelDefault, root.kind != MQQdisc.kind {
+            classes = try listClasses(ifindex: link.index).filter { $0.handle.major == root.handle.major }
+        }
+        return QdiscSnapshot(deviceName: link.name, ifindex: link.index, root: root, children: children, classes: classes)
+    }
+
+    /// Puts the root tree of the snapshot's device back: removes the current root (which takes
+    /// its children and classes with it) and re-creates the recorded root, classes and child
+    /// qdiscs from their dumped options. A kernel-default root is restored by deletion alone.
+    /// The device is found by name first (ifindex if the name is gone).
+    public func restore(_ snapshot: QdiscSnapshot) throws {
+        let link: Link
+        do {
+            link = try self.link(named: snapshot.deviceName)
+        } catch let error as NetlinkError where error.errno == ENODEV {
+            link = try self.link(index: snapshot.ifindex)
+        }
+        let current = try listQdiscs(ifindex: link.index).first(where: \.isRoot)
+        if let current, !current.isKernelDefault {
+            try deleteQdisc(kind: current.kind, on: .index(link.index), parent: .root, handle: current.handle)
+        }
+        guard let root = snapshot.root, !root.isKernelDefault else { return }
+
+        var recreated = root
+        recreated.ifindex = link.index
+        try recreate(recreated, link: link)
+        for trafficClass in orderedParentsFirst(snapshot.classes, rootHandle: root.handle) {
+            var copy = trafficClass
+            copy.ifindex = link.index
+            try addClass(copy, deviceName: link.name)
+        }
+        for child in snapshot.children {
+            var copy = child
+            copy.ifindex = link.index
+            try recreate(copy, link: link)
+        }
+    }
+
+    private func recreate(_ qdisc: Qdisc, link: Link) throws {
+        // Raw options: the dumped TCA_OPTIONS is what the kernel accepts back for every kind
+        // it can dump, including kinds this module does not model.
+        try self.qdisc(.add, .other(kind: qdisc.kind, raw: qdisc.rawOptions), on: .index(link.index),
+                       parent: qdisc.parent, handle: qdisc.handle)
+    }
+
+    private func isHookQdisc(_ qdisc: Qdisc) -> Bool {
+        qdisc.parent == .clsactParent  // clsact and ingress both live at ffff:fff1
+    }
+
+    /// Classes must be created after their parent class.
+    private func orderedParentsFirst(_ classes: [TrafficClass], rootHandle: TCHandle) -> [TrafficClass] {
+        var created: Set<TCHandle> = [rootHandle]
+        var pending = classes
+        var ordered: [TrafficClass] = []
+        while !pending.isEmpty {
+            let ready = pending.filter { created.contains($0.parent) || $0.parent == .root }
+            // A class whose parent is missing from the dump: keep going rather than loop forever;
+            // the kernel's error will name the class.
+            let batch = ready.isEmpty ? pending : ready
+            ordered += batch
+            batch.forEach { created.insert($0.handle) }
+            pending.removeAll { item in batch.contains(where: { $0.handle == item.handle }) }
+        }
+        return ordered
+    }
+}

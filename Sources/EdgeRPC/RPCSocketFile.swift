@@ -1,0 +1,124 @@
+// The socket's file-system side: clearing a stale socket left by a crash (and nothing else),
+// creating /run/<daemon>/ when missing, and the owner/mode that implement "read access for
+// the group". Root-only is the fallback, never world access.
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the server could not take its socket path.
+public enum RPCServerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Something that is not a socket sits at the path; we do not delete it.
+    case pathNotASocket(String)
+    /// Another process is listening on the path.
+    case socketInUse(String)
+    /// A file-system step failed.
+    case fileSystem(operation: String, path: String, errno: Int32)
+    /// `run()` or `start()` after `shutdown()`.
+    case alreadyShutDown
+
+    public var description: String {
+        switch self {
+        case .pathNotASocket(let path):
+            return "cannot listen on \(path): a file that is not a socket is in the way (remove it by hand)"
+        case .socketInUse(let path):
+            return "cannot listen on \(path): another process is already listening there"
+        case .fileSystem(let operation, let path, let code):
+            return "cannot \(operation) \(path): \(String(cString: strerror(code)))"
+        case .alreadyShutDown:
+            return "the RPC server was shut down and cannot be started again"
+        }
+    }
+}
+
+enum RPCSocketFile {
+    /// Makes `path` ready to bind: creates the parent directory (0755) if missing and
+    /// removes a stale socket. Refuses a non-socket file and a socket someone listens on.
+    static func prepare(path: String) throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+            } catch {
+                throw RPCServerError.fileSystem(operation: "create directory", path: parent, errno: errnoOf(error))
+            }
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            if errno == ENOENT { return }
+            throw RPCServerError.fileSystem(operation: "inspect", path: path, errno: errno)
+        }
+        guard info.st_mode & S_IFMT == S_IFSOCK else { throw RPCServerError.pathNotASocket(path) }
+        // A socket that accepts connections belongs to a live server; only a dead one is stale.
+        if let probe = try? UnixStreamSocket.connect(path: path, timeout: .seconds(1)) {
+            probe.close()
+            throw RPCServerError.socketInUse(path)
+        }
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw RPCServerError.fileSystem(operation: "remove stale socket", path: path, errno: errno)
+        }
+    }
+
+    /// Gives the bound socket its owner group and mode: 0660 to `group`, or 0600 when no
+    /// group is configured or it does not exist (with a warning in that case).
+    static func applyAccess(path: String, group: String?, logger: Logger) throws {
+        var mode: mode_t = 0o600
+        if let group {
+            if let gid = groupID(named: group) {
+                guard chown(path, uid_t.max, gid) == 0 else {  // uid_t.max (-1): keep the owner
+                    throw RPCServerError.fileSystem(operation: "chown", path: path, errno: errno)
+                }
+                mode = 0o660
+            } else {
+                logger.warning(
+                    "socket group does not exist; the socket stays root-only",
+                    metadata: ["group": "\(group)", "path": "\(path)"])
+            }
+        }
+        guard chmod(path, mode) == 0 else {
+            throw RPCServerError.fileSystem(operation: "chmod", path: path, errno: errno)
+        }
+    }
+
+    /// Removes the socket file if it is still the one we bound (same inode), so that a
+    /// successor that already took the path keeps its socket.
+    static func remove(path: String, inode: UInt64?) {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return }
+        if let inode, UInt64(info.st_ino) != inode { return }
+        unlink(path)
+    }
+
+    /// Inode of the socket at `path`, nil if there is none.
+    static func inode(path: String) -> UInt64? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        return UInt64(info.st_ino)
+    }
+
+    static func groupID(named name: String) -> gid_t? {
+        var group = Glibc.group()
+        var result: UnsafeMutablePointer<Glibc.group>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        while true {
+            let rc = getgrnam_r(name, &group, &buffer, buffer.count, &result)
+            if rc == ERANGE, buffer.count < 1 << 20 {
+                buffer = [CChar](repeating: 0, count: buffer.count * 4)
+                continue
+            }
+            guard rc == 0, result != nil else { return nil }
+            return group.gr_gid
+        }
+    }
+
+    private static func errnoOf(_ error: any Error) -> Int32 {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return Int32(underlying.code)
+        }
+        return ns.domain == NSPOSIXErrorDomain ? Int32(ns.code) : EIO
+    }
+}

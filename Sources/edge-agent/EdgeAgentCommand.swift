@@ -1,0 +1,67 @@
+// edge-agent(8): the per-node daemon. Parses flags and the config file, then hands over to
+// AgentDaemon. Start-up errors end with one line on stderr (the journal) and a distinct exit
+// status, so systemd shows why and does not restart in a loop.
+import ArgumentParser
+import EdgeAgent
+import EdgeCore
+import Foundation
+import Logging
+
+@main
+struct EdgeAgentCommand: AsyncParsableCommand {
+    static let defaultConfigPath = "/etc/edgenode/agent.toml"
+
+    static let configuration = CommandConfiguration(
+        commandName: "edge-agent",
+        abstract: "edgenode node agent: eBPF telemetry, EDT shaping, local JSON-RPC API, Prometheus metrics.",
+        version: EdgenodeVersion.current)
+
+    @Option(name: .shortAndLong, help: "Configuration file (TOML). A missing default file means built-in defaults.")
+    var config: String = EdgeAgentCommand.defaultConfigPath
+
+    @Flag(help: "Validate the configuration, print it with defaults filled in, and exit.")
+    var checkConfig = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("unknown log level '\(logLevel)'; use one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "edge-agent")
+
+        let settings: AgentConfig
+        do {
+            if config == Self.defaultConfigPath && !FileManager.default.fileExists(atPath: config) {
+                settings = AgentConfig.defaults
+                if !checkConfig { logger.info("no \(config); using built-in defaults") }
+            } else {
+                settings = try AgentConfig.load(path: config)
+            }
+        } catch {
+            Self.fail("edge-agent: invalid configuration: \(error)", status: AgentStartupError.Kind.config.rawValue)
+        }
+        if checkConfig {
+            print(settings.tomlText)
+            return
+        }
+        do {
+            try await AgentDaemon.run(config: settings, logger: logger)
+        } catch let e as AgentStartupError {
+            Self.fail("edge-agent: \(e.message)", status: e.exitStatus)
+        } catch let e as ConfigError {
+            Self.fail("edge-agent: invalid configuration: \(e)", status: AgentStartupError.Kind.config.rawValue)
+        }
+    }
+
+    static func fail(_ message: String, status: Int32) -> Never {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        Foundation.exit(status)
+    }
+}

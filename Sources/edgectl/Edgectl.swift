@@ -1,0 +1,28 @@
+// edgectl(1): the operator's CLI over the agent's and the controller's local sockets.
+// One file per subcommand; the wire types come from EdgeCore/EdgeAgent, shared with the daemons.
+import ArgumentParser
+import EdgeCore
+import EdgeRPC
+
+@main
+struct Edgectl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edgectl",
+        abstract: "Query and control edgenode's edge-agent and edge-controller.",
+        version: EdgenodeVersion.current,
+        subcommands: [StatusCommand.self, TelemetryCommand.self, ReasonsCommand.self])
+}
+
+/// Options every agent subcommand shares.
+struct AgentSocketOptions: ParsableArguments {
+    @Option(name: .long, help: "The agent's socket.")
+    var socket: String = "/run/edge-agent/agent.sock"
+
+    @Option(name: .long, help: "Seconds to wait for an answer.")
+    var timeout: Double = 5
+
+    func client() throws -> RPCClient {
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+        return RPCClient(path: socket, timeout: .milliseconds(Int64(timeout * 1000)))
+    }
+}

@@ -1,0 +1,60 @@
+// edgectl telemetry: the agent's current window, once or every interval (--watch).
+import ArgumentParser
+import EdgeCore
+import EdgeRPC
+import Foundation
+
+struct TelemetryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "telemetry",
+        abstract: "Show TCP RTT, retransmits, drops by reason, run-queue latency, CPU and per-peer RTT.")
+
+    @OptionGroup var agent: AgentSocketOptions
+    @Flag(help: "Print the raw JSON window.") var json = false
+    @Flag(help: "Refresh every --interval seconds until interrupted.") var watch = false
+    @Option(help: "Seconds between refreshes with --watch.") var interval: Double = 1
+    @Option(help: "Most peers to list.") var peers: Int = 10
+
+    func validate() throws {
+        guard interval >= 0.1 else { throw ValidationError("--interval must be at least 0.1 seconds") }
+        guard peers >= 0 else { throw ValidationError("--peers must be >= 0") }
+    }
+
+    func run() throws {
+        let client = try agent.client()
+        repeat {
+            let w: TelemetryWindow = try client.call("telemetry.get", params: TelemetryGetParams(peers: peers))
+            if json {
+                try printJSON(w)
+            } else {
+                if watch { print("\u{1B}[H\u{1B}[2J", terminator: "") } // clear screen between frames
+                print(Self.render(w))
+            }
+            if watch { Thread.sleep(forTimeInterval: interval) }
+        } while watch
+    }
+
+    static func render(_ w: TelemetryWindow) -> String {
+        var out = "node \(w.node)  window \(Fmt.seconds(w.windowSeconds))  agent \(w.agentVersion)\n\n"
+        var t = TextTable("SIGNAL", "VALUE", "SAMPLES")
+        t.add("rtt p50 (ms)", Fmt.ms(w.rttP50Ms), String(w.rttSamples))
+        t.add("rtt p99 (ms)", Fmt.ms(w.rttP99Ms), String(w.rttSamples))
+        t.add("retrans rate", Fmt.ratio(w.retransRate), "\(w.retransmits)/\(w.segmentsOut)")
+        t.add("drops (/s)", Fmt.rate(w.dropRate), String(w.drops.reduce(0) { $0 + $1.count }))
+        t.add("drops weighted (/s)", Fmt.rate(w.dropRateWeighted), "")
+        t.add("runqlat p95 (ms)", Fmt.ms(w.runqlatP95Ms), String(w.runqlatSamples))
+        t.add("cpu", Fmt.percent(w.cpuUtilization), "")
+        out += t.render()
+        if !w.drops.isEmpty {
+            var d = TextTable("DROP REASON", "COUNT", "RATE/S", "WEIGHT")
+            for r in w.drops { d.add(r.reason, String(r.count), Fmt.rate(r.ratePerSecond), String(format: "%.2f", r.weight)) }
+            out += "\n\n" + d.render()
+        }
+        if !w.peers.isEmpty {
+            var p = TextTable("PEER", "RTT P50 (MS)", "RTT P99 (MS)", "SAMPLES")
+            for peer in w.peers { p.add(peer.address, Fmt.ms(peer.rttP50Ms), Fmt.ms(peer.rttP99Ms), String(peer.samples)) }
+            out += "\n\n" + p.render()
+        }
+        return out
+    }
+}

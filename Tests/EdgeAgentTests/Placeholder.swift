@@ -1,0 +1,1 @@
+// placeholder until the target's first real file lands; delete then.

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * edge-agent kernel telemetry: TCP RTT (per node and per peer), TCP retransmits, packet drops
+ * by kfree_skb reason, and run-queue latency. All hooks are tp_btf: typed arguments, no tracefs.
+ *
+ * Counters are cumulative; the agent reads them every interval and keeps deltas in userspace,
+ * so nothing here resets or allocates on the hot path.
+ */
+#include "edge_vmlinux.h"
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "edge_hist.h"
+#include "telemetry.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define TASK_RUNNING 0
+#define SKB_CONSUMED_REASON 1 /* SKB_CONSUMED; traced by consume_skb since 6.3, skipped if seen */
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Network namespace filter (inode number of the netns, 0 = every namespace). Set before load. */
+const volatile __u32 targ_netns_inum = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct edge_hist);
+} rtt_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct edge_hist);
+} runq_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, EDGE_MAX_PEERS);
+	__type(key, struct edge_peer_key);
+	__type(value, struct edge_peer_hist);
+} peer_rtt SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} retrans_count SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EDGE_MAX_DROP_REASONS);
+	__type(key, __u32);
+	__type(value, __u64);
+} drop_count SEC(".maps");
+
+/* wakeup timestamp per task: task storage is cheaper than a pid-keyed hash on the sched hooks */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} runq_start SEC(".maps");
+
+static __always_inline bool netns_ok(struct net *net)
+{
+	if (!targ_netns_inum)
+		return 1;
+	if (!net)
+		return 0;
+	return BPF_CORE_READ(net, ns.inum) == targ_netns_inum;
+}
+
+static __always_inline bool sock_netns_ok(struct sock *sk)
+{
+	if (!targ_netns_inum)
+		return 1;
+	return netns_ok(BPF_CORE_READ(sk, __sk_common.skc_net.net));
+}
+
+static __always_inline void hist_add(void *map, __u64 value)
+{
+	__u32 zero = 0;
+	struct edge_hist *h = bpf_map_lookup_elem(map, &zero);
+	__u32 slot;
+
+	if (!h)
+		return;
+	slot = edge_hist_slot(value);
+	if (slot < EDGE_HIST_SLOTS)
+		h->slots[slot]++; /* per-CPU value: no atomic needed */
+}
+
+static __always_inline void peer_add(struct sock *sk, __u64 rtt_ns)
+{
+	struct edge_peer_key key = {};
+	struct edge_peer_hist *h;
+	__u32 slot;
+
+	key.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (key.family == AF_INET) {
+		__be32 daddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(key.addr, &daddr, 4);
+	} else if (key.family == AF_INET6) {
+		BPF_CORE_READ_INTO(&key.addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		return;
+	}
+
+	h = bpf_map_lookup_elem(&peer_rtt, &key);
+	if (!h) {
+		static const struct edge_peer_hist empty = {};
+		bpf_map_update_elem(&peer_rtt, &key, &empty, BPF_NOEXIST);
+		h = bpf_map_lookup_elem(&peer_rtt, &key);
+		if (!h)
+			return;
+	}
+	slot = edge_hist_slot(rtt_ns);
+	if (slot < EDGE_HIST_SLOTS)
+		__sync_fetch_and_add(&h->slots[slot], 1);
+}
+
+/* Every received segment on an established socket: sample its smoothed RTT. */
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(edge_tcp_probe, struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u64 srtt_us8, rtt_ns;
+
+	if (!sock_netns_ok(sk))
+		return 0;
+	srtt_us8 = BPF_CORE_READ(tp, srtt_us);
+	if (!srtt_us8)
+		return 0; /* no RTT measured yet */
+	rtt_ns = srtt_us8 * 125; /* srtt_us is usec << 3: usec/8 * 1000 */
+	hist_add(&rtt_hist, rtt_ns);
+	peer_add(sk, rtt_ns);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(edge_tcp_retransmit, struct sock *sk, struct sk_buff *skb)
+{
+	__u32 zero = 0;
+	__u64 *c;
+
+	if (!sock_netns_ok(sk))
+		return 0;
+	c = bpf_map_lookup_elem(&retrans_count, &zero);
+	if (c)
+		(*c)++;
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(edge_kfree_skb, struct sk_buff *skb, void *location, int reason)
+{
+	__u32 key;
+	__u64 *c;
+
+	if (reason == SKB_CONSUMED_REASON)
+		return 0;
+	if (targ_netns_inum) {
+		struct net_device *dev = BPF_CORE_READ(skb, dev);
+		struct net *net = 0;
+
+		if (dev)
+			net = BPF_CORE_READ(dev, nd_net.net);
+		else {
+			struct sock *sk = BPF_CORE_READ(skb, sk);
+			if (sk)
+				net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+		}
+		if (!netns_ok(net))
+			return 0;
+	}
+	key = reason < 0 || reason >= EDGE_MAX_DROP_REASONS ? EDGE_MAX_DROP_REASONS - 1 : (__u32)reason;
+	c = bpf_map_lookup_elem(&drop_count, &key);
+	if (c)
+		(*c)++;
+	return 0;
+}
+
+static __always_inline void runq_enqueued(struct task_struct *p)
+{
+	__u64 *ts = bpf_task_storage_get(&runq_start, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (ts)
+		*ts = bpf_ktime_get_ns();
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(edge_sched_wakeup, struct task_struct *p)
+{
+	runq_enqueued(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(edge_sched_wakeup_new, struct task_struct *p)
+{
+	runq_enqueued(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(edge_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	__u64 *ts;
+
+	/* a preempted task goes straight back to the run queue */
+	if (prev_state == TASK_RUNNING)
+		runq_enqueued(prev);
+
+	ts = bpf_task_storage_get(&runq_start, next, 0, 0);
+	if (!ts || !*ts)
+		return 0;
+	hist_add(&runq_hist, bpf_ktime_get_ns() - *ts);
+	*ts = 0;
+	return 0;
+}
