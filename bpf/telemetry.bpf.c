@@ -17,7 +17,6 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define TASK_RUNNING 0
-#define SKB_CONSUMED_REASON 1 /* SKB_CONSUMED; traced by consume_skb since 6.3, skipped if seen */
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -163,7 +162,10 @@ int BPF_PROG(edge_kfree_skb, struct sk_buff *skb, void *location, int reason)
 	__u32 key;
 	__u64 *c;
 
-	if (reason == SKB_CONSUMED_REASON)
+	/* consumed is not dropped: since 6.3 consume_skb has its own tracepoint, but some paths
+	 * still pass SKB_CONSUMED here; its value moves between kernels, so ask BTF */
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
 		return 0;
 	if (targ_netns_inum) {
 		struct net_device *dev = BPF_CORE_READ(skb, dev);

@@ -103,9 +103,11 @@ struct ReadinessService: Service {
         let s = state.status()
         notifier.ready(status: state.summaryLine())
         logger.info("edge-agent ready: node \(s.node), \(s.telemetry.attached.count) programs attached, socket \(s.socket)")
-        while !Task.isCancelledOrShuttingDown {
-            do { try await Task.sleep(for: .seconds(10)) } catch { break }
-            notifier.status(state.summaryLine())
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(10))
+                notifier.status(state.summaryLine())
+            }
         }
     }
 }

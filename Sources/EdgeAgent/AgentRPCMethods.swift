@@ -14,14 +14,12 @@ enum AgentRPCMethods {
         r.register("telemetry.get", access: .read,
                    summary: "current telemetry window (RTT, retransmits, drops, runqlat, CPU, per-peer RTT)") {
             (p: TelemetryGetParams, _) in
+            if let n = p.peers, n < 0 { throw RPCError.invalidParams("peers must be >= 0, got \(n)") }
             guard state.collector.ticks >= 2 else {
                 throw RPCError.unavailable("telemetry not ready yet: the first window completes one interval after start")
             }
             var w = state.collector.window()
-            if let n = p.peers {
-                guard n >= 0 else { throw RPCError.invalidParams("peers must be >= 0, got \(n)") }
-                w.peers = Array(w.peers.prefix(n))
-            }
+            if let n = p.peers { w.peers = Array(w.peers.prefix(n)) }
             return w
         }
         r.register("telemetry.reasons", access: .read,

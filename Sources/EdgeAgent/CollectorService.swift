@@ -12,10 +12,16 @@ struct CollectorService: Service {
     let logger: Logger
 
     func run() async throws {
+        // ticks stop at once on SIGTERM: the group then detaches BPF
+        try? await cancelWhenGracefulShutdown { await loop() }
+        metrics.markDown()
+    }
+
+    private func loop() async {
         let clock = ContinuousClock()
         var next = clock.now
         var failing = false
-        while !Task.isCancelledOrShuttingDown {
+        while !Task.isCancelled {
             next = next.advanced(by: interval)
             do {
                 try await clock.sleep(until: next)
@@ -38,6 +44,5 @@ struct CollectorService: Service {
             // after a long stall (suspend, overload) resume from now instead of bursting
             if clock.now - next > interval * 2 { next = clock.now }
         }
-        metrics.markDown()
     }
 }

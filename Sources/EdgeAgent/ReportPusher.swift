@@ -68,15 +68,13 @@ public final class ReportPusher: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        var delay = interval
-        while !Task.isCancelledOrShuttingDown {
-            do {
+        try? await cancelWhenGracefulShutdown { [self] in
+            var delay = interval
+            while !Task.isCancelled {
                 try await Task.sleep(for: delay)
-            } catch {
-                break // cancelled: shutting down
+                guard collector.ticks >= 2 else { continue }
+                delay = await pushOnce() ? interval : backoff(after: delay)
             }
-            guard collector.ticks >= 2 else { continue }
-            delay = await pushOnce() ? interval : backoff(after: delay)
         }
         try? await client.shutdown()
     }
@@ -136,8 +134,4 @@ public final class ReportPusher: Service, @unchecked Sendable {
     func backoff(after delay: Duration) -> Duration {
         min(delay * 2, max(interval, .seconds(60)))
     }
-}
-
-extension Task where Success == Never, Failure == Never {
-    static var isCancelledOrShuttingDown: Bool { isCancelled || isShuttingDownGracefully }
 }

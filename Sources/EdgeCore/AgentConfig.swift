@@ -18,6 +18,11 @@ public struct AgentConfig: Sendable, Equatable {
         public var nodeName: String?
         /// Directory for persistent state (e.g. the qdiscs found before shaping).
         public var stateDir: String
+
+        public init(nodeName: String?, stateDir: String) {
+            self.nodeName = nodeName
+            self.stateDir = stateDir
+        }
     }
 
     /// [telemetry]
@@ -34,12 +39,26 @@ public struct AgentConfig: Sendable, Equatable {
         public var dropWeights: [String: Double]
         /// Weight of reasons not in `dropWeights`.
         public var defaultDropWeight: Double
+
+        public init(intervalSeconds: Double, windowSeconds: Double, maxPeers: Int, netns: TelemetryNamespaceScope,
+                    dropWeights: [String: Double], defaultDropWeight: Double) {
+            self.intervalSeconds = intervalSeconds
+            self.windowSeconds = windowSeconds
+            self.maxPeers = maxPeers
+            self.netns = netns
+            self.dropWeights = dropWeights
+            self.defaultDropWeight = defaultDropWeight
+        }
     }
 
     /// [metrics]
     public struct Metrics: Sendable, Equatable {
         /// Prometheus endpoint address; nil = disabled.
         public var listen: ListenAddress?
+
+        public init(listen: ListenAddress?) {
+            self.listen = listen
+        }
     }
 
     /// [controller]: where to push reports.
@@ -54,6 +73,15 @@ public struct AgentConfig: Sendable, Equatable {
         public var pushIntervalSeconds: Double
         /// Seconds before one push is abandoned (≤ push interval).
         public var timeoutSeconds: Double
+
+        public init(url: String?, tokenFile: String?, caFile: String?, pushIntervalSeconds: Double,
+                    timeoutSeconds: Double) {
+            self.url = url
+            self.tokenFile = tokenFile
+            self.caFile = caFile
+            self.pushIntervalSeconds = pushIntervalSeconds
+            self.timeoutSeconds = timeoutSeconds
+        }
     }
 
     /// [shaping]
@@ -67,6 +95,14 @@ public struct AgentConfig: Sendable, Equatable {
         public var ecn: Bool
         /// bpffs directory for pinned maps and links.
         public var pinPath: String
+
+        public init(enabled: Bool, device: String?, horizonSeconds: Double?, ecn: Bool, pinPath: String) {
+            self.enabled = enabled
+            self.device = device
+            self.horizonSeconds = horizonSeconds
+            self.ecn = ecn
+            self.pinPath = pinPath
+        }
     }
 
     public var agent: Agent
@@ -75,6 +111,16 @@ public struct AgentConfig: Sendable, Equatable {
     public var metrics: Metrics
     public var controller: Controller
     public var shaping: Shaping
+
+    public init(agent: Agent, telemetry: Telemetry, rpc: RPCConfig, metrics: Metrics, controller: Controller,
+                shaping: Shaping) {
+        self.agent = agent
+        self.telemetry = telemetry
+        self.rpc = rpc
+        self.metrics = metrics
+        self.controller = controller
+        self.shaping = shaping
+    }
 
     /// The configuration of an empty file.
     public static let defaults = AgentConfig(

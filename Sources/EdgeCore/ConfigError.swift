@@ -13,6 +13,7 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable, Sendable {
     /// What is wrong, and what would be accepted.
     public var reason: String
 
+    /// An error about `file`, optionally about one key or one position in it.
     public init(file: String, key: String? = nil, line: Int? = nil, column: Int? = nil, reason: String) {
         self.file = file
         self.key = key

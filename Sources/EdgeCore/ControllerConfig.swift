@@ -28,6 +28,13 @@ public struct ControllerConfig: Sendable, Equatable {
         /// TLS certificate and key (PEM); both nil = plain HTTP.
         public var tlsCert: String?
         public var tlsKey: String?
+
+        public init(listen: ListenAddress, tokenFile: String?, tlsCert: String?, tlsKey: String?) {
+            self.listen = listen
+            self.tokenFile = tokenFile
+            self.tlsCert = tlsCert
+            self.tlsKey = tlsKey
+        }
     }
 
     /// [score]
@@ -41,6 +48,15 @@ public struct ControllerConfig: Sendable, Equatable {
         public var smoothing: Double
         /// Score change (in [0, 1] score units) needed before a node's published score moves.
         public var hysteresis: Double
+
+        public init(weights: [ScoreSignal: Double], normalisation: ScoreNormalisation,
+                    bounds: [ScoreSignal: SignalBounds], smoothing: Double, hysteresis: Double) {
+            self.weights = weights
+            self.normalisation = normalisation
+            self.bounds = bounds
+            self.smoothing = smoothing
+            self.hysteresis = hysteresis
+        }
     }
 
     /// [registry]
@@ -50,6 +66,12 @@ public struct ControllerConfig: Sendable, Equatable {
         public var stalePolicy: StalePolicy
         /// Most nodes tracked.
         public var maxNodes: Int
+
+        public init(staleAfterSeconds: Double, stalePolicy: StalePolicy, maxNodes: Int) {
+            self.staleAfterSeconds = staleAfterSeconds
+            self.stalePolicy = stalePolicy
+            self.maxNodes = maxNodes
+        }
     }
 
     /// [filter]: hard limits for the extender's /filter; nil = no limit.
@@ -60,6 +82,13 @@ public struct ControllerConfig: Sendable, Equatable {
         public var maxDropRate: Double?
         /// CPU utilisation in [0, 1].
         public var maxCPU: Double?
+
+        public init(maxRTTP99Ms: Double?, maxRetransRate: Double?, maxDropRate: Double?, maxCPU: Double?) {
+            self.maxRTTP99Ms = maxRTTP99Ms
+            self.maxRetransRate = maxRetransRate
+            self.maxDropRate = maxDropRate
+            self.maxCPU = maxCPU
+        }
     }
 
     public var server: Server
@@ -67,6 +96,14 @@ public struct ControllerConfig: Sendable, Equatable {
     public var score: Score
     public var registry: Registry
     public var filter: Filter
+
+    public init(server: Server, rpc: RPCConfig, score: Score, registry: Registry, filter: Filter) {
+        self.server = server
+        self.rpc = rpc
+        self.score = score
+        self.registry = registry
+        self.filter = filter
+    }
 
     /// The configuration of an empty file.
     public static let defaults = ControllerConfig(

@@ -7,6 +7,7 @@ public struct KernelTextError: Error, CustomStringConvertible, Equatable {
     /// What was wrong.
     public var reason: String
 
+    /// An error about `file`.
     public init(file: String, reason: String) {
         self.file = file
         self.reason = reason

@@ -16,6 +16,7 @@ public struct ListenAddress: Sendable, Equatable, Hashable, CustomStringConverti
         public var description: String { "invalid listen address \"\(input)\": \(reason)" }
     }
 
+    /// An address from parts already known to be valid (no checks).
     public init(host: String, port: Int) {
         self.host = host
         self.port = port

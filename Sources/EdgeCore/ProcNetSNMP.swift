@@ -12,6 +12,7 @@ public struct TCPSegmentCounters: Sendable, Equatable {
     /// Segments retransmitted (`RetransSegs`).
     public var retransSegs: UInt64
 
+    /// Counters as read (or as a delta).
     public init(outSegs: UInt64, retransSegs: UInt64) {
         self.outSegs = outSegs
         self.retransSegs = retransSegs

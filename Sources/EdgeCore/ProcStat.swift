@@ -13,6 +13,7 @@ public struct CPUTicks: Sendable, Equatable {
     /// All ticks: user + nice + system + idle + iowait + irq + softirq + steal.
     public var total: UInt64
 
+    /// Ticks as read (or as a delta).
     public init(busy: UInt64, total: UInt64) {
         self.busy = busy
         self.total = total

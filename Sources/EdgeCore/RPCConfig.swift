@@ -12,6 +12,7 @@ public struct RPCConfig: Sendable, Equatable {
     /// Most clients connected at once.
     public var maxClients: Int
 
+    /// Settings with the config-file defaults for everything but the socket path.
     public init(socket: String, group: String? = "edgenode", maxFrameBytes: Int = 1_048_576, maxClients: Int = 1024) {
         self.socket = socket
         self.group = group

@@ -31,6 +31,7 @@ public struct SignalBounds: Sendable, Equatable, Codable {
     public var lo: Double
     public var hi: Double
 
+    /// Bounds with lo < hi (not checked here; config parsing checks it).
     public init(lo: Double, hi: Double) {
         self.lo = lo
         self.hi = hi

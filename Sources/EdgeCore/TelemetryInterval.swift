@@ -22,6 +22,7 @@ public struct TelemetryInterval: Sendable, Equatable {
     /// CPU ticks elapsed in total, busy or not (from /proc/stat deltas); 0 = no CPU reading.
     public var cpuTotalTicks: UInt64
 
+    /// An interval of `duration` seconds; every signal left out defaults to "no samples".
     public init(duration: Double,
                 rtt: LogLinearHistogram = LogLinearHistogram(),
                 runqlat: LogLinearHistogram = LogLinearHistogram(),

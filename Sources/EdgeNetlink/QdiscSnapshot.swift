@@ -76,10 +76,10 @@ extension NetlinkSocket {
     }
 
     private func recreate(_ qdisc: Qdisc, link: Link) throws {
-        // Raw options: the dumped TCA_OPTIONS is what the kernel accepts back for every kind
-        // it can dump, including kinds this module does not model.
-        try self.qdisc(.add, .other(kind: qdisc.kind, raw: qdisc.rawOptions), on: .index(link.index),
-                       parent: qdisc.parent, handle: qdisc.handle)
+        // Known kinds are rebuilt from their typed options: a dump is not always accepted back
+        // verbatim (htb dumps its version as 3.17 but init insists on 3). Other kinds go back as
+        // the raw TCA_OPTIONS they were dumped with.
+        try self.qdisc(.add, qdisc.options, on: .index(link.index), parent: qdisc.parent, handle: qdisc.handle)
     }
 
     private func isHookQdisc(_ qdisc: Qdisc) -> Bool {

@@ -68,6 +68,12 @@ extension NetlinkSocket {
 
     /// Re-creates a class from its dumped options (used by snapshot restore).
     func addClass(_ trafficClass: TrafficClass, deviceName: String) throws {
+        if let htb = trafficClass.htb {
+            _ = try execute(try TrafficControlRequests.htbClass(
+                .add, ifindex: trafficClass.ifindex, deviceName: deviceName, parent: trafficClass.parent,
+                classID: trafficClass.handle, options: htb, clock: try PacketSchedulerClock.system()))
+            return
+        }
         let request = NetlinkRequest(type: UInt16(RTM_NEWTCLASS), flags: TrafficControlCommand.add.flags,
                                      operation: "class add \(trafficClass.kind) \(trafficClass.handle) on \(deviceName)")
         request.putFamilyHeader(TrafficControlRequests.tcHeader(ifindex: trafficClass.ifindex,

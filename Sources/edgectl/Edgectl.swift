@@ -10,7 +10,7 @@ struct Edgectl: ParsableCommand {
         commandName: "edgectl",
         abstract: "Query and control edgenode's edge-agent and edge-controller.",
         version: EdgenodeVersion.current,
-        subcommands: [StatusCommand.self, TelemetryCommand.self, ReasonsCommand.self])
+        subcommands: [NodesCommand.self, ScoreCommand.self, ExtenderCommand.self /*TEMP-HELPER3*/, StatusCommand.self, TelemetryCommand.self, ReasonsCommand.self])
 }
 
 /// Options every agent subcommand shares.

@@ -21,7 +21,8 @@ final class TelemetryProgramTests: XCTestCase {
         let k = try KernelTelemetry(netnsInode: nil)
         XCTAssertEqual(k.missing, [], "this kernel has every tp_btf hook we use")
         XCTAssertFalse(k.dropReasonNames.isEmpty, "skb_drop_reason names come from kernel BTF")
-        XCTAssertEqual(k.reasonName(2), "NO_SOCKET")
+        XCTAssertTrue(k.dropReasonNames.values.contains("NO_SOCKET"))
+        XCTAssertTrue(k.dropReasonNames.values.contains("QDISC_DROP"))
     }
 
     func testLoopbackTrafficInANamespaceShowsRTTRetransmitsAndDrops() throws {
@@ -30,9 +31,7 @@ final class TelemetryProgramTests: XCTestCase {
         let k = try KernelTelemetry(netnsInode: inode)
         let before = try k.read()
 
-        // A 5 Mbit/s tbf with a tiny queue on the namespace's loopback: bulk TCP overruns it,
-        // the qdisc drops (kfree_skb reason QDISC_DROP) and TCP retransmits.
-        try ns.run(["tc", "qdisc", "add", "dev", "lo", "root", "tbf", "rate", "5mbit", "burst", "16kb", "limit", "20kb"])
+        try TCPLoad.constrainLoopback(ns)
         let out = try ns.run(["python3", Self.loadScript, "--conns", "4", "--seconds", "2", "--mode", "bulk"])
         XCTAssertTrue(out.stdout.contains("bytes"), out.stdout + out.stderr)
 

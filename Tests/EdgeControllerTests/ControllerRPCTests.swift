@@ -19,8 +19,8 @@ final class ControllerRPCTests: XCTestCase {
 
     func call(_ router: RPCRouter, _ method: String, _ params: String? = nil) async throws -> JSONValue {
         let frame = #"{"jsonrpc":"2.0","id":1,"method":"\#(method)""# + (params.map { #","params":\#($0)"# } ?? "") + "}"
-        let answer = try XCTUnwrap(await router.handle(frame: Data(frame.utf8), peer: .unidentified))
-        return try JSONDecoder().decode(JSONValue.self, from: answer)
+        let answer = await router.handle(frame: Data(frame.utf8), peer: .unidentified)
+        return try JSONDecoder().decode(JSONValue.self, from: try XCTUnwrap(answer))
     }
 
     func testMethodsAreReadable() async throws {

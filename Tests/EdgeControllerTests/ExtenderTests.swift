@@ -109,7 +109,11 @@ final class ExtenderTests: XCTestCase {
         let reg = NodeRegistry(score: Fixtures.scoreConfig(), registry: Fixtures.registryConfig())
         try reg.ingest(Fixtures.window("hot", rtt: 180, retrans: 0.08, dropW: 40, cpu: 0.95), now: t0)
         try reg.ingest(Fixtures.window("quiet", rtt: nil, retrans: nil, cpu: nil), now: t0)
-        let filter = ControllerConfig.Filter(maxRTTP99Ms: 100, maxRetransRate: 0.02, maxDropRate: 30, maxCPU: 0.9)
+        var filter = ControllerConfig.defaults.filter
+        filter.maxRTTP99Ms = 100
+        filter.maxRetransRate = 0.02
+        filter.maxDropRate = 30
+        filter.maxCPU = 0.9
         let ext = Extender(registry: reg, policy: ExtenderPolicy(filter: filter, stalePolicy: .filter, staleAfter: .seconds(15)))
         let r = try ext.filter(ExtenderArgs(pod: nil, nodes: nil, nodeNames: ["hot", "quiet"]), now: t0)
         XCTAssertEqual(r.failedNodes["hot"],

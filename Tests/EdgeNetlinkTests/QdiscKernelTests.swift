@@ -87,8 +87,14 @@ final class QdiscKernelTests: XCTestCase {
         try socket.deleteQdisc(kind: "tbf", on: "veth0", parent: .root, handle: .qdisc(1))
         XCTAssertEqual(try socket.rootQdisc(on: "veth0")?.kind, "noqueue")
         XCTAssertEqual(try fixture.tcRoot()?["kind"] as? String, "noqueue")
+        // The root is the kernel's noqueue (handle 0:) now, so the kernel calls 1: an invalid handle.
         XCTAssertThrowsError(try socket.deleteQdisc(kind: "tbf", on: "veth0", parent: .root, handle: .qdisc(1))) { error in
+            XCTAssertEqual((error as? NetlinkError)?.errno, EINVAL, "\(error)")
+            XCTAssertEqual((error as? NetlinkError)?.extack, "Invalid handle", "\(error)")
+        }
+        XCTAssertThrowsError(try socket.deleteQdisc(kind: "noqueue", on: "veth0", parent: .root)) { error in
             XCTAssertEqual((error as? NetlinkError)?.errno, ENOENT, "\(error)")
+            XCTAssertEqual((error as? NetlinkError)?.extack, "Cannot delete qdisc with handle of zero", "\(error)")
         }
         XCTAssertThrowsError(try socket.addQdisc(.tbf(TBFOptions(rate: 0, burst: 1, limit: 1)), on: "veth0")) { error in
             XCTAssertTrue("\(error)".contains("tbf rate"), "\(error)")

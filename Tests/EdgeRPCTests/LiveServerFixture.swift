@@ -18,8 +18,15 @@ enum Fixture {
         return dir
     }
 
+    /// Quiet unless RPC_TEST_LOG is set (handler failures are expected in these tests).
+    static var logger: Logger {
+        var logger = Logger(label: "edgenode.rpc.test")
+        logger.logLevel = ProcessInfo.processInfo.environment["RPC_TEST_LOG"] != nil ? .debug : .critical
+        return logger
+    }
+
     static func router() -> RPCRouter {
-        var router = RPCRouter()
+        var router = RPCRouter(logger: logger)
         router.register("echo", access: .read, summary: "Echo text.") { (p: EchoParams, _) in
             String(repeating: p.text, count: p.repeatCount ?? 1)
         }
@@ -65,9 +72,7 @@ final class LiveServer {
         path = directory + "/edge-agent.sock"
         var configuration = RPCServerConfiguration(socketPath: path, socketGroup: nil)
         configure(&configuration)
-        var logger = Logger(label: "edgenode.rpc.test")
-        logger.logLevel = ProcessInfo.processInfo.environment["RPC_TEST_LOG"] != nil ? .debug : .critical
-        server = RPCServer(configuration: configuration, router: Fixture.router(), logger: logger)
+        server = RPCServer(configuration: configuration, router: Fixture.router(), logger: Fixture.logger)
     }
 
     func start() async throws {

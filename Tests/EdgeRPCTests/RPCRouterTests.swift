@@ -14,7 +14,7 @@ final class RPCRouterTests: XCTestCase {
     private let nobody = RPCPeer(pid: 2, uid: 65534, gid: 65534, canWrite: false)
 
     private func makeRouter() -> RPCRouter {
-        var router = RPCRouter()
+        var router = RPCRouter(logger: Fixture.logger)
         router.register("shaping.set", access: .write, summary: "Set a rate.") { (p: SetParams, _) in
             Answer(receivedDevice: p.device, rateBps: p.limit.rateBps)
         }

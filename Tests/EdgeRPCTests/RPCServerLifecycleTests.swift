@@ -47,7 +47,7 @@ final class RPCServerLifecycleTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/nested/run/edge-controller.sock"  // parent directories are created
         let server = RPCServer(configuration: RPCServerConfiguration(socketPath: path, socketGroup: nil),
-                               router: Fixture.router())
+                               router: Fixture.router(), logger: Fixture.logger)
         let task = Task { try await server.run() }
         var answered = false
         for _ in 0..<100 where !answered {
@@ -91,7 +91,7 @@ final class RPCServerLifecycleTests: XCTestCase {
 
         // A second server on the same path must not steal the socket of a live one.
         let rival = RPCServer(configuration: RPCServerConfiguration(socketPath: live.path, socketGroup: nil),
-                              router: Fixture.router())
+                              router: Fixture.router(), logger: Fixture.logger)
         do {
             try await rival.start()
             XCTFail("second server started on a live socket")
@@ -106,7 +106,7 @@ final class RPCServerLifecycleTests: XCTestCase {
         let regular = directory + "/edge-agent.sock"
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: regular))
         let blocked = RPCServer(configuration: RPCServerConfiguration(socketPath: regular, socketGroup: nil),
-                                router: Fixture.router())
+                                router: Fixture.router(), logger: Fixture.logger)
         do {
             try await blocked.start()
             XCTFail("started over a regular file")

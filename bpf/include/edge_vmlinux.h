@@ -70,3 +70,8 @@ struct task_struct {
 };
 
 #pragma clang attribute pop
+
+/* values are relocated against the running kernel with bpf_core_enum_value() */
+enum skb_drop_reason {
+	SKB_CONSUMED = 1,
+};

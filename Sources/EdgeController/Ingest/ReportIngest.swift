@@ -72,7 +72,7 @@ public struct ReportIngest: Sendable {
         do {
             window = try decoder.decode(TelemetryWindow.self, from: body)
         } catch {
-            return .malformed(reason: describeDecodingError(error))
+            return .malformed(reason: describeDecodingError(error, snakeCase: true))
         }
         do {
             try ReportValidation.validate(window)

@@ -65,11 +65,21 @@ public enum ReportValidation {
 }
 
 /// Human-readable text for a `DecodingError`, naming the JSON path (e.g. `peers[2].samples`).
-public func describeDecodingError(_ error: Error) -> String {
+/// `snakeCase`: the body was decoded with EdgeJSON, whose coding keys are the camelCase Swift names;
+/// they are shown as the snake_case names the sender actually wrote.
+public func describeDecodingError(_ error: Error, snakeCase: Bool = false) -> String {
+    func name(_ k: CodingKey) -> String {
+        guard snakeCase else { return k.stringValue }
+        var out = ""
+        for ch in k.stringValue {
+            if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) }
+        }
+        return out
+    }
     func path(_ keys: [CodingKey]) -> String {
         var s = ""
         for k in keys {
-            if let i = k.intValue { s += "[\(i)]" } else { s += s.isEmpty ? k.stringValue : "." + k.stringValue }
+            if let i = k.intValue { s += "[\(i)]" } else { s += s.isEmpty ? name(k) : "." + name(k) }
         }
         return s.isEmpty ? "<top level>" : s
     }
@@ -77,7 +87,7 @@ public func describeDecodingError(_ error: Error) -> String {
     switch e {
     case let .keyNotFound(key, ctx):
         let at = ctx.codingPath.isEmpty ? "" : " in \(path(ctx.codingPath))"
-        return "missing field \"\(key.stringValue)\"\(at)"
+        return "missing field \"\(name(key))\"\(at)"
     case let .typeMismatch(type, ctx):
         return "\(path(ctx.codingPath)): expected \(type)"
     case let .valueNotFound(type, ctx):

@@ -157,12 +157,22 @@ public struct ExtenderDryRunParams: Codable, Sendable, Equatable {
 public struct NodeReason: Codable, Sendable, Equatable {
     public var node: String
     public var reason: String
+
+    public init(node: String, reason: String) {
+        self.node = node
+        self.reason = reason
+    }
 }
 
 /// A node with its extender priority.
 public struct NodePriority: Codable, Sendable, Equatable {
     public var node: String
     public var priority: Int
+
+    public init(node: String, priority: Int) {
+        self.node = node
+        self.priority = priority
+    }
 }
 
 /// `extender.dryrun`: what `/filter` and `/prioritize` would answer, decoded and verbatim.

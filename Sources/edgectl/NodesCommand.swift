@@ -1,0 +1,52 @@
+// edgectl nodes: every node the controller has heard from, with its signals and priority.
+// Also holds the options shared by the controller subcommands (nodes, score, extender).
+import ArgumentParser
+import EdgeController
+import EdgeCore
+import EdgeRPC
+import Foundation
+
+/// Options every controller subcommand shares.
+struct ControllerSocketOptions: ParsableArguments {
+    @Option(name: .long, help: "The controller's socket.")
+    var socket: String = "/run/edge-controller/controller.sock"
+
+    @Option(name: .long, help: "Seconds to wait for an answer.")
+    var timeout: Double = 5
+
+    func client() throws -> RPCClient {
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+        return RPCClient(path: socket, timeout: .milliseconds(Int64(timeout * 1000)))
+    }
+}
+
+struct NodesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nodes",
+        abstract: "List the nodes reporting to the controller: signals, staleness, score and extender priority.")
+
+    @OptionGroup var controller: ControllerSocketOptions
+    @Flag(help: "Print the raw JSON answer.") var json = false
+
+    func run() throws {
+        let r: NodesListResult = try controller.client().call(ControllerMethod.nodesList)
+        if json { return try printJSON(r) }
+        if r.nodes.isEmpty {
+            print("no node has reported yet")
+            return
+        }
+        print(Self.render(r.nodes))
+    }
+
+    static func render(_ nodes: [NodeSummary]) -> String {
+        var t = TextTable("NODE", "STATE", "SEEN", "REPORTS", "RTT P99 MS", "RETRANS", "DROPS/S", "RUNQ P95 MS", "CPU",
+                          "BADNESS", "SMOOTHED", "PRIORITY", "AGENT")
+        for n in nodes {
+            t.add(n.node, n.stale ? "stale" : "fresh", Fmt.seconds(n.lastSeenSecondsAgo) + " ago", String(n.reportCount),
+                  Fmt.ms(n.rttP99Ms), Fmt.ratio(n.retransRate), Fmt.rate(n.dropRateWeighted), Fmt.ms(n.runqlatP95Ms),
+                  Fmt.percent(n.cpuUtilization), String(format: "%.3f", n.scoreRaw), String(format: "%.3f", n.scoreSmoothed),
+                  String(n.priority), n.agentVersion)
+        }
+        return t.render()
+    }
+}
