@@ -1,5 +1,7 @@
 # edgenode — build, test, benchmark, package.
 #
+#   make check      the README's test command: install build deps (apt), build, run every test
+#   make demo       the README's main job: deps, release build, agent + controller, live view
 #   make            BPF objects + debug build
 #   make test       unit + kernel tests (root; kernel tests fail loudly under CI=true)
 #   make bench      benchmarks that print figures
@@ -8,7 +10,7 @@
 #   make deps       apt-get install what building and testing need (Debian 12)
 
 SHELL := /bin/bash
-SWIFT ?= swift
+SWIFT ?= $(shell command -v swift || echo /opt/swift/usr/bin/swift)
 # Swift's own clang builds CO-RE objects; Debian's clang-14 works too.
 BPF_CLANG ?= $(shell command -v /opt/swift/usr/bin/clang || command -v clang-14 || command -v clang)
 BPF_STRIP ?= $(shell command -v /opt/swift/usr/bin/llvm-objcopy || command -v llvm-objcopy-14 || command -v llvm-objcopy)
@@ -21,9 +23,9 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
 	-Ibpf/include -Ibpf -I/usr/include/$(MULTIARCH)
 
 APT_BUILD := libbpf-dev libelf-dev libsystemd-dev libmnl-dev libjansson-dev zlib1g-dev \
-	iproute2 python3 procps kmod
+	iproute2 python3 procps kmod mandoc
 
-.PHONY: all bpf build release test test-unit test-kernel bench run deps clean
+.PHONY: all bpf build release test check demo bench run deps clean
 
 all: build
 
@@ -50,6 +52,12 @@ test: bpf
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+check: deps
+	$(MAKE) test
+
+demo: deps release
+	./scripts/run-local.sh
+
 bench: release
 	.build/release/edge-bench all
 
@@ -58,3 +66,37 @@ run: release
 
 clean:
 	rm -rf $(BPF_OUT) .build
+
+# ---------------------------------------------------------------------------------------------
+# Packaging, man pages and ansible (issue 5). Separate from the targets above.
+#
+#   make deb            .debs of edge-agent, edge-controller, edgectl in out/, checked by lintian
+#                       (stages the tree in out/deb-build/: packaging/build-debs.sh)
+#   make deb-deps       apt-get install what building the .debs needs (swift itself: /opt/swift)
+#   make man-check      mandoc -Tlint on man/, then ManPageTests: edgectl --help and each daemon's
+#                       --check-config against the pages and the shipped conffiles
+#   make ansible-lint   ansible-lint and ansible-playbook --syntax-check of ansible/
+#                       (pip install ansible-core ansible-lint)
+
+APT_DEB := debhelper devscripts dpkg-dev lintian chrpath rsync pkg-config mandoc
+MAN_PAGES := $(wildcard man/*.[1-8])
+ANSIBLE_INVENTORY := ansible/inventory/vms.example.yml
+
+.PHONY: deb deb-deps man-check ansible-lint
+
+deb:
+	./packaging/build-debs.sh
+
+deb-deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_DEB)
+
+man-check: bpf
+	mandoc -Tlint -W warning $(MAN_PAGES)
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter ManPageTests
+
+ansible-lint:
+	cd ansible && ansible-lint
+	for p in ansible/site.yml ansible/upgrade.yml ansible/rollback-extender.yml; do \
+	    ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook -i $(ANSIBLE_INVENTORY) --syntax-check $$p || exit 1; \
+	done

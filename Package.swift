@@ -53,7 +53,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "EdgeAgent", dependencies: [
-            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeSystemd",
+            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeNetlink", "EdgeSystemd",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -81,7 +81,7 @@ let package = Package(
             "EdgeController", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "edgectl", dependencies: [
-            "EdgeCore", "EdgeRPC", "EdgeController" /*TEMP-HELPER3*/, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EdgeCore", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "edge-bench", dependencies: [
             "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent",
@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "EdgeNetlinkTests", dependencies: ["EdgeNetlink", "EdgeTestSupport", "CLibbpf"]),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "EdgeCore", "EdgeRPC", "EdgeTestSupport"]),
         .testTarget(name: "EdgeControllerTests", dependencies: [
-            "EdgeController", "EdgeCore", "EdgeTestSupport",
+            "EdgeController", "EdgeCore", "EdgeRPC", "EdgeTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -52,6 +52,8 @@ public enum AgentDaemon {
         try collector.tick() // baseline reading: the first window completes one interval later
         let metrics = AgentMetrics()
         let state = AgentState(config: config, node: node, collector: collector, weights: weights)
+        // after telemetry, before the socket: a shaping failure degrades, it never stops the agent
+        (state.shaper, state.shapingFailure) = ShapingStartup.start(config: config, logger: logger)
 
         let rpc = RPCServer(configuration: RPCServerConfiguration(config.rpc),
                             router: AgentRPCMethods.router(state: state),
@@ -78,6 +80,10 @@ public enum AgentDaemon {
                                           collector: collector, logger: logger)
             state.pusher = pusher
             services.append(pusher)
+        }
+        if let shapingMetrics = ShapingMetricsService.make(shaper: state.shaper, agentMetrics: metrics,
+                                                           intervalSeconds: config.telemetry.intervalSeconds, logger: logger) {
+            services.append(shapingMetrics)
         }
         services.append(ReadinessService(notifier: notifier, state: state, logger: logger))
 

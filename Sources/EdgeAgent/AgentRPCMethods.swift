@@ -26,6 +26,7 @@ enum AgentRPCMethods {
                    summary: "kfree_skb drop reasons of this kernel, their weights and window counts") { _ in
             state.dropReasons()
         }
+        ShapingRPC.register(into: &r, state: state)
         return r
     }
 }

@@ -11,6 +11,10 @@ public final class AgentState: @unchecked Sendable {
     let aggregatorWeights: TelemetryAggregator
     /// Set once at start, before any service runs, when a controller URL is configured.
     var pusher: ReportPusher?
+    /// Set once at start, before the RPC server runs, when shaping is enabled.
+    var shaper: Shaper?
+    /// Why shaping could not even start (no rtnetlink), if so.
+    var shapingFailure: String?
 
     init(config: AgentConfig, node: String, collector: TelemetryCollector, weights: TelemetryAggregator) {
         self.config = config
@@ -32,8 +36,15 @@ public final class AgentState: @unchecked Sendable {
                              intervalSeconds: config.telemetry.intervalSeconds,
                              windowSeconds: config.telemetry.windowSeconds,
                              netns: config.telemetry.netns.rawValue, sourceError: collector.sourceError),
-            shaping: config.shaping.enabled ? "degraded (EDT shaping is not part of this build yet)" : "disabled",
+            shaping: shapingStatus,
             controller: pusher?.state.summary ?? "off")
+    }
+
+    /// "disabled", the shaper's status line, or "failed (…)" when it could not start.
+    var shapingStatus: String {
+        guard config.shaping.enabled else { return "disabled" }
+        if let shaper { return shaper.status }
+        return "failed (\(shapingFailure ?? "not started"))"
     }
 
     /// One line for `systemctl status` (STATUS=).

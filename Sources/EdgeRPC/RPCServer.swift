@@ -15,6 +15,7 @@ import Synchronization
 /// shuts it down if its task is cancelled). `shutdown()` stops accepting, lets running requests
 /// finish within `shutdownGracePeriod`, closes every connection and unlinks the socket file.
 public final class RPCServer: Sendable {
+    /// The settings the server was made with.
     public let configuration: RPCServerConfiguration
     private let router: RPCRouter
     private let logger: Logger
@@ -33,6 +34,9 @@ public final class RPCServer: Sendable {
     private let connectedClients = Atomic<Int>(0)
     private let stopped: EventLoopPromise<Void>
 
+    /// - Parameters:
+    ///   - router: the method table; copied, so build it completely first.
+    ///   - eventLoopGroup: NIO threads for the sockets (handlers run as Swift tasks).
     public init(
         configuration: RPCServerConfiguration,
         router: RPCRouter,

@@ -52,10 +52,18 @@ enum RPCSocketFile {
             throw RPCServerError.fileSystem(operation: "inspect", path: path, errno: errno)
         }
         guard info.st_mode & S_IFMT == S_IFSOCK else { throw RPCServerError.pathNotASocket(path) }
-        // A socket that accepts connections belongs to a live server; only a dead one is stale.
-        if let probe = try? UnixStreamSocket.connect(path: path, timeout: .seconds(1)) {
+        // Only a socket that refuses connections is stale. One that accepts, or keeps us
+        // waiting (its backlog is full), belongs to a live server.
+        do {
+            let probe = try UnixStreamSocket.connect(path: path, timeout: .seconds(1))
             probe.close()
             throw RPCServerError.socketInUse(path)
+        } catch let error as UnixSocketError {
+            switch error.code {
+            case ECONNREFUSED, ENOENT: break
+            case ETIMEDOUT: throw RPCServerError.socketInUse(path)
+            default: throw RPCServerError.fileSystem(operation: "probe", path: path, errno: error.code)
+            }
         }
         guard unlink(path) == 0 || errno == ENOENT else {
             throw RPCServerError.fileSystem(operation: "remove stale socket", path: path, errno: errno)

@@ -10,7 +10,9 @@ struct Edgectl: ParsableCommand {
         commandName: "edgectl",
         abstract: "Query and control edgenode's edge-agent and edge-controller.",
         version: EdgenodeVersion.current,
-        subcommands: [NodesCommand.self, ScoreCommand.self, ExtenderCommand.self /*TEMP-HELPER3*/, StatusCommand.self, TelemetryCommand.self, ReasonsCommand.self])
+        subcommands: [StatusCommand.self, TelemetryCommand.self, ReasonsCommand.self,
+                      ShapeCommand.self, QdiscCommand.self,
+                      NodesCommand.self, ScoreCommand.self, ExtenderCommand.self])
 }
 
 /// Options every agent subcommand shares.

@@ -1,6 +1,5 @@
 // edgectl extender test: what the scheduler extender would answer for a pod, without kube-scheduler.
 import ArgumentParser
-import EdgeController
 import EdgeCore
 import EdgeRPC
 import Foundation

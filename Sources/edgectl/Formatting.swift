@@ -10,21 +10,23 @@ struct TextTable {
 
     mutating func add(_ cells: String...) { rows.append(cells) }
 
-    /// Left-aligned text, right-aligned numbers, two spaces between columns.
+    /// Two spaces between columns; a column whose cells are all numbers (or "-") is right-aligned.
     func render() -> String {
         let all = [header] + rows
         let widths = header.indices.map { i in all.map { i < $0.count ? $0[i].count : 0 }.max() ?? 0 }
+        let numeric = header.indices.map { i in
+            !rows.isEmpty && rows.allSatisfy { i >= $0.count || $0[i] == "-" || $0[i].isEmpty || Self.isNumeric($0[i]) }
+        }
         return all.map { row in
             row.enumerated().map { i, cell in
                 let pad = String(repeating: " ", count: widths[i] - cell.count)
-                return Self.isNumeric(cell) ? pad + cell : cell + pad
+                return numeric[i] ? pad + cell : cell + pad
             }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
     }
 
     static func isNumeric(_ s: String) -> Bool {
-        guard let f = s.first else { return false }
-        return f.isNumber || (f == "-" && s.count > 1)
+        Double(s.trimmingCharacters(in: CharacterSet(charactersIn: "%"))) != nil
     }
 }
 

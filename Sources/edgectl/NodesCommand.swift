@@ -1,7 +1,6 @@
 // edgectl nodes: every node the controller has heard from, with its signals and priority.
 // Also holds the options shared by the controller subcommands (nodes, score, extender).
 import ArgumentParser
-import EdgeController
 import EdgeCore
 import EdgeRPC
 import Foundation

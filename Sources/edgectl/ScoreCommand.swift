@@ -1,6 +1,5 @@
 // edgectl score: node scores, and with --explain which signal contributed how much.
 import ArgumentParser
-import EdgeController
 import EdgeCore
 import EdgeRPC
 import Foundation

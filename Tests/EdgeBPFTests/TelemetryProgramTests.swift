@@ -63,7 +63,7 @@ final class TelemetryProgramTests: XCTestCase {
         let k = try KernelTelemetry(netnsInode: nil)
         let before = try k.read()
         // two busy loops per core force wakeups and preemption on the run queues
-        try sh(["sh", "-c", "for i in 1 2 3 4; do timeout 1 sh -c 'while :; do :; done' & done; wait"], check: false)
+        try TCPLoad.cpu(workers: 4, seconds: 1)
         let after = try k.read()
         let runq = after.runqlat.subtractingWrapping(before.runqlat)
         XCTAssertGreaterThan(runq.total, 10)
@@ -75,7 +75,7 @@ final class TelemetryProgramTests: XCTestCase {
         let k = try KernelTelemetry(netnsInode: nil)
         let token = try BPFStatsToken()
         let before = try k.programStats()
-        try sh(["sh", "-c", "for i in 1 2; do timeout 0.5 sh -c 'while :; do :; done' & done; wait"], check: false)
+        try TCPLoad.cpu(workers: 2, seconds: 0.5)
         let after = try k.programStats()
         withExtendedLifetime(token) {}
         let sw = try XCTUnwrap(after["edge_sched_switch"])

@@ -123,6 +123,21 @@ final class RPCServerLiveTests: XCTestCase {
         XCTAssertEqual(try frame(live.client(), "[]")["error"]?["code"], -32600)
     }
 
+    func testPipelinedFloodIsAnsweredInOrder() throws {
+        // 500 requests in one write: far past the per-connection queue, so reading pauses and resumes.
+        let client = live.client()
+        var flood = ""
+        for id in 1...500 {
+            flood += #"{"jsonrpc":"2.0","id":\#(id),"method":"sum","params":{"values":[\#(id),1]}}"# + "\n"
+        }
+        try client.sendRaw(Data(flood.utf8))
+        for id in 1...500 {
+            let answer = try JSONDecoder().decode(JSONValue.self, from: client.receiveFrame())
+            XCTAssertEqual(answer["id"], .int(id))
+            XCTAssertEqual(answer["result"]?["total"], .int(id + 1))
+        }
+    }
+
     func testNotificationGetsNoReply() throws {
         let client = live.client()
         try client.notify("echo", params: ["text": "nobody listens"])

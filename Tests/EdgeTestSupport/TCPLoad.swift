@@ -15,6 +15,14 @@ public enum TCPLoad {
         try ns.run(["tc", "qdisc", "add", "dev", "lo", "root", "tbf", "rate", "20mbit", "burst", "32kb", "limit", "48kb"])
     }
 
+    static let cpuScript = URL(fileURLWithPath: script).deletingLastPathComponent()
+        .appendingPathComponent("cpu_load.py").path
+
+    /// `workers` busy processes for `seconds` (they stop by themselves).
+    public static func cpu(workers: Int, seconds: Double) throws {
+        try sh(["python3", cpuScript, "--workers", String(workers), "--seconds", String(seconds)])
+    }
+
     /// Runs the load inside `ns` and returns its JSON totals line.
     @discardableResult
     public static func run(in ns: ScratchNetns, conns: Int = 4, seconds: Double = 2, mode: String = "bulk") throws -> String {

@@ -45,9 +45,8 @@ public struct ControllerHTTP: Sendable {
             // out of the endpoints and kube-scheduler (ignorable: true) schedules without it, instead
             // of the extender filtering every node as unknown right after a restart.
             let c = self.ingest.registry.counts()
-            let body = ["nodes": String(c.total), "fresh": String(c.fresh), "stale": String(c.stale)]
-            return c.fresh > 0 ? Self.json(.ok, body.merging(["status": "ready"]) { a, _ in a })
-                               : Self.json(.serviceUnavailable, body.merging(["status": "no fresh telemetry yet"]) { a, _ in a })
+            let body = Readiness(status: c.fresh > 0 ? "ready" : "no fresh telemetry yet", nodes: c.total, fresh: c.fresh, stale: c.stale)
+            return Self.json(c.fresh > 0 ? .ok : .serviceUnavailable, body)
         }
         return router
     }
@@ -65,9 +64,9 @@ public struct ControllerHTTP: Sendable {
             logger.warning("rejected report", metadata: ["remote": "\(context.remoteAddress ?? "?")", "reason": "\(reason)"])
         default:
             logger.info("rejected report", metadata: ["remote": "\(context.remoteAddress ?? "?")",
-                                                      "status": "\(outcome.httpStatus)", "reason": "\(outcome.responseBody["error"] ?? "")"])
+                                                      "status": "\(outcome.httpStatus)", "reason": "\(outcome.response.error ?? "")"])
         }
-        var response = Self.json(HTTPResponse.Status(code: outcome.httpStatus), outcome.responseBody)
+        var response = Self.json(HTTPResponse.Status(code: outcome.httpStatus), outcome.response)
         if case .unauthorized = outcome {
             response.headers[.wwwAuthenticate] = "Bearer realm=\"edgenode\""
         }
@@ -106,6 +105,14 @@ public struct ControllerHTTP: Sendable {
 
     // MARK: - helpers
 
+    /// The `/readyz` body.
+    struct Readiness: Encodable {
+        var status: String
+        var nodes: Int
+        var fresh: Int
+        var stale: Int
+    }
+
     enum BodyRead {
         case body(Data)
         case tooLarge
@@ -142,7 +149,7 @@ public struct ControllerHTTP: Sendable {
         return ExtenderReply(status: status, body: body)
     }
 
-    static func json(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {
+    static func json(_ status: HTTPResponse.Status, _ object: some Encodable) -> Response {
         let data = (try? EdgeJSON.encoder().encode(object)) ?? Data()
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))

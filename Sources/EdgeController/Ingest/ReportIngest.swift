@@ -33,15 +33,33 @@ public enum IngestOutcome: Equatable, Sendable {
         }
     }
 
-    /// Response body (JSON, snake_case like every wire format we own).
-    public var responseBody: [String: String] {
+    /// Response body (encoded with EdgeJSON, snake_case like every wire format we own).
+    public var response: IngestResponse {
         switch self {
-        case let .accepted(node, count): return ["status": "accepted", "node": node, "report_count": String(count)]
-        case let .unauthorized(reason): return ["error": reason]
-        case let .tooLarge(limit): return ["error": "report body larger than \(limit) bytes"]
-        case let .malformed(reason): return ["error": "malformed report: \(reason)"]
-        case let .registryFull(reason): return ["error": reason]
+        case let .accepted(node, count): return IngestResponse(status: "accepted", node: node, reportCount: count)
+        case let .unauthorized(reason): return IngestResponse(status: "rejected", error: reason)
+        case let .tooLarge(limit): return IngestResponse(status: "rejected", error: "report body larger than \(limit) bytes")
+        case let .malformed(reason): return IngestResponse(status: "rejected", error: "malformed report: \(reason)")
+        case let .registryFull(reason): return IngestResponse(status: "rejected", error: reason)
         }
+    }
+}
+
+/// What `/v1/reports` answers.
+public struct IngestResponse: Codable, Sendable, Equatable {
+    /// "accepted" or "rejected".
+    public var status: String
+    public var node: String?
+    /// Reports accepted from this node so far.
+    public var reportCount: UInt64?
+    /// Why the report was rejected.
+    public var error: String?
+
+    public init(status: String, node: String? = nil, reportCount: UInt64? = nil, error: String? = nil) {
+        self.status = status
+        self.node = node
+        self.reportCount = reportCount
+        self.error = error
     }
 }
 

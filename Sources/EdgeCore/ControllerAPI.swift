@@ -1,10 +1,9 @@
 // The controller's local API (JSON-RPC over its Unix socket): method names, params and results,
 // shared by the daemon and edgectl. Encoded with EdgeJSON (snake_case keys). Only Foundation and
-// EdgeCore are used here so the file can move to EdgeCore unchanged.
+// EdgeCore types are used, so edgectl needs no dependency on the controller itself.
 //
 // Node names are never used as JSON object keys here (EdgeJSON's key conversion would rewrite
 // them): lists of `{node, …}` are used instead.
-import EdgeCore
 import Foundation
 
 /// Method names of the controller's socket.
@@ -73,11 +72,32 @@ public struct NodeSummary: Codable, Sendable, Equatable {
     public var scoreSmoothed: Double
     /// What `/prioritize` returns for the node now (0 when stale).
     public var priority: Int
+
+    public init(node: String, agentVersion: String, lastSeenSecondsAgo: Double, reportCount: UInt64, stale: Bool, rttP99Ms: Double?, retransRate: Double?, dropRate: Double, dropRateWeighted: Double, runqlatP95Ms: Double?, cpuUtilization: Double?, scoreRaw: Double, scoreSmoothed: Double, priority: Int) {
+        self.node = node
+        self.agentVersion = agentVersion
+        self.lastSeenSecondsAgo = lastSeenSecondsAgo
+        self.reportCount = reportCount
+        self.stale = stale
+        self.rttP99Ms = rttP99Ms
+        self.retransRate = retransRate
+        self.dropRate = dropRate
+        self.dropRateWeighted = dropRateWeighted
+        self.runqlatP95Ms = runqlatP95Ms
+        self.cpuUtilization = cpuUtilization
+        self.scoreRaw = scoreRaw
+        self.scoreSmoothed = scoreSmoothed
+        self.priority = priority
+    }
 }
 
 /// `nodes.list`.
 public struct NodesListResult: Codable, Sendable, Equatable {
     public var nodes: [NodeSummary]
+
+    public init(nodes: [NodeSummary]) {
+        self.nodes = nodes
+    }
 }
 
 /// `score.get` params: one node or all; with the per-signal breakdown or not.
@@ -109,6 +129,19 @@ public struct ExplainedSignal: Codable, Sendable, Equatable {
     public var contribution: Double
     /// No samples in the window: left out of the score.
     public var absent: Bool
+
+    public init(signal: String, unit: String, value: Double?, lo: Double?, hi: Double?, normalised: Double?, configuredWeight: Double, weight: Double, contribution: Double, absent: Bool) {
+        self.signal = signal
+        self.unit = unit
+        self.value = value
+        self.lo = lo
+        self.hi = hi
+        self.normalised = normalised
+        self.configuredWeight = configuredWeight
+        self.weight = weight
+        self.contribution = contribution
+        self.absent = absent
+    }
 }
 
 /// A node's score with how it came about.
@@ -132,6 +165,20 @@ public struct ScoreExplanation: Codable, Sendable, Equatable {
     public var signals: [ExplainedSignal]?
     /// Plain-language remarks: absent signals, staleness, hysteresis holding the priority.
     public var notes: [String]
+
+    public init(node: String, stale: Bool, lastSeenSecondsAgo: Double, raw: Double, smoothed: Double, anchor: Double, publishedPriority: Int, priority: Int, neutral: Bool, signals: [ExplainedSignal]?, notes: [String]) {
+        self.node = node
+        self.stale = stale
+        self.lastSeenSecondsAgo = lastSeenSecondsAgo
+        self.raw = raw
+        self.smoothed = smoothed
+        self.anchor = anchor
+        self.publishedPriority = publishedPriority
+        self.priority = priority
+        self.neutral = neutral
+        self.signals = signals
+        self.notes = notes
+    }
 }
 
 /// `score.get`.
@@ -140,6 +187,13 @@ public struct ScoreGetResult: Codable, Sendable, Equatable {
     public var smoothing: Double
     public var hysteresis: Double
     public var scores: [ScoreExplanation]
+
+    public init(normalisation: String, smoothing: Double, hysteresis: Double, scores: [ScoreExplanation]) {
+        self.normalisation = normalisation
+        self.smoothing = smoothing
+        self.hysteresis = hysteresis
+        self.scores = scores
+    }
 }
 
 /// `extender.dryrun` params: the pod (a `v1.Pod` object) and the candidates (default: every known node).
@@ -189,4 +243,15 @@ public struct ExtenderDryRunResult: Codable, Sendable, Equatable {
     public var filterResponse: String
     /// The exact body `/prioritize` would return.
     public var prioritizeResponse: String
+
+    public init(pod: String, candidates: [String], passed: [String], failed: [NodeReason], failedAndUnresolvable: [NodeReason], priorities: [NodePriority], filterResponse: String, prioritizeResponse: String) {
+        self.pod = pod
+        self.candidates = candidates
+        self.passed = passed
+        self.failed = failed
+        self.failedAndUnresolvable = failedAndUnresolvable
+        self.priorities = priorities
+        self.filterResponse = filterResponse
+        self.prioritizeResponse = prioritizeResponse
+    }
 }

@@ -1,0 +1,75 @@
+// `edge-bench` figures for the EDT shaper: what the program costs per packet, and how close a
+// shaped class gets to its rate through a real veth pair on this machine (policing here, since
+// this kernel has no sch_fq; pacing where it has).
+import EdgeBPF
+import EdgeCore
+import Foundation
+import Logging
+
+public enum EDTBenchmark {
+    /// Rates measured through the veth pair.
+    public static let rates = ["10mbit", "100mbit", "1gbit"]
+
+    /// Runs both parts and returns printable lines. Needs root.
+    public static func run() throws -> String {
+        var lines = ["EDT shaper"]
+        lines += try programCost()
+        for rate in rates { lines.append(try shapedRate(rate)) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Per-packet cost through BPF_PROG_TEST_RUN (repeat 1e6), as the kernel times the run loop
+    /// and as the program's own run-time statistics count it, for a shaped packet (class found,
+    /// departure booked) and an unclassified one (lookups only).
+    static func programCost() throws -> [String] {
+        let dp = try EDTDatapath(pinDirectory: nil)
+        let prefix = try IPPrefix(parsing: "10.0.0.1")
+        try dp.writeClass(1, EDTClassRecord(rateBytesPerSecond: BandwidthRate.maximum / 8, horizonNs: 60_000_000_000, ecn: true))
+        try dp.bind(.prefix(prefix), to: 1)
+        let token = try BPFStatsToken()
+        defer { withExtendedLifetime(token) {} }
+        let repeats: UInt32 = 1_000_000
+        var lines: [String] = []
+        for (label, source) in [("shaped", [UInt8]([10, 0, 0, 1])), ("unclassified", [10, 0, 0, 2])] {
+            let frame = benchmarkFrame(source: source)
+            let before = try dp.program.stats()
+            let run = try dp.program.testRun(packet: frame, repeat: repeats)
+            let after = try dp.program.stats()
+            let statsNs = after.nsPerRun(since: before).map { String(format: "%.1f", $0) } ?? "-"
+            lines.append("  program cost, \(label) packet: \(run.durationNs) ns/run (test_run, \(repeats) runs), \(statsNs) ns/run (bpf_stats)")
+        }
+        return lines
+    }
+
+    /// Goodput of one TCP connection through a veth pair whose source address is limited to `rate`.
+    static func shapedRate(_ rateText: String) throws -> String {
+        let rate = try BandwidthRate(parsing: rateText)
+        let lab = try VethLab(prefix: "edgebench")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("edgebench-\(UUID().uuidString)").path
+        let pin = BPFFS.defaultMount + "/edgebench-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var logger = Logger(label: "edgenode.bench")
+        logger.logLevel = .warning
+        let shaper = Shaper(settings: ShaperSettings(device: lab.txDevice, horizonSeconds: nil, ecn: true,
+                                                     pinPath: pin, stateDirectory: scratch),
+                            netlink: try lab.txNetlink(), logger: logger)
+        defer { _ = try? shaper.reset() }
+        try shaper.setup()
+        _ = try shaper.set(ShapingSetParams(selector: lab.txAddress, rate: rateText))
+        let result = try TCPRateProbe.measure(sender: lab.txNamespace, receiver: lab.rxNamespace, address: lab.rxAddress)
+        let measured = result.bitsPerSecond
+        let error = (measured / Double(rate.bitsPerSecond) - 1) * 100
+        let c = try shaper.list().classes.first
+        let horizon = DurationParser.format(seconds: c?.horizonSeconds ?? 0)
+        return "  shaped rate \(rate): measured " + String(format: "%.2f Mbit/s (%+.1f%%)", measured / 1e6, error)
+            + ", horizon \(horizon), \(c?.drops ?? 0) drops, \(c?.ecnMarks ?? 0) CE marks (\(shaper.status))"
+    }
+
+    /// 1514-byte IPv4/TCP frame from `source`.
+    static func benchmarkFrame(source: [UInt8]) -> [UInt8] {
+        var frame: [UInt8] = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]
+        frame += [0x45, 0, 0x05, 0xDC, 0, 1, 0x40, 0, 64, 6, 0, 0] + source + [10, 99, 0, 1]
+        frame += [0x30, 0x39, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10, 0xFF, 0xFF, 0, 0, 0, 0]
+        return frame + [UInt8](repeating: 0xAB, count: 1514 - frame.count)
+    }
+}

@@ -1,0 +1,414 @@
+// The agent's bandwidth shaper: puts the EDT program on a device's egress and keeps the classes.
+//
+// setup() is an idempotent reconcile in the order that keeps a restart gap-free:
+//   1. device (configured, or the default route's), 2. bpffs + EDT maps pinned or adopted,
+//   3. program: the pinned one is reused when its instructions are the same, 4. the device's
+//   root qdisc tree is recorded before anything changes, 5. mq + fq (degraded, but running,
+//   where the kernel has no sch_fq), 6. clsact, 7. the cls_bpf filter, replaced only if it does
+//   not already run our program. A second setup() sends no change to the kernel.
+// reset() undoes all of it: filter, clsact (if we created it), the recorded root qdisc, pins.
+import EdgeBPF
+import EdgeCore
+import EdgeNetlink
+import Foundation
+import Logging
+
+/// Where and how to shape; from `[shaping]` and `[agent] state_dir`.
+public struct ShaperSettings: Sendable, Equatable {
+    /// Egress device; nil = the default route's device.
+    public var device: String?
+    /// Horizon for classes set without one; nil = derived from each class's rate.
+    public var horizonSeconds: Double?
+    /// CE-mark ECT packets before dropping.
+    public var ecn: Bool
+    /// bpffs directory for the pinned maps and program.
+    public var pinPath: String
+    /// Where the recorded qdiscs and ownership notes are kept.
+    public var stateDirectory: String
+    public var routeTable = "/proc/net/route"
+    public var mountInfo = "/proc/self/mountinfo"
+
+    public init(device: String?, horizonSeconds: Double?, ecn: Bool, pinPath: String, stateDirectory: String) {
+        self.device = device
+        self.horizonSeconds = horizonSeconds
+        self.ecn = ecn
+        self.pinPath = pinPath
+        self.stateDirectory = stateDirectory
+    }
+
+    public init(config: AgentConfig) {
+        self.init(device: config.shaping.device, horizonSeconds: config.shaping.horizonSeconds,
+                  ecn: config.shaping.ecn, pinPath: config.shaping.pinPath, stateDirectory: config.agent.stateDir)
+    }
+}
+
+/// What one setup() found and did.
+public struct ShaperSetupReport: Sendable, Equatable {
+    public var device: String
+    /// The status line: "active", "active (single root fq: …)" or "degraded (sch_fq unavailable: …)".
+    public var status: String
+    /// What happened to the root qdisc ("unchanged", "mq with fq on 4 TX queues", …).
+    public var qdiscAction: String
+    /// False when the filter already ran our program (nothing was sent).
+    public var filterChanged: Bool
+    /// Id of the program the filter runs.
+    public var programId: UInt32
+    /// True when the pinned program was reused.
+    public var programAdopted: Bool
+    /// Maps that were pinned already and were adopted with their classes.
+    public var adoptedMaps: [String]
+    public var classes: Int
+    public var mountedBPFFS: Bool
+    public var clsactCreated: Bool
+}
+
+public final class Shaper: @unchecked Sendable {
+    /// Our filter's place on clsact egress: priority 1 so it runs first, a handle of its own.
+    public static let filterPriority: UInt16 = 1
+    public static let filterHandle: UInt32 = 0xED7
+    public static let filterName = "edgenode-edt"
+    /// File name of the pinned program in the pin directory.
+    public static let programPin = "edt_egress_prog"
+
+    public let settings: ShaperSettings
+    let netlink: NetlinkSocket
+    let logger: Logger
+    private let lock = NSLock()
+    private var datapath: EDTDatapath?
+    /// Holds the fd of an adopted pinned program for as long as we use it.
+    private var adoptedProgram: BPFPinnedProgram?
+    private var link: Link?
+    private var statusText = "not set up"
+
+    /// `netlink` must belong to the namespace of the device (the agent's own, or a test's).
+    public init(settings: ShaperSettings, netlink: NetlinkSocket, logger: Logger) {
+        self.settings = settings
+        self.netlink = netlink
+        self.logger = logger
+    }
+
+    /// The status line for `agent.status`.
+    public var status: String { lock.withLock { statusText } }
+    /// The shaped device once setup() found it.
+    public var deviceName: String? { lock.withLock { link?.name } }
+
+    // MARK: setup
+
+    /// Reconciles the device with the wished state (see the file comment). Throws when shaping
+    /// cannot work at all (unknown device, no BPF); a missing sch_fq only degrades.
+    @discardableResult
+    public func setup() throws -> ShaperSetupReport {
+        try lock.withLock {
+            do {
+                let report = try setupLocked()
+                statusText = report.status
+                return report
+            } catch {
+                statusText = "failed (\(error))"
+                throw error
+            }
+        }
+    }
+
+    private func setupLocked() throws -> ShaperSetupReport {
+        let link = try resolveDevice()
+        let device = NetworkDevice.index(link.index)
+        let mounted = try BPFFS.ensureDirectory(settings.pinPath)
+        if mounted { logger.notice("mounted bpffs for \(settings.pinPath)") }
+        let dp = try EDTDatapath(pinDirectory: settings.pinPath)
+        let (programFD, programInfo, adopted) = try chooseProgram(dp)
+
+        try recordRootQdiscIfNew(link)
+        let (qdiscAction, status) = try ensureQdiscs(link)
+
+        var ownership = try loadOwnership(link.name)
+        let clsactCreated = try netlink.ensureClsact(on: device)
+        if clsactCreated {
+            ownership.clsactCreated = true
+            try saveOwnership(ownership, device: link.name)
+        }
+
+        let current = try netlink.listFilters(on: device, hook: .egress)
+            .first { $0.priority == Self.filterPriority && $0.handle == Self.filterHandle }
+        let filterOK = current?.kind == "bpf" && current?.bpfProgramID == programInfo.id && current?.directAction == true
+        if !filterOK {
+            try netlink.replaceBPFFilter(BPFFilterSpec(programFD: programFD, name: Self.filterName,
+                                                       priority: Self.filterPriority, handle: Self.filterHandle),
+                                         on: device, hook: .egress)
+            logger.info("EDT filter on \(link.name) egress now runs program \(programInfo.id)")
+        }
+
+        datapath = dp
+        self.link = link
+        let classes = try dp.classSelectors().count
+        if !dp.adoptedMaps.isEmpty {
+            logger.info("adopted pinned EDT maps \(dp.adoptedMaps.joined(separator: ", ")) with \(classes) classes")
+        }
+        return ShaperSetupReport(device: link.name, status: status, qdiscAction: qdiscAction, filterChanged: !filterOK,
+                                 programId: programInfo.id, programAdopted: adopted, adoptedMaps: dp.adoptedMaps,
+                                 classes: classes, mountedBPFFS: mounted, clsactCreated: clsactCreated)
+    }
+
+    private func resolveDevice() throws -> Link {
+        let name = try settings.device ?? DefaultRouteDevice.find(routeTable: settings.routeTable)
+        do {
+            return try netlink.link(named: name)
+        } catch let error as NetlinkError where error.errno == ENODEV {
+            throw ShapingError.unknownDevice("unknown device '\(name)' (no such network interface)")
+        } catch let error as NetlinkRequestError {
+            throw ShapingError.unknownDevice(error.message)
+        }
+    }
+
+    /// The program the filter should run: the pinned one when it has the same instructions as
+    /// the one just loaded (so a restart changes nothing), else the new one, pinned.
+    private func chooseProgram(_ dp: EDTDatapath) throws -> (Int32, BPFProgramInfo, Bool) {
+        let fresh = try dp.program.info()
+        let path = settings.pinPath + "/" + Self.programPin
+        if let pinned = try BPFPinnedProgram(path: path) {
+            if pinned.info.tag == fresh.tag {
+                adoptedProgram = pinned
+                return (pinned.fd, pinned.info, true)
+            }
+            logger.info("pinned EDT program \(pinned.info.id) differs from this build (tag \(pinned.info.tag) vs \(fresh.tag)): replacing it")
+            try BPFFS.unpin(path)
+        }
+        try dp.program.pin(at: path)
+        adoptedProgram = nil
+        return (dp.program.fd, fresh, false)
+    }
+
+    /// mq + fq; where sch_fq is missing the device is left as it was and shaping only polices.
+    private func ensureQdiscs(_ link: Link) throws -> (action: String, status: String) {
+        do {
+            switch try netlink.ensureMQFQ(device: .index(link.index), fqOptions: FQOptions()) {
+            case .unchanged:
+                return ("unchanged", "active")
+            case let .appliedMQ(handle, queues, changed):
+                logger.info("\(link.name): mq \(handle) with fq on \(queues) TX queues (\(changed) changed)")
+                return ("mq \(handle) with fq on \(queues) TX queues", "active")
+            case .appliedSingleFQ(let reason):
+                logger.notice("\(link.name): single root fq instead of mq: \(reason)")
+                return ("single root fq", "active (single root fq: \(reason))")
+            }
+        } catch let error as ShapingSetupError {
+            let status = "degraded (sch_fq unavailable: \(error); rates are policed by drops, not paced)"
+            logger.warning("shaping on \(link.name) is \(status)")
+            return ("unchanged (\(error))", status)
+        }
+    }
+
+    // MARK: classes
+
+    /// Creates or updates the class of `params.selector`. Every input is validated before any
+    /// map is touched; an existing class keeps its counters and departure state.
+    public func set(_ params: ShapingSetParams) throws -> ShapingClassInfo {
+        let rate: BandwidthRate
+        do {
+            rate = try BandwidthRate(parsing: params.rate)
+        } catch let error as BandwidthRate.ParseError {
+            throw ShapingError.invalidRate(error.description)
+        }
+        let selector = try ShapingSelector.parse(params.selector, cgroupRoot: CgroupRoot.find(mountInfo: settings.mountInfo))
+        let horizon = try ShapingHorizon.resolve(explicit: params.horizon, configured: settings.horizonSeconds, rate: rate)
+        return try lock.withLock {
+            let dp = try requireDatapath()
+            let text = selector.description
+            let selectors = try dp.classSelectors()
+            let horizonNs = UInt64((horizon * 1e9).rounded())
+            if let id = selectors.first(where: { $0.value == text })?.key {
+                var record = try dp.readClass(id) ?? EDTClassRecord(rateBytesPerSecond: 0, horizonNs: 0, ecn: false)
+                record.rateBytesPerSecond = rate.bytesPerSecond
+                record.horizonNs = horizonNs
+                record.flags = settings.ecn ? EDTClassRecord.flagECN : 0
+                try dp.writeClass(id, record)
+                try dp.bind(selector, to: id)
+                logger.notice("shaping \(text): \(rate), horizon \(DurationParser.format(seconds: horizon)) (class \(id) updated)")
+                return try info(dp, id: id, selector: text)
+            }
+            guard let id = (1...EDTDatapath.maxClasses).first(where: { selectors[$0] == nil }) else {
+                throw ShapingError.tableFull("the class table (\(EDTDatapath.maxClasses) classes)")
+            }
+            do {
+                try dp.writeSelector(id, text)
+                try dp.writeClass(id, EDTClassRecord(rateBytesPerSecond: rate.bytesPerSecond, horizonNs: horizonNs, ecn: settings.ecn))
+                try dp.bind(selector, to: id)  // last: packets find the class only once it is complete
+            } catch {
+                try? dp.unbind(selector)
+                try? dp.deleteClass(id)
+                if let bpf = error as? BPFError, bpf.errno == E2BIG || bpf.errno == ENOSPC {
+                    throw ShapingError.tableFull("the \(selector.kind) map")
+                }
+                throw error
+            }
+            logger.notice("shaping \(text): \(rate), horizon \(DurationParser.format(seconds: horizon)) (class \(id))")
+            return try info(dp, id: id, selector: text)
+        }
+    }
+
+    /// Removes the class of `selector` and every prefix/cgroup entry that points at it.
+    public func delete(selector text: String) throws -> ShapingChangeResult {
+        let canonical: String
+        do {
+            canonical = try ShapingSelector.parse(text, cgroupRoot: CgroupRoot.find(mountInfo: settings.mountInfo)).description
+        } catch ShapingError.missingCgroup(_, let path) {
+            canonical = "cgroup:" + path  // the cgroup is gone (unit stopped); its class may not be
+        }
+        return try lock.withLock {
+            let dp = try requireDatapath()
+            guard let id = try dp.classSelectors().first(where: { $0.value == canonical })?.key else {
+                throw ShapingError.noSuchClass(text)
+            }
+            let unbound = try unbindAll(dp, classId: id)
+            try dp.deleteClass(id)
+            logger.notice("shaping class \(id) (\(canonical)) deleted")
+            return ShapingChangeResult(actions: ["deleted class \(id) (\(canonical)), \(unbound) selector entr\(unbound == 1 ? "y" : "ies")"])
+        }
+    }
+
+    /// The status and every class with its counters.
+    public func list() throws -> ShapingListResult {
+        try lock.withLock {
+            guard let dp = datapath else { return ShapingListResult(device: link?.name, status: statusText, classes: []) }
+            let classes = try dp.classSelectors().keys.sorted().compactMap { id -> ShapingClassInfo? in
+                guard let text = try dp.classSelectors()[id] else { return nil }
+                return try info(dp, id: id, selector: text)
+            }
+            return ShapingListResult(device: link?.name, status: statusText, classes: classes)
+        }
+    }
+
+    private func info(_ dp: EDTDatapath, id: UInt32, selector: String) throws -> ShapingClassInfo {
+        guard let record = try dp.readClass(id) else { throw ShapingError.noSuchClass(selector) }
+        // The rate was validated on the way in; a foreign value in a pinned map is shown clamped.
+        let bits = min(max(record.rateBytesPerSecond * 8, BandwidthRate.minimum), BandwidthRate.maximum)
+        return ShapingClassInfo(selector: selector, kind: selector.hasPrefix("cgroup:") ? "cgroup" : "prefix",
+                                classId: id, rate: try BandwidthRate(bitsPerSecond: bits),
+                                horizonSeconds: Double(record.horizonNs) / 1e9, ecn: record.ecn,
+                                bytes: record.bytes, packets: record.packets, drops: record.drops,
+                                ecnMarks: record.ecnMarks)
+    }
+
+    private func unbindAll(_ dp: EDTDatapath, classId: UInt32) throws -> Int {
+        var prefixKeys: [[UInt8]] = [], cgroupKeys: [UInt64] = []
+        try dp.prefixes.forEach { key, value in
+            if value.load(as: UInt32.self) == classId { prefixKeys.append(Array(key)) }
+        }
+        try dp.cgroups.forEach { key, value in
+            if value.load(as: UInt32.self) == classId { cgroupKeys.append(key.load(as: UInt64.self)) }
+        }
+        for key in prefixKeys { try key.withUnsafeBytes { _ = try dp.prefixes.delete(key: $0.baseAddress!) } }
+        for var key in cgroupKeys { try dp.cgroups.delete(key: &key) }
+        return prefixKeys.count + cgroupKeys.count
+    }
+
+    /// The datapath; after a reset the next change sets shaping up again.
+    private func requireDatapath() throws -> EDTDatapath {
+        if let datapath { return datapath }
+        let report = try setupLocked()
+        statusText = report.status
+        return datapath!
+    }
+
+    // MARK: reset
+
+    /// Removes our filter, the clsact qdisc if we created it and nothing else uses it, puts the
+    /// recorded root qdisc back, and removes the pins (classes are gone afterwards).
+    public func reset() throws -> ShapingChangeResult {
+        try lock.withLock {
+            var actions: [String] = []
+            let name = try link?.name ?? settings.device ?? DefaultRouteDevice.find(routeTable: settings.routeTable)
+            if let link = try? netlink.link(named: name) {
+                let device = NetworkDevice.index(link.index)
+                do {
+                    try netlink.deleteFilter(on: device, hook: .egress, priority: Self.filterPriority, handle: Self.filterHandle)
+                    actions.append("removed the EDT filter from \(link.name) egress")
+                } catch let error as NetlinkError where error.errno == ENOENT || error.errno == EINVAL {
+                    // EINVAL: no clsact at all, so no filter either
+                }
+                let ownership = try loadOwnership(link.name)
+                if ownership.clsactCreated, try clsactIsUnused(device) {
+                    try netlink.deleteQdisc(kind: ClsactQdisc.kind, on: device, parent: ClsactQdisc.parent,
+                                            handle: ClsactQdisc.handle)
+                    actions.append("removed the clsact qdisc edgenode created on \(link.name)")
+                }
+                try? FileManager.default.removeItem(atPath: ownershipPath(link.name))
+                actions += try restoreRootQdisc(link)
+            } else {
+                actions.append("device \(name) is gone: nothing to remove from it")
+            }
+            for pin in EDTDatapath.mapNames + [Self.programPin] {
+                try BPFFS.unpin(settings.pinPath + "/" + pin)
+            }
+            BPFFS.removeDirectoryIfEmpty(settings.pinPath)
+            actions.append("unpinned the EDT maps and program from \(settings.pinPath)")
+            datapath = nil
+            adoptedProgram = nil
+            statusText = "reset"
+            logger.notice("shaping reset: \(actions.joined(separator: "; "))")
+            return ShapingChangeResult(actions: actions)
+        }
+    }
+
+    private func clsactIsUnused(_ device: NetworkDevice) throws -> Bool {
+        try netlink.listFilters(on: device, hook: .egress).isEmpty && netlink.listFilters(on: device, hook: .ingress).isEmpty
+    }
+
+    // MARK: recorded state (state_dir)
+
+    func snapshotPath(_ device: String) -> String { settings.stateDirectory + "/qdisc-\(device).json" }
+    func ownershipPath(_ device: String) -> String { settings.stateDirectory + "/shaping-\(device).json" }
+
+    /// The first setup records the root tree; later ones keep that record (it is what the device
+    /// looked like before edgenode touched it).
+    private func recordRootQdiscIfNew(_ link: Link) throws {
+        let path = snapshotPath(link.name)
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        let snapshot = try netlink.snapshotRoot(device: .index(link.index))
+        try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
+        try JSONEncoder().encode(snapshot).write(to: URL(fileURLWithPath: path), options: .atomic)
+        logger.info("recorded \(link.name)'s root qdisc (\(snapshot.root?.kind ?? "none")) in \(path)")
+    }
+
+    private func restoreRootQdisc(_ link: Link) throws -> [String] {
+        let path = snapshotPath(link.name)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return ["no recorded root qdisc for \(link.name): left as it is"]
+        }
+        let snapshot = try JSONDecoder().decode(QdiscSnapshot.self, from: data)
+        let current = try netlink.rootQdisc(on: .index(link.index))
+        let recorded = snapshot.root
+        let same = current?.kind == recorded?.kind && current?.handle == recorded?.handle
+            && current?.rawOptions == recorded?.rawOptions
+        var actions: [String] = []
+        if same {
+            actions.append("root qdisc of \(link.name) is already the recorded \(recorded?.kind ?? "none")")
+        } else {
+            try netlink.restore(snapshot)
+            actions.append("restored the recorded root qdisc \(recorded?.kind ?? "default") on \(link.name)")
+        }
+        try FileManager.default.removeItem(atPath: path)
+        return actions
+    }
+
+    struct Ownership: Codable {
+        var clsactCreated = false
+    }
+
+    private func loadOwnership(_ device: String) throws -> Ownership {
+        guard let data = FileManager.default.contents(atPath: ownershipPath(device)) else { return Ownership() }
+        return try JSONDecoder().decode(Ownership.self, from: data)
+    }
+
+    private func saveOwnership(_ ownership: Ownership, device: String) throws {
+        try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
+        try JSONEncoder().encode(ownership).write(to: URL(fileURLWithPath: ownershipPath(device)), options: .atomic)
+    }
+
+    // MARK: inspection
+
+    /// Qdiscs and clsact filters of `device` (any device, shaped or not).
+    public func qdiscShow(device: String) throws -> QdiscShowResult {
+        try QdiscInspector.show(device: device, netlink: netlink)
+    }
+}

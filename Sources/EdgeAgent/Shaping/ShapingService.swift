@@ -1,0 +1,64 @@
+// Starting the shaper inside edge-agent, and keeping its Prometheus counters fresh. A shaper
+// that cannot start never stops the agent: the status line and the log say why.
+import EdgeCore
+import EdgeNetlink
+import Foundation
+import Logging
+import ServiceLifecycle
+
+public enum ShapingStartup {
+    /// Sets shaping up for the agent. Returns the shaper (possibly degraded, or failed with its
+    /// status saying why) or nil with the reason when not even a netlink socket could be opened.
+    public static func start(config: AgentConfig, logger: Logger) -> (shaper: Shaper?, failure: String?) {
+        guard config.shaping.enabled else { return (nil, nil) }
+        let netlink: NetlinkSocket
+        do {
+            netlink = try NetlinkSocket()
+        } catch {
+            logger.error("shaping unavailable: cannot open rtnetlink: \(error); the agent runs without shaping")
+            return (nil, "cannot open rtnetlink: \(error)")
+        }
+        let shaper = Shaper(settings: ShaperSettings(config: config), netlink: netlink, logger: logger)
+        do {
+            let r = try shaper.setup()
+            logger.info("shaping \(r.status) on \(r.device): qdisc \(r.qdiscAction), filter \(r.filterChanged ? "installed" : "unchanged") (program \(r.programId)\(r.programAdopted ? ", adopted" : "")), \(r.classes) classes")
+        } catch {
+            logger.error("shaping setup failed: \(error); the agent runs without shaping")
+        }
+        return (shaper, nil)
+    }
+}
+
+/// Refreshes the per-class counters every `interval`.
+struct ShapingMetricsService: Service {
+    let shaper: Shaper
+    let metrics: ShapingMetrics
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            var lastError: String?
+            while !Task.isCancelled {
+                do {
+                    metrics.update(try shaper.list().classes)
+                    lastError = nil
+                } catch {
+                    let text = "\(error)"
+                    if text != lastError { logger.warning("cannot read shaping counters: \(text)") }
+                    lastError = text
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+}
+
+extension ShapingMetricsService {
+    /// The service for the agent's group, or nil without a shaper.
+    static func make(shaper: Shaper?, agentMetrics: AgentMetrics, intervalSeconds: Double, logger: Logger) -> ShapingMetricsService? {
+        guard let shaper else { return nil }
+        return ShapingMetricsService(shaper: shaper, metrics: ShapingMetrics(registry: agentMetrics.registry),
+                                     interval: .milliseconds(Int64(intervalSeconds * 1000)), logger: logger)
+    }
+}

@@ -1,0 +1,136 @@
+// Pure logic of the shaper: selectors, default route, horizons, map layouts, metrics.
+@testable import EdgeAgent
+import EdgeBPF
+import EdgeCore
+import Foundation
+import XCTest
+
+final class ShapingUnitTests: XCTestCase {
+    func testIPv4AndIPv6PrefixesParseAndPrintCanonically() throws {
+        XCTAssertEqual(try IPPrefix(parsing: "10.0.0.5").description, "10.0.0.5/32")
+        XCTAssertEqual(try IPPrefix(parsing: "10.1.0.0/16").description, "10.1.0.0/16")
+        XCTAssertEqual(try IPPrefix(parsing: "0.0.0.0/0").description, "0.0.0.0/0")
+        XCTAssertEqual(try IPPrefix(parsing: "fd00:0:0::/64").description, "fd00::/64")
+        XCTAssertEqual(try IPPrefix(parsing: "2001:DB8::1").description, "2001:db8::1/128")
+        XCTAssertEqual(try IPPrefix(parsing: "::ffff:1.2.3.4").mappedAddress, try IPPrefix(parsing: "1.2.3.4").mappedAddress)
+        let v4 = try IPPrefix(parsing: "192.168.0.0/24")
+        XCTAssertEqual(v4.trieLength, 120)
+        XCTAssertEqual(EDTPrefixKey.encode(v4), [120, 0, 0, 0] + [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF, 192, 168, 0, 0])
+        XCTAssertEqual(EDTPrefixKey.decode(EDTPrefixKey.encode(v4)), v4)
+        let v6 = try IPPrefix(parsing: "fd00:1:2::/48")
+        XCTAssertEqual(EDTPrefixKey.decode(EDTPrefixKey.encode(v6)), v6)
+    }
+
+    func testBadPrefixesAreRefusedWithTheReason() {
+        func reason(_ text: String) -> String {
+            do {
+                _ = try IPPrefix(parsing: text)
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertTrue(reason("10.0.0.1/33").contains("prefix length \"33\" must be 0…32"), reason("10.0.0.1/33"))
+        XCTAssertTrue(reason("10.1.2.3/16").contains("did you mean 10.1.0.0/16?"), reason("10.1.2.3/16"))
+        XCTAssertTrue(reason("fd00::1/64").contains("did you mean fd00::/64?"), reason("fd00::1/64"))
+        XCTAssertTrue(reason("300.0.0.1").contains("is not an IPv4 or IPv6 address"))
+        XCTAssertTrue(reason("1:2:3:4:5:6:7:8:9").contains("is not an IPv4 or IPv6 address"))
+        XCTAssertTrue(reason("fe80::1%eth0").contains("zone ids"))
+        XCTAssertTrue(reason("1::2::3").contains("is not an IPv4 or IPv6 address"))
+    }
+
+    func testUnitSelectorsMapToSystemdCgroupPaths() throws {
+        XCTAssertEqual(try ShapingSelector.unitPath("nginx.service", selector: "x", root: "/cg"), "/cg/system.slice/nginx.service")
+        XCTAssertEqual(try ShapingSelector.unitPath("a-b-c.slice", selector: "x", root: "/cg"), "/cg/a.slice/a-b.slice/a-b-c.slice")
+        XCTAssertThrowsError(try ShapingSelector.unitPath("foo.timer", selector: "unit:foo.timer", root: "/cg")) {
+            XCTAssertTrue("\($0)".contains("must be a .service or a .slice"))
+        }
+        XCTAssertThrowsError(try ShapingSelector.unitPath("a b.service", selector: "unit:a b.service", root: "/cg"))
+    }
+
+    func testMissingCgroupIsNamed() {
+        XCTAssertThrowsError(try ShapingSelector.parse("unit:edgetest-none.service", cgroupRoot: "/sys/fs/cgroup/unified")) {
+            XCTAssertEqual("\($0)", "cgroup of \"unit:edgetest-none.service\" does not exist: no cgroup2 directory /sys/fs/cgroup/unified/system.slice/edgetest-none.service")
+        }
+        XCTAssertThrowsError(try ShapingSelector.parse("cgroup:relative/path", cgroupRoot: "/cg")) {
+            XCTAssertTrue("\($0)".contains("must be absolute"))
+        }
+        XCTAssertThrowsError(try ShapingSelector.parse("cgroup:/x", cgroupRoot: nil)) {
+            XCTAssertTrue("\($0)".contains("no cgroup2 filesystem"))
+        }
+    }
+
+    func testDefaultRouteDeviceIsTheLowestMetricDefault() {
+        let table = """
+            Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+            eth1\t00000000\t0101A8C0\t0003\t0\t0\t200\t00000000\t0\t0\t0
+            eth0\t00000000\t010011AC\t0003\t0\t0\t100\t00000000\t0\t0\t0
+            eth0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0
+            """
+        XCTAssertEqual(DefaultRouteDevice.parse(table), "eth0")
+        XCTAssertNil(DefaultRouteDevice.parse("Iface\tDestination\n eth0\t000011AC\t0\t0001\t0\t0\t0\t0000FFFF\n"))
+        XCTAssertThrowsError(try DefaultRouteDevice.find(routeTable: "/nonexistent/route"))
+    }
+
+    func testHorizonIsDerivedFromTheRateAndValidated() throws {
+        XCTAssertEqual(ShapingHorizon.derived(for: try BandwidthRate(parsing: "20mbit")), 0.1048576, accuracy: 1e-9)
+        XCTAssertEqual(ShapingHorizon.derived(for: try BandwidthRate(parsing: "100gbit")), 0.005)
+        XCTAssertEqual(ShapingHorizon.derived(for: try BandwidthRate(parsing: "1mbit")), 1.0)
+        let rate = try BandwidthRate(parsing: "1gbit")
+        XCTAssertEqual(try ShapingHorizon.resolve(explicit: "40ms", configured: 2, rate: rate), 0.04, accuracy: 1e-12)
+        XCTAssertEqual(try ShapingHorizon.resolve(explicit: nil, configured: 2, rate: rate), 2)
+        XCTAssertThrowsError(try ShapingHorizon.resolve(explicit: "2m", configured: nil, rate: rate)) {
+            XCTAssertEqual("\($0)", "invalid horizon \"2m\": must be between 1ms and 60s")
+        }
+        XCTAssertThrowsError(try ShapingHorizon.resolve(explicit: "5", configured: nil, rate: rate)) {
+            XCTAssertTrue("\($0)".contains("missing unit"))
+        }
+    }
+
+    func testClassRecordRoundTripsThroughTheMapLayout() {
+        var r = EDTClassRecord(rateBytesPerSecond: 12_500_000_000, horizonNs: 5_000_000, ecn: true)
+        r.tLast = 0x0102_0304_0506_0708
+        r.drops = 7
+        let bytes = r.encoded
+        XCTAssertEqual(bytes.count, 64)
+        XCTAssertEqual(Array(bytes[16..<24]), [8, 7, 6, 5, 4, 3, 2, 1], "t_last at offset 16, little-endian")
+        XCTAssertEqual(bytes[56], 1, "flags at offset 56")
+        XCTAssertEqual(EDTClassRecord(bytes: bytes), r)
+        XCTAssertEqual(EDTClassMeta.decode(EDTClassMeta.encode("10.0.0.0/8")!), "10.0.0.0/8")
+        XCTAssertNil(EDTClassMeta.encode(String(repeating: "x", count: 120)))
+    }
+
+    func testMountTableFindsCgroup2AndBPFFS() {
+        let text = """
+            22 1 0:21 / /sys rw,nosuid shared:7 - sysfs sysfs rw
+            30 22 0:26 / /sys/fs/cgroup ro shared:9 - tmpfs tmpfs ro,mode=755
+            31 30 0:27 / /sys/fs/cgroup/unified rw shared:10 - cgroup2 cgroup2 rw
+            40 22 0:33 / /sys/fs/bpf rw shared:15 - bpf bpf rw,mode=700
+            41 1 0:40 / /mnt/with\\040space rw - ext4 /dev/sda1 rw
+            """
+        let table = MountTable(mountinfo: text)
+        XCTAssertEqual(table.mountPoints(ofType: "cgroup2"), ["/sys/fs/cgroup/unified"])
+        XCTAssertEqual(table.mount(containing: "/sys/fs/bpf/edgenode")?.fsType, "bpf")
+        XCTAssertEqual(table.mount(containing: "/sys/fs/bpfx")?.fsType, "sysfs")
+        XCTAssertEqual(table.mount(containing: "/mnt/with space/x")?.fsType, "ext4")
+    }
+
+    func testMetricsExposePerClassCounters() throws {
+        let agentMetrics = AgentMetrics()
+        let metrics = ShapingMetrics(registry: agentMetrics.registry)
+        func info(_ bytes: UInt64, drops: UInt64) throws -> ShapingClassInfo {
+            ShapingClassInfo(selector: "10.0.0.0/8", kind: "prefix", classId: 1, rate: try BandwidthRate(parsing: "20mbit"),
+                             horizonSeconds: 0.1, ecn: true, bytes: bytes, packets: 3, drops: drops, ecnMarks: 1)
+        }
+        metrics.update([try info(1000, drops: 2)])
+        metrics.update([try info(1500, drops: 2)])
+        let text = String(decoding: agentMetrics.exposition(), as: UTF8.self)
+        XCTAssertTrue(text.contains(#"edgenode_shaping_bytes_total{class="10.0.0.0/8"} 1500"#), text)
+        XCTAssertTrue(text.contains(#"edgenode_shaping_drops_total{class="10.0.0.0/8"} 2"#), text)
+        XCTAssertTrue(text.contains(#"edgenode_shaping_ecn_marks_total{class="10.0.0.0/8"} 1"#), text)
+        XCTAssertTrue(text.contains(#"edgenode_shaping_rate_bits_per_second{class="10.0.0.0/8"} 20000000"#), text)
+        metrics.update([])
+        XCTAssertFalse(String(decoding: agentMetrics.exposition(), as: UTF8.self).contains("edgenode_shaping_bytes_total{"),
+                       "a deleted class's series go away")
+    }
+}

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * EDT (earliest departure time) egress shaping, attached as a direct-action cls_bpf filter on
+ * clsact egress of an Ethernet device.
+ *
+ * For a packet of a known class:
+ *     delay = round(wire_len * NSEC_PER_SEC / rate)
+ *     t     = max(now, t_last) + delay
+ *     t - now >  horizon               -> drop (TC_ACT_SHOT), t_last unchanged
+ *     t - now >  horizon/2, ECT, ECN   -> set CE, then accept
+ *     accept: t_last = t, skb->tstamp = t
+ * With fq below (mq/fq or a root fq) the timestamp is honoured: the packet waits until t, so a
+ * class is paced at its rate and its queueing delay is bounded by the horizon instead of being
+ * one unbounded virtual FIFO. Without fq the timestamp is ignored and the same arithmetic
+ * polices: a class may run ahead of its rate by at most one horizon, then its packets drop
+ * (a local drop makes TCP back off at once, see tcp_transmit_skb's NET_XMIT handling).
+ *
+ * CE at horizon/2 gives ECN flows a signal while there is still room, so they slow down before
+ * anything is dropped; non-ECT flows only ever see the drop at the horizon.
+ *
+ * wire_len: the bytes the packet occupies on the wire above L1. For a GSO/TSO super-packet
+ * (gso_segs > 1) each segment repeats the headers, as in the kernel's qdisc_pkt_len_init():
+ *     wire_len = skb->len + (gso_segs - 1) * hdr_len,
+ *     hdr_len  = Ethernet + IP header (+ options) + TCP header (doff*4) | UDP header (8).
+ * Preamble, inter-frame gap and FCS are not counted (tc and fq do not count them either).
+ *
+ * Overflow: wire_len < 2^26 (skb->len < 2^17 for GSO, gso_segs < 2^16, hdr_len < 2^8, or
+ * skb->len < 2^32 otherwise) and NSEC_PER_SEC < 2^30, so wire_len * NSEC_PER_SEC < 2^56 for
+ * every GSO packet; in general the product fits u64 for any wire_len < 2^34 (16 GiB), far
+ * above anything an skb can carry. Adding rate/2 (< 2^33 at 100 Gbit/s) for rounding keeps it
+ * below 2^64. The division is by rate >= 125000 bytes/s (1 Mbit/s), so the delay of one packet
+ * is at most ~2^26 * 8 µs ≈ 9 minutes and t cannot wrap a u64 of nanoseconds.
+ * Rounding to the nearest ns errs by at most 0.5 ns per packet: 0.4 % of a 1500-byte packet's
+ * 120 ns at 100 Gbit/s, nothing at lower rates.
+ *
+ * Concurrency: classes are shared by all CPUs. t_last advances with a compare-and-swap loop
+ * (BPF ISA v3, kernel >= 5.12) so two CPUs never book the same slot; after EDT_CAS_ATTEMPTS
+ * lost races the packet is accepted with a plain store, which is what Cilium always does (it
+ * can let a few packets through early under heavy contention, never holds one back). Objects
+ * built for an older ISA (clang < 20 without -mcpu=v3) use that plain store only.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "edt.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define NSEC_PER_SEC 1000000000ULL
+#define EDT_CAS_ATTEMPTS 4
+#define INET_ECN_MASK 3
+#define INET_ECN_CE 3
+
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v) (*(volatile typeof(x) *)&(x) = (v))
+
+/* source prefix -> class id */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, EDT_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct edt_prefix_key);
+	__type(value, __u32);
+} edt_prefixes SEC(".maps");
+
+/* cgroup id (cgroup2 inode number) -> class id */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EDT_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, __u32);
+} edt_cgroups SEC(".maps");
+
+/* class id -> rate, horizon, departure state and counters */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EDT_MAX_CLASSES);
+	__type(key, __u32);
+	__type(value, struct edt_class);
+} edt_classes SEC(".maps");
+
+/* class id -> selector text; the agent's bookkeeping, pinned with the rest so it survives
+ * restarts together with the classes it describes. The program never reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EDT_MAX_CLASSES);
+	__type(key, __u32);
+	__type(value, struct edt_class_meta);
+} edt_class_meta SEC(".maps");
+
+/* What the lookup and the scheduler need from the headers. */
+struct edt_pkt {
+	struct edt_prefix_key key;
+	__u32 hdr_len; /* L2 + L3 + L4 header bytes, repeated by every GSO segment */
+	__u8 ecn;      /* the ECN field (INET_ECN_*) */
+	__u8 family;   /* 4, 6, or 0 for anything else */
+};
+
+static __always_inline __u32 l4_header_len(struct __sk_buff *skb, __u8 proto, __u32 l4_off)
+{
+	__u8 doff_byte;
+
+	if (proto == IPPROTO_TCP) {
+		if (bpf_skb_load_bytes(skb, l4_off + 12, &doff_byte, 1))
+			return 0;
+		return (__u32)(doff_byte >> 4) * 4;
+	}
+	if (proto == IPPROTO_UDP)
+		return 8;
+	return 0;
+}
+
+static __always_inline void parse(struct __sk_buff *skb, struct edt_pkt *p)
+{
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+		__u32 ihl;
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip, sizeof(ip)))
+			return;
+		ihl = (__u32)ip.ihl * 4;
+		if (ihl < sizeof(ip))
+			return;
+		p->family = 4;
+		p->key.prefixlen = 128;
+		p->key.addr[10] = 0xff;
+		p->key.addr[11] = 0xff;
+		__builtin_memcpy(&p->key.addr[12], &ip.saddr, 4);
+		p->ecn = ip.tos & INET_ECN_MASK;
+		p->hdr_len = ETH_HLEN + ihl + l4_header_len(skb, ip.protocol, ETH_HLEN + ihl);
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+		__u8 *raw = (__u8 *)&ip6;
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &ip6, sizeof(ip6)))
+			return;
+		p->family = 6;
+		p->key.prefixlen = 128;
+		__builtin_memcpy(p->key.addr, &ip6.saddr, 16);
+		/* traffic class straddles bytes 0 and 1; its ECN bits are bits 4-5 of byte 1 */
+		p->ecn = (raw[1] >> 4) & INET_ECN_MASK;
+		/* extension headers are not walked: GSO packets carry TCP or UDP right after */
+		p->hdr_len = ETH_HLEN + sizeof(ip6) + l4_header_len(skb, ip6.nexthdr, ETH_HLEN + sizeof(ip6));
+	}
+}
+
+static __always_inline __u32 *cgroup_class(struct __sk_buff *skb)
+{
+	__u64 id = bpf_skb_cgroup_id(skb);
+	__u32 *cid;
+	int level;
+
+	if (!id) /* no socket (forwarded traffic) or no cgroup2 data */
+		return NULL;
+	cid = bpf_map_lookup_elem(&edt_cgroups, &id);
+	if (cid)
+		return cid;
+	/* most specific ancestor first: a unit's class covers its sub-cgroups */
+	for (level = EDT_CGROUP_DEPTH; level >= 1; level--) {
+		id = bpf_skb_ancestor_cgroup_id(skb, level);
+		if (!id)
+			continue;
+		cid = bpf_map_lookup_elem(&edt_cgroups, &id);
+		if (cid)
+			return cid;
+	}
+	return NULL;
+}
+
+/* Sets the ECN field to CE (the caller checked the packet is ECT). IPv4 fixes the header
+ * checksum incrementally; IPv6 has none. Returns 1 when the packet was marked. */
+static __always_inline int mark_ce(struct __sk_buff *skb, const struct edt_pkt *p)
+{
+	__u8 head[2];
+
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, head, 2))
+		return 0;
+	if (p->family == 4) {
+		__u16 old_word, new_word;
+
+		__builtin_memcpy(&old_word, head, 2);
+		head[1] |= INET_ECN_CE;
+		__builtin_memcpy(&new_word, head, 2);
+		if (bpf_skb_store_bytes(skb, ETH_HLEN, head, 2, 0))
+			return 0;
+		if (bpf_l3_csum_replace(skb, ETH_HLEN + offsetof(struct iphdr, check), old_word, new_word, 2))
+			return 0;
+		return 1;
+	}
+	head[1] |= INET_ECN_CE << 4;
+	return bpf_skb_store_bytes(skb, ETH_HLEN + 1, &head[1], 1, 0) == 0;
+}
+
+SEC("tc")
+int edt_egress(struct __sk_buff *skb)
+{
+	struct edt_pkt p = {};
+	struct edt_class *c;
+	__u32 *cid = NULL;
+	__u64 wire, rate, horizon, delay, now, last, t = 0;
+	__u32 segs;
+	int i, booked = 0;
+
+	parse(skb, &p);
+	if (p.family)
+		cid = bpf_map_lookup_elem(&edt_prefixes, &p.key);
+	if (!cid)
+		cid = cgroup_class(skb);
+	if (!cid)
+		return TC_ACT_OK;
+	c = bpf_map_lookup_elem(&edt_classes, cid);
+	if (!c)
+		return TC_ACT_OK;
+	rate = READ_ONCE(c->rate);
+	if (!rate)
+		return TC_ACT_OK;
+	horizon = READ_ONCE(c->horizon_ns);
+
+	wire = skb->len;
+	segs = skb->gso_segs;
+	if (segs > 1 && p.hdr_len)
+		wire += (__u64)(segs - 1) * p.hdr_len;
+	delay = (wire * NSEC_PER_SEC + rate / 2) / rate;
+	now = bpf_ktime_get_ns();
+
+	for (i = 0; i < EDT_CAS_ATTEMPTS; i++) {
+		last = READ_ONCE(c->t_last);
+		t = (last > now ? last : now) + delay;
+		if (t - now > horizon) {
+			__sync_fetch_and_add(&c->drops, 1);
+			return TC_ACT_SHOT;
+		}
+#if defined(__BPF_CPU_VERSION__) && __BPF_CPU_VERSION__ >= 3
+		if (__sync_val_compare_and_swap(&c->t_last, last, t) == last) {
+			booked = 1;
+			break;
+		}
+#else
+		break;
+#endif
+	}
+	if (!booked)
+		WRITE_ONCE(c->t_last, t);
+
+	if ((READ_ONCE(c->flags) & EDT_F_ECN) && p.ecn && p.ecn != INET_ECN_CE &&
+	    t - now > horizon / 2 && mark_ce(skb, &p))
+		__sync_fetch_and_add(&c->ecn_marks, 1);
+
+	__sync_fetch_and_add(&c->bytes, wire);
+	__sync_fetch_and_add(&c->packets, 1);
+	skb->tstamp = t;
+	return TC_ACT_OK;
+}
