@@ -158,20 +158,11 @@ final class RPCServerLiveTests: XCTestCase {
         XCTAssertEqual(try client.call("echo", params: EchoParams(text: "again"), as: String.self), "again")
     }
 
-    func testTelemetryRoundTripLatency() throws {
+    func testManySequentialCallsOnOneConnectionAllAnswerInOrder() throws {
+        // latency figures come from `edge-bench agent` (make bench), not from a timed unit test
         let client = live.client()
-        XCTAssertEqual(try client.call("telemetry.get", as: TelemetryWindow.self), Fixture.telemetryWindow)
-        var samples: [Duration] = []
-        let clock = ContinuousClock()
         for _ in 0..<2000 {
-            samples.append(try clock.measure { _ = try client.call("telemetry.get", as: TelemetryWindow.self) })
+            XCTAssertEqual(try client.call("telemetry.get", as: TelemetryWindow.self), Fixture.telemetryWindow)
         }
-        samples.sort()
-        let p50 = samples[samples.count / 2], p99 = samples[samples.count * 99 / 100]
-        print("telemetry.get round trip over 2000 calls: p50 \(p50), p99 \(p99), max \(samples.last!)")
-        // The target is p99 <= 1 ms on an idle machine; the bound here leaves room for a
-        // loaded CI box while still catching a per-request cost gone wrong.
-        XCTAssertLessThan(p50, .milliseconds(1))
-        XCTAssertLessThan(p99, .milliseconds(5))
     }
 }
