@@ -12,6 +12,13 @@ let package = Package(
         .executable(name: "edge-controller", targets: ["edge-controller"]),
         .executable(name: "edgectl", targets: ["edgectl"]),
         .executable(name: "edge-bench", targets: ["edge-bench"]),
+        // Load/soak runner for `make soak` (issue 7); not shipped in the .debs.
+        .executable(name: "edge-soak", targets: ["edge-soak"]),
+        // The libraries the fuzz targets in Fuzz/ drive; a path dependency can only use products.
+        .library(name: "EdgeCore", targets: ["EdgeCore"]),
+        .library(name: "EdgeRPC", targets: ["EdgeRPC"]),
+        .library(name: "EdgeNetlink", targets: ["EdgeNetlink"]),
+        .library(name: "EdgeController", targets: ["EdgeController"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -56,6 +63,7 @@ let package = Package(
             "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeNetlink", "EdgeSystemd",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -86,6 +94,13 @@ let package = Package(
         .executableTarget(name: "edge-bench", dependencies: [
             "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .executableTarget(name: "edge-soak", dependencies: [
+            "EdgeCore", "EdgeRPC",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
         // MARK: tests

@@ -23,7 +23,8 @@ public struct AgentStartupError: Error, CustomStringConvertible {
 
 public enum AgentDaemon {
     /// Runs the agent until SIGTERM/SIGINT.
-    public static func run(config: AgentConfig, logger: Logger) async throws {
+    /// - Parameter configPath: re-read on SIGHUP (nil: built-in defaults, nothing to reload).
+    public static func run(config: AgentConfig, configPath: String? = nil, logger: Logger) async throws {
         let notifier = SDNotifier()
         let node = config.agent.nodeName ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
 
@@ -51,7 +52,7 @@ public enum AgentDaemon {
                                            aggregator: weights)
         try collector.tick() // baseline reading: the first window completes one interval later
         let metrics = AgentMetrics()
-        let state = AgentState(config: config, node: node, collector: collector, weights: weights)
+        let state = AgentState(config: config, node: node, collector: collector)
         // after telemetry, before the socket: a shaping failure degrades, it never stops the agent
         (state.shaper, state.shapingFailure) = ShapingStartup.start(config: config, logger: logger)
 
@@ -86,6 +87,8 @@ public enum AgentDaemon {
             services.append(shapingMetrics)
         }
         services.append(ReadinessService(notifier: notifier, state: state, logger: logger))
+        services.append(ReloadService(configPath: configPath, running: config, collector: collector,
+                                      notifier: notifier, logger: logger))
 
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

@@ -8,7 +8,6 @@ public final class AgentState: @unchecked Sendable {
     public let node: String
     public let collector: TelemetryCollector
     public let startedAt: ContinuousClock.Instant
-    let aggregatorWeights: TelemetryAggregator
     /// Set once at start, before any service runs, when a controller URL is configured.
     var pusher: ReportPusher?
     /// Set once at start, before the RPC server runs, when shaping is enabled.
@@ -16,12 +15,11 @@ public final class AgentState: @unchecked Sendable {
     /// Why shaping could not even start (no rtnetlink), if so.
     var shapingFailure: String?
 
-    init(config: AgentConfig, node: String, collector: TelemetryCollector, weights: TelemetryAggregator) {
+    init(config: AgentConfig, node: String, collector: TelemetryCollector) {
         self.config = config
         self.node = node
         self.collector = collector
         self.startedAt = .now
-        self.aggregatorWeights = weights
     }
 
     public func status() -> AgentStatus {
@@ -61,7 +59,7 @@ public final class AgentState: @unchecked Sendable {
         return collector.kernel.dropReasonNames
             .sorted { $0.key < $1.key }
             .map { DropReasonInfo(value: $0.key, name: $0.value,
-                                  weight: aggregatorWeights.weight(ofDropReason: $0.value),
+                                  weight: collector.dropWeight(of: $0.value),
                                   windowCount: counts[$0.value, default: 0]) }
     }
 }

@@ -52,6 +52,21 @@ public final class TelemetryCollector: @unchecked Sendable {
         return latest
     }
 
+    /// Replaces the drop weights (config reload); the next window uses them.
+    public func setDropWeights(_ weights: [String: Double], default defaultWeight: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        aggregator.dropWeights = weights
+        aggregator.defaultDropWeight = defaultWeight
+    }
+
+    /// The weight a drop reason has in the weighted drop rate right now.
+    public func dropWeight(of reason: String) -> Double {
+        lock.lock()
+        defer { lock.unlock() }
+        return aggregator.weight(ofDropReason: reason)
+    }
+
     /// The window as of the last tick.
     public func window() -> TelemetryWindow {
         lock.lock()

@@ -16,9 +16,10 @@ public struct TelemetryAggregator: Sendable {
     /// Most intervals held at once (`ceil(window / interval)` when the interval is known).
     public let maxIntervals: Int
     /// Weight per drop reason for `dropRateWeighted`.
-    public let dropWeights: [String: Double]
+    /// Changeable at run time (a config reload); applies to every window computed afterwards.
+    public var dropWeights: [String: Double]
     /// Weight of reasons missing from `dropWeights`.
-    public let defaultDropWeight: Double
+    public var defaultDropWeight: Double
     /// Most peers reported in a window (busiest first); 0 reports none.
     public let maxPeers: Int
 

@@ -37,9 +37,11 @@ struct EdgeAgentCommand: AsyncParsableCommand {
         let logger = Logger(label: "edge-agent")
 
         let settings: AgentConfig
+        var configPath: String? = config
         do {
             if config == Self.defaultConfigPath && !FileManager.default.fileExists(atPath: config) {
                 settings = AgentConfig.defaults
+                configPath = nil
                 if !checkConfig { logger.info("no \(config); using built-in defaults") }
             } else {
                 settings = try AgentConfig.load(path: config)
@@ -52,7 +54,7 @@ struct EdgeAgentCommand: AsyncParsableCommand {
             return
         }
         do {
-            try await AgentDaemon.run(config: settings, logger: logger)
+            try await AgentDaemon.run(config: settings, configPath: configPath, logger: logger)
         } catch let e as AgentStartupError {
             Self.fail("edge-agent: \(e.message)", status: e.exitStatus)
         } catch let e as ConfigError {

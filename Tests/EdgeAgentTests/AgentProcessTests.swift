@@ -119,6 +119,26 @@ final class AgentProcessTests: XCTestCase {
         }
     }
 
+    func testReloadKeepsTheOldConfigOnErrorsAndAppliesDropWeights() throws {
+        let configURL = dir.appendingPathComponent("agent.toml")
+        let good = try String(contentsOf: configURL, encoding: .utf8)
+        try "[telemetry]\ninterval = \"soon\"\n".write(to: configURL, atomically: true, encoding: .utf8)
+        kill(agent.process.processIdentifier, SIGHUP)
+        XCTAssertTrue(agent.waitUntil(timeout: 5) { self.agent.log.contains("reload refused") }, agent.log)
+        XCTAssertTrue(agent.log.contains("telemetry.interval"), "the refusal names the key: \(agent.log)")
+        let s: AgentStatus = try client().call("agent.status")
+        XCTAssertEqual(s.node, "test-node", "still serving with the old config")
+
+        try (good + "\n[telemetry.drop_weights]\nQDISC_DROP = 0.25\n")
+            .replacingOccurrences(of: "[telemetry]\ninterval", with: "[telemetry]\ninterval")
+            .write(to: configURL, atomically: true, encoding: .utf8)
+        kill(agent.process.processIdentifier, SIGHUP)
+        XCTAssertTrue(agent.waitUntil(timeout: 5) { self.agent.log.contains("drop weights applied") }, agent.log)
+        let reasons: [DropReasonInfo] = try client().call("telemetry.reasons")
+        XCTAssertEqual(reasons.first { $0.name == "QDISC_DROP" }?.weight, 0.25)
+        XCTAssertEqual(reasons.first { $0.name == "NO_SOCKET" }?.weight, 1.0)
+    }
+
     func testSIGTERMDetachesAndRemovesTheSocket() throws {
         agent.stop()
         XCTAssertEqual(agent.process.terminationStatus, 0, agent.log)
