@@ -45,8 +45,12 @@ $(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h bpf/include/*.h)
 build: bpf
 	$(SWIFT) build
 
+PRODUCTS := edge-agent edge-controller edgectl edge-bench
+
+# one product at a time: a plain `swift build -c release` would also build EdgeTestSupport,
+# which imports XCTest and cannot link statically
 release: bpf
-	$(SWIFT) build -c release --static-swift-stdlib
+	for p in $(PRODUCTS); do $(SWIFT) build -c release --static-swift-stdlib --product $$p || exit 1; done
 
 test: bpf
 	$(SWIFT) build --build-tests
@@ -100,3 +104,34 @@ ansible-lint:
 	for p in ansible/site.yml ansible/upgrade.yml ansible/rollback-extender.yml; do \
 	    ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook -i $(ANSIBLE_INVENTORY) --syntax-check $$p || exit 1; \
 	done
+
+# ---------------------------------------------------------------------------------------------
+# Placement experiment (issue 6), network-namespace variant: baseline vs extender placement under
+# faults on one node, with agents and controller running for real. Root. Results (raw data,
+# summary, statistics, results.png, verdict.txt) in experiments/results/<UTC time>/; see experiments/README.md.
+#
+#   make experiment-quick   about 9 minutes on 2 cores: S1–S5 (S1 needs sch_netem) × both modes × 200 rps
+#                           × 2 repetitions × 15 s, with the debug binaries
+#   make experiment-full    the study's values: 100/500/1000 rps × 5 repetitions × 60 s, release binaries
+#   EXPERIMENT_ARGS="…"     extra `edge-experiment run` options (they override the preset)
+
+EXPERIMENT_BIN ?= .build/debug
+EXPERIMENT_QUICK := --label quick --scenarios S1,S2,S3,S4,S5 --rps 200 --reps 2 --warmup 8 --duration 15 \
+	--cooldown 2 --outage-period 6
+EXPERIMENT_FULL := --label full --scenarios S1,S2,S3,S4,S5 --rps 100,500,1000 --reps 5 --warmup 15 --duration 60 \
+	--cooldown 5 --outage-period 20
+
+.PHONY: experiment-quick experiment-full experiment-plot-deps
+
+# a pyenv python3 may shadow Debian's: experiments/run.sh uses whichever of the two has matplotlib
+experiment-plot-deps:
+	python3 -c 'import matplotlib' 2>/dev/null || /usr/bin/python3 -c 'import matplotlib' 2>/dev/null \
+	    || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-matplotlib \
+	    || python3 -m pip install matplotlib || python3 -m pip install --break-system-packages matplotlib
+
+experiment-quick: bpf experiment-plot-deps
+	$(SWIFT) build
+	./experiments/run.sh $(EXPERIMENT_BIN) $(EXPERIMENT_QUICK) $(EXPERIMENT_ARGS)
+
+experiment-full: release experiment-plot-deps
+	./experiments/run.sh .build/release $(EXPERIMENT_FULL) $(EXPERIMENT_ARGS)

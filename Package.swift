@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "edge-controller", targets: ["edge-controller"]),
         .executable(name: "edgectl", targets: ["edgectl"]),
         .executable(name: "edge-bench", targets: ["edge-bench"]),
+        .executable(name: "edge-experiment", targets: ["edge-experiment"]),
         // Load/soak runner for `make soak` (issue 7); not shipped in the .debs.
         .executable(name: "edge-soak", targets: ["edge-soak"]),
         // The libraries the fuzz targets in Fuzz/ drive; a path dependency can only use products.
@@ -99,8 +100,12 @@ let package = Package(
         .executableTarget(name: "edge-soak", dependencies: [
             "EdgeCore", "EdgeRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
+        .executableTarget(name: "edge-experiment", dependencies: [
+            "EdgeCore", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: tests

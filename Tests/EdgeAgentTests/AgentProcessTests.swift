@@ -139,6 +139,22 @@ final class AgentProcessTests: XCTestCase {
         XCTAssertEqual(reasons.first { $0.name == "NO_SOCKET" }?.weight, 1.0)
     }
 
+    func testSystemdNotificationsReadyStatusWatchdogStopping() throws {
+        // a second agent (own socket) started the way systemd starts a Type=notify unit
+        agent.stop()
+        let notify = try NotifySocket()
+        let watched = try DaemonProcess(try Products.path("edge-agent"),
+                                        ["--config", dir.appendingPathComponent("agent.toml").path], netns: ns.name,
+                                        environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "2000000"])
+        XCTAssertTrue(notify.waitFor("READY=1"), "READY=1 after BPF attach and socket listen:\n\(watched.log)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: socket), "the socket listens before READY=1")
+        XCTAssertTrue(notify.drain().contains { $0.contains("STATUS=rtt p99") }, "\(notify.drain())")
+        XCTAssertTrue(notify.waitFor("WATCHDOG=1", timeout: 3), "watchdog pinged from the telemetry tick")
+        watched.stop()
+        XCTAssertTrue(notify.waitFor("STOPPING=1", timeout: 2), "\(notify.drain())")
+        XCTAssertEqual(watched.process.terminationStatus, 0, watched.log)
+    }
+
     func testSIGTERMDetachesAndRemovesTheSocket() throws {
         agent.stop()
         XCTAssertEqual(agent.process.terminationStatus, 0, agent.log)

@@ -207,8 +207,9 @@ enum CLIHelp {
                 }
             case "SUBCOMMANDS":
                 guard !entry.hasPrefix("See ") else { continue }
-                // "list (default)"
-                if let name = entry.split(separator: " ").first { subcommands.append(String(name)) }
+                // "list (default)", "del, delete" (a name and its aliases): the name is the first word.
+                let name = entry.split(whereSeparator: { $0 == " " || $0 == "," }).first
+                if let name { subcommands.append(String(name)) }
             default:
                 continue
             }

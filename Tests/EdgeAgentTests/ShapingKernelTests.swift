@@ -45,6 +45,11 @@ final class ShapingFixture {
                       netlink: netlink, logger: logger)
     }
 
+    /// `tc -j` output re-serialised with sorted keys, for before/after comparisons.
+    func tcCanonical(_ args: [String]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: try tcJSON(args), options: [.sortedKeys]), as: UTF8.self)
+    }
+
     func tcJSON(_ args: [String]) throws -> [[String: Any]] {
         let text = try sh(["tc", "-n", tx.name, "-j"] + args).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         if text.isEmpty { return [] }
@@ -176,8 +181,8 @@ final class ShapingKernelTests: XCTestCase {
         try shaper.setup()
         _ = try shaper.set(ShapingSetParams(selector: "10.204.0.0/24", rate: "20mbit"))
         let classesBefore = try shaper.list().classes
-        let filterBefore = try f.tcJSON(["filter", "show", "dev", "veth0", "egress"]).description
-        let qdiscsBefore = try f.tcJSON(["qdisc", "show", "dev", "veth0"]).description
+        let filterBefore = try f.tcCanonical(["filter", "show", "dev", "veth0", "egress"])
+        let qdiscsBefore = try f.tcCanonical(["qdisc", "show", "dev", "veth0"])
 
         func error(_ params: ShapingSetParams) -> String {
             do {
@@ -205,8 +210,8 @@ final class ShapingKernelTests: XCTestCase {
         }
 
         XCTAssertEqual(try shaper.list().classes, classesBefore, "classes unchanged")
-        XCTAssertEqual(try f.tcJSON(["filter", "show", "dev", "veth0", "egress"]).description, filterBefore)
-        XCTAssertEqual(try f.tcJSON(["qdisc", "show", "dev", "veth0"]).description, qdiscsBefore)
+        XCTAssertEqual(try f.tcCanonical(["filter", "show", "dev", "veth0", "egress"]), filterBefore)
+        XCTAssertEqual(try f.tcCanonical(["qdisc", "show", "dev", "veth0"]), qdiscsBefore)
 
         // an unknown device fails setup before anything is pinned, recorded or attached
         let other = f.shaper(device: "nosuchdev0")

@@ -76,6 +76,9 @@ final class ShapingUnitTests: XCTestCase {
         XCTAssertEqual(ShapingHorizon.derived(for: try BandwidthRate(parsing: "20mbit")), 0.1048576, accuracy: 1e-9)
         XCTAssertEqual(ShapingHorizon.derived(for: try BandwidthRate(parsing: "100gbit")), 0.005)
         XCTAssertEqual(ShapingHorizon.derived(for: try BandwidthRate(parsing: "1mbit")), 1.0)
+        XCTAssertEqual(ShapingHorizon.derived(for: try BandwidthRate(parsing: "20mbit"), policing: true), 0.3,
+                       "policing horizons outlast TCP's 200 ms minimum RTO")
+        XCTAssertEqual(ShapingHorizon.derived(for: try BandwidthRate(parsing: "1mbit"), policing: true), 1.0)
         let rate = try BandwidthRate(parsing: "1gbit")
         XCTAssertEqual(try ShapingHorizon.resolve(explicit: "40ms", configured: 2, rate: rate), 0.04, accuracy: 1e-12)
         XCTAssertEqual(try ShapingHorizon.resolve(explicit: nil, configured: 2, rate: rate), 2)

@@ -62,7 +62,8 @@ public enum EDTBenchmark {
         let c = try shaper.list().classes.first
         let horizon = DurationParser.format(seconds: c?.horizonSeconds ?? 0)
         return "  shaped rate \(rate): measured " + String(format: "%.2f Mbit/s (%+.1f%%)", measured / 1e6, error)
-            + ", horizon \(horizon), \(c?.drops ?? 0) drops, \(c?.ecnMarks ?? 0) CE marks (\(shaper.status))"
+            + ", horizon \(horizon), \(c?.drops ?? 0) drops, \(c?.ecnMarks ?? 0) CE marks, "
+            + (shaper.status.hasPrefix("degraded") ? "policed (no sch_fq)" : "paced by fq")
     }
 
     /// 1514-byte IPv4/TCP frame from `source`.

@@ -79,6 +79,8 @@ public final class Shaper: @unchecked Sendable {
     private var adoptedProgram: BPFPinnedProgram?
     private var link: Link?
     private var statusText = "not set up"
+    /// True when the device has no fq: timestamps are not honoured and classes police.
+    private var policing = false
 
     /// `netlink` must belong to the namespace of the device (the agent's own, or a test's).
     public init(settings: ShaperSettings, netlink: NetlinkSocket, logger: Logger) {
@@ -119,7 +121,8 @@ public final class Shaper: @unchecked Sendable {
         let (programFD, programInfo, adopted) = try chooseProgram(dp)
 
         try recordRootQdiscIfNew(link)
-        let (qdiscAction, status) = try ensureQdiscs(link)
+        let (qdiscAction, status, policing) = try ensureQdiscs(link)
+        self.policing = policing
 
         var ownership = try loadOwnership(link.name)
         let clsactCreated = try netlink.ensureClsact(on: device)
@@ -179,22 +182,22 @@ public final class Shaper: @unchecked Sendable {
     }
 
     /// mq + fq; where sch_fq is missing the device is left as it was and shaping only polices.
-    private func ensureQdiscs(_ link: Link) throws -> (action: String, status: String) {
+    private func ensureQdiscs(_ link: Link) throws -> (action: String, status: String, policing: Bool) {
         do {
             switch try netlink.ensureMQFQ(device: .index(link.index), fqOptions: FQOptions()) {
             case .unchanged:
-                return ("unchanged", "active")
+                return ("unchanged", "active", false)
             case let .appliedMQ(handle, queues, changed):
                 logger.info("\(link.name): mq \(handle) with fq on \(queues) TX queues (\(changed) changed)")
-                return ("mq \(handle) with fq on \(queues) TX queues", "active")
+                return ("mq \(handle) with fq on \(queues) TX queues", "active", false)
             case .appliedSingleFQ(let reason):
                 logger.notice("\(link.name): single root fq instead of mq: \(reason)")
-                return ("single root fq", "active (single root fq: \(reason))")
+                return ("single root fq", "active (single root fq: \(reason))", false)
             }
         } catch let error as ShapingSetupError {
             let status = "degraded (sch_fq unavailable: \(error); rates are policed by drops, not paced)"
             logger.warning("shaping on \(link.name) is \(status)")
-            return ("unchanged (\(error))", status)
+            return ("unchanged (\(error))", status, true)
         }
     }
 
@@ -210,9 +213,11 @@ public final class Shaper: @unchecked Sendable {
             throw ShapingError.invalidRate(error.description)
         }
         let selector = try ShapingSelector.parse(params.selector, cgroupRoot: CgroupRoot.find(mountInfo: settings.mountInfo))
-        let horizon = try ShapingHorizon.resolve(explicit: params.horizon, configured: settings.horizonSeconds, rate: rate)
+        _ = try ShapingHorizon.resolve(explicit: params.horizon, configured: nil, rate: rate)  // validate before any change
         return try lock.withLock {
             let dp = try requireDatapath()
+            let horizon = try ShapingHorizon.resolve(explicit: params.horizon, configured: settings.horizonSeconds,
+                                                     rate: rate, policing: policing)
             let text = selector.description
             let selectors = try dp.classSelectors()
             let horizonNs = UInt64((horizon * 1e9).rounded())
@@ -364,7 +369,10 @@ public final class Shaper: @unchecked Sendable {
     private func recordRootQdiscIfNew(_ link: Link) throws {
         let path = snapshotPath(link.name)
         guard !FileManager.default.fileExists(atPath: path) else { return }
-        let snapshot = try netlink.snapshotRoot(device: .index(link.index))
+        var snapshot = try netlink.snapshotRoot(device: .index(link.index))
+        // Only htb classes are created by requests; tbf (and other classful kinds) dump classes
+        // of their own that re-adding would refuse with EEXIST.
+        if snapshot.root?.kind != HTBOptions.kind { snapshot.classes = [] }
         try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
         try JSONEncoder().encode(snapshot).write(to: URL(fileURLWithPath: path), options: .atomic)
         logger.info("recorded \(link.name)'s root qdisc (\(snapshot.root?.kind ?? "none")) in \(path)")

@@ -1,0 +1,37 @@
+// libFuzzer target: kube-scheduler extender bodies (`ExtenderArgs`, PascalCase, `Nodes` or
+// `NodeNames`, either may be null) through /filter and /prioritize, against a registry that
+// knows three nodes: one healthy, one degraded, one without RTT samples.
+import EdgeController
+import EdgeCore
+import Foundation
+import FuzzSupport
+
+func window(_ node: String, rtt: Double?, drop: Double, cpu: Double) -> TelemetryWindow {
+    TelemetryWindow(node: node, agentVersion: "fuzz", generatedAt: 1_700_000_000, windowSeconds: 10,
+                    rttP50Ms: rtt.map { $0 / 2 }, rttP99Ms: rtt, rttSamples: rtt == nil ? 0 : 100,
+                    retransRate: 0.001, retransmits: 1, segmentsOut: 1000, dropRate: drop, dropRateWeighted: drop,
+                    drops: [], runqlatP95Ms: 1, runqlatSamples: 100, cpuUtilization: cpu, peers: [])
+}
+
+let extender: Extender = {
+    let config = ControllerConfig.defaults
+    let registry = NodeRegistry(score: config.score, registry: config.registry)
+    _ = try! registry.ingest(window("node-a", rtt: 5, drop: 0, cpu: 0.2))
+    _ = try! registry.ingest(window("node-b", rtt: 180, drop: 50, cpu: 0.95))
+    _ = try! registry.ingest(window("node-c", rtt: nil, drop: 1, cpu: 0.5))
+    return Extender(registry: registry, policy: ExtenderPolicy(
+        filter: config.filter, stalePolicy: config.registry.stalePolicy, staleAfter: registry.staleAfter))
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzExtender(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let body = Data(FuzzInput(data, size).all)
+    for reply in [extender.handleFilter(body: body), extender.handlePrioritize(body: body)] {
+        // Every answer is an HTTP status kube-scheduler understands and a JSON body.
+        precondition(reply.status == 200 || reply.status == 400 || reply.status == 413 || reply.status == 500,
+                     "unexpected status \(reply.status)")
+        precondition((try? JSONSerialization.jsonObject(with: reply.body, options: [.fragmentsAllowed])) != nil,
+                     "reply body is not JSON: \(String(decoding: reply.body, as: UTF8.self))")
+    }
+    return 0
+}

@@ -1,0 +1,12 @@
+// edge-experiment: the placement experiment of issue 6 on a network-namespace test bed.
+// `run` orchestrates; `serve`, `load`, `place` and `watch` are the pieces it starts inside the
+// namespaces (the same binary, so the bed needs nothing but iproute2, tc and python3).
+import ArgumentParser
+
+@main
+struct EdgeExperiment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edge-experiment",
+        abstract: "Baseline vs extender placement under faults, measured on a network-namespace test bed.",
+        subcommands: [RunCommand.self, ServeCommand.self, LoadCommand.self, PlaceCommand.self, WatchCommand.self])
+}

@@ -1,0 +1,355 @@
+// `edge-experiment run`: builds the test bed, then for every scenario × RPS × repetition runs both
+// modes (their order alternating between repetitions, so drift over time does not favour one),
+// measures, and writes the raw data, the summary, the statistics and the verdict.
+import ArgumentParser
+import EdgeCore
+import EdgeRPC
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum Mode: String, CaseIterable {
+    case baseline, proposed
+    var policy: PlacementPolicy { self == .baseline ? .spread : .extender }
+}
+
+struct RunSpec {
+    var scenario: ScenarioID
+    var mode: Mode
+    var rps: Double
+    var rep: Int
+    var fileStem: String { "\(scenario.rawValue)_\(mode.rawValue)_rps\(Int(rps))_rep\(rep)" }
+}
+
+struct RunRecord {
+    var spec: RunSpec
+    var metrics: RunMetrics
+    var placement: [String]
+    var notes: [String]
+}
+
+struct MTTRRecord {
+    var scenario: ScenarioID
+    var decisionSeconds: Double
+    var totalSeconds: Double
+    var before: [String]
+    var after: [String]
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the experiment (root): namespaces, agents, controller, scenarios, both modes; write results.")
+
+    @Option(help: "Directory with edge-agent and edge-controller.") var bin = ".build/debug"
+    @Option(help: "Directory holding agent.toml, controller.toml (templates) and where results/ goes.") var experiments = "experiments"
+    @Option(help: "Label written into the results (quick, full, …).") var label = "custom"
+    @Option(help: "Node namespaces.") var nodes = 4
+    @Option(help: "The node the scenario degrades (1-based).") var degradedNode = 1
+    @Option(help: "Scenarios, comma separated (S1…S5).") var scenarios = "S1,S2,S3,S4,S5"
+    @Option(help: "Request rates, comma separated.") var rps = "100,500,1000"
+    @Option(help: "Repetitions per scenario × RPS × mode.") var reps = 3
+    @Option(help: "Seconds of measured load per run.") var duration = 60.0
+    @Option(help: "Seconds of warm-up load (spread over all nodes) before placement.") var warmup = 15.0
+    @Option(help: "Seconds of rest after each run.") var cooldown = 5.0
+    @Option(help: "Replicas placed per run.") var replicas = 4
+    @Option(help: "The extender's weight in the simulated scheduler configuration (kube-scheduler-config.yaml ships 5).") var extenderWeight = 5.0
+    @Option(help: "Bytes per response.") var responseBytes = 16384
+    @Option(help: "Requests per second to each node's probe server during a run (for ρ).") var probeRps = 10.0
+    @Option(help: "Seconds before a request counts as failed.") var timeout = 1.0
+    @Option(help: "Persistent connections per replica.") var connections = 8
+    @Option(help: "Seconds of one down+up cycle in S5 (the study: 10 s down, 10 s up).") var outagePeriod = 20.0
+    @Option(help: "Busy processes for S4.") var stressWorkers = 2
+    @Option(help: "The compiled loss program (make bpf).") var lossObject = "Sources/CEdgeShim/bpfobj/loss.bpf.o"
+    @Option(help: "The bounded CPU load script.") var cpuScript = "Tests/scripts/cpu_load.py"
+    @Flag(inversion: .prefixedNo, help: "Measure the extender rollback MTTR at the end.") var mttr = true
+
+    func parsedScenarios() throws -> [ScenarioID] {
+        try scenarios.split(separator: ",").map {
+            guard let s = ScenarioID(rawValue: $0.trimmingCharacters(in: .whitespaces).uppercased()) else {
+                throw ValidationError("--scenarios: unknown scenario '\($0)' (known: S1, S2, S3, S4, S5)")
+            }
+            return s
+        }
+    }
+
+    func parsedRates() throws -> [Double] {
+        try rps.split(separator: ",").map {
+            guard let r = Double($0.trimmingCharacters(in: .whitespaces)), r > 0, r <= 20_000 else {
+                throw ValidationError("--rps: '\($0)' is not a rate in (0, 20000]")
+            }
+            return r
+        }
+    }
+
+    func validate() throws {
+        guard getuid() == 0 else { throw ValidationError("edge-experiment run needs root (network namespaces, tc, BPF)") }
+        guard (2...32).contains(nodes) else { throw ValidationError("--nodes must be in 2…32, got \(nodes)") }
+        guard (1...nodes).contains(degradedNode) else { throw ValidationError("--degraded-node must be in 1…\(nodes), got \(degradedNode)") }
+        guard !(try parsedScenarios()).isEmpty, !(try parsedRates()).isEmpty else { throw ValidationError("no scenarios or rates given") }
+        guard (1...100).contains(reps) else { throw ValidationError("--reps must be in 1…100, got \(reps)") }
+        guard duration >= 2 && duration <= 3600 else { throw ValidationError("--duration must be in [2, 3600] s, got \(duration)") }
+        guard warmup >= 0 && warmup <= 600, cooldown >= 0 && cooldown <= 600 else { throw ValidationError("--warmup and --cooldown must be in [0, 600] s") }
+        guard (1...64).contains(replicas) else { throw ValidationError("--replicas must be in 1…64, got \(replicas)") }
+        guard extenderWeight > 0 && extenderWeight <= 100 else { throw ValidationError("--extender-weight must be in (0, 100], got \(extenderWeight)") }
+        guard outagePeriod >= 1 && outagePeriod <= 600 else { throw ValidationError("--outage-period must be in [1, 600] s") }
+        guard (1...16).contains(stressWorkers) else { throw ValidationError("--stress-workers must be in 1…16") }
+        for (flag, path) in [("--bin", "\(bin)/edge-agent"), ("--bin", "\(bin)/edge-controller")] where !FileManager.default.isExecutableFile(atPath: path) {
+            throw ValidationError("\(flag): \(path) is not an executable (swift build, or make release and --bin .build/release)")
+        }
+        for (flag, path) in [("--experiments", "\(experiments)/agent.toml"), ("--experiments", "\(experiments)/controller.toml"),
+                             ("--loss-object", lossObject), ("--cpu-script", cpuScript)] where !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("\(flag): \(path) does not exist\(flag == "--loss-object" ? " (make bpf builds it)" : "")")
+        }
+    }
+
+    func run() throws {
+        let runner = try ExperimentRunner(self)
+        try runner.run()
+    }
+}
+
+/// Holds the state of one `run` invocation.
+final class ExperimentRunner {
+    let opts: RunCommand
+    let outDir: String
+    let bed: TestBed
+    let settings: ScenarioSettings
+    let selfPath: String
+    private var logHandle: FileHandle?
+    private var signalSources: [DispatchSourceSignal] = []
+    private var notRunnable: [ScenarioID: String] = [:]
+
+    init(_ opts: RunCommand) throws {
+        self.opts = opts
+        let fmt = DateFormatter()
+        fmt.locale = Locale(identifier: "en_US_POSIX")
+        fmt.timeZone = TimeZone(identifier: "UTC")
+        fmt.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let experiments = URL(fileURLWithPath: opts.experiments).standardizedFileURL.path
+        outDir = "\(experiments)/results/\(fmt.string(from: Date()))"
+        selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let workDir = "\(outDir)/testbed"
+        guard "\(workDir)/controller.sock".utf8.count < 100 else {
+            throw ValidationError("results path too long for a Unix socket path: \(workDir)")
+        }
+        let cpus = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        bed = TestBed(TestBedOptions(
+            nodes: opts.nodes, bin: URL(fileURLWithPath: opts.bin).standardizedFileURL.path, selfPath: selfPath,
+            experimentsDir: experiments, workDir: workDir, cpus: cpus))
+        settings = ScenarioSettings(lossObject: URL(fileURLWithPath: opts.lossObject).standardizedFileURL.path,
+                                    cpuScript: URL(fileURLWithPath: opts.cpuScript).standardizedFileURL.path,
+                                    stressWorkers: opts.stressWorkers, outagePeriod: opts.outagePeriod)
+    }
+
+    func log(_ s: String) {
+        let line = "[\(String(format: "%8.1f", monotonicNow() - started))s] \(s)\n"
+        FileHandle.standardOutput.write(Data(line.utf8))
+        logHandle?.write(Data(line.utf8))
+    }
+    private let started = monotonicNow()
+
+    func run() throws {
+        try FileManager.default.createDirectory(atPath: "\(outDir)/raw", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: "\(outDir)/run.log", contents: nil)
+        logHandle = FileHandle(forWritingAtPath: "\(outDir)/run.log")
+        let latest = "\(outDir)/../latest"
+        try? FileManager.default.removeItem(atPath: latest)
+        try? FileManager.default.createSymbolicLink(atPath: latest, withDestinationPath: URL(fileURLWithPath: outDir).lastPathComponent)
+        installSignalHandlers()
+        defer { log("tearing down the test bed"); bed.teardown() }
+        log("edge-experiment \(opts.label): results in \(outDir)")
+
+        try bed.setUp(log: log)
+        let scenarios = try opts.parsedScenarios(), rates = try opts.parsedRates()
+        if scenarios.contains(.S1) && !ActiveScenario.netemAvailable(in: bed.nodeNS(opts.degradedNode)) {
+            notRunnable[.S1] = "not runnable here: sch_netem missing (run the VM variant)"
+            log("S1: \(notRunnable[.S1]!)")
+        }
+        var records: [RunRecord] = []
+        let runnable = scenarios.filter { notRunnable[$0] == nil }
+        let total = runnable.count * rates.count * opts.reps * 2
+        for scenario in runnable {
+            for rate in rates {
+                for rep in 1...opts.reps {
+                    let order: [Mode] = rep % 2 == 1 ? [.baseline, .proposed] : [.proposed, .baseline]
+                    for mode in order {
+                        let spec = RunSpec(scenario: scenario, mode: mode, rps: rate, rep: rep)
+                        log("run \(records.count + 1)/\(total): \(scenario.rawValue) \(scenario.summary), \(mode.rawValue), \(Int(rate)) rps, rep \(rep)")
+                        let r = try runOne(spec)
+                        records.append(r)
+                        let m = r.metrics
+                        log(String(format: "  placement %@ | p50 %.2f ms p99 %.2f ms errors %.2f%% qps %.1f cpu/M %.1f s resched %d ρ %.2f",
+                                   r.placement.joined(separator: ","), m.p50Ms, m.p99Ms, m.errorRate * 100, m.qps, m.cpuPerMillion, m.reschedules, m.rho))
+                        try Reports.writeSummary(records, degradedNode: bed.nodeNames[opts.degradedNode - 1], to: "\(outDir)/experiment_summary.csv")
+                    }
+                }
+            }
+        }
+        var mttrRecord: MTTRRecord?
+        if opts.mttr, let s = runnable.first(where: { $0 != .S4 }) ?? runnable.first {
+            mttrRecord = try measureMTTR(scenario: s)
+        }
+        try Reports.writeSummary(records, degradedNode: bed.nodeNames[opts.degradedNode - 1], to: "\(outDir)/experiment_summary.csv")
+        try Reports.writeStatistics(records, to: "\(outDir)/statistical_analysis.csv")
+        let verdict = Reports.verdict(records: records, scenariosAsked: scenarios, notRunnable: notRunnable, mttr: mttrRecord,
+                                      label: opts.label, parameters: parameterLine())
+        try verdict.write(toFile: "\(outDir)/verdict.txt", atomically: true, encoding: .utf8)
+        log("verdict:\n" + verdict)
+    }
+
+    func parameterLine() -> String {
+        "nodes \(opts.nodes), degraded node-\(opts.degradedNode), replicas \(opts.replicas), extender weight \(opts.extenderWeight), rps \(opts.rps), reps \(opts.reps), "
+            + "warm-up \(opts.warmup) s, duration \(opts.duration) s, cool-down \(opts.cooldown) s, response \(opts.responseBytes) B, "
+            + "timeout \(opts.timeout) s, probe \(opts.probeRps)/s per node, S5 period \(opts.outagePeriod) s, binaries \(opts.bin)"
+    }
+
+    private func installSignalHandlers() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            src.setEventHandler { [weak self] in
+                guard let self else { exit(130) }
+                self.log("signal \(sig): tearing down")
+                self.bed.teardown()
+                exit(130)
+            }
+            src.resume()
+            signalSources.append(src)
+        }
+    }
+
+    private func inNamespace(_ ns: String, _ args: [String]) -> [String] { ["ip", "netns", "exec", ns, selfPath] + args }
+
+    private var probeArgs: [String] {
+        (1...opts.nodes).flatMap { ["--probe", "node-\($0)@\(bed.nodeClientAddress($0)):\(bed.probePort)"] }
+    }
+
+    private func place(_ policy: PlacementPolicy) throws -> PlacementDecision {
+        let out = try runCommand(inNamespace(bed.controllerNS, ["place", "--policy", policy.rawValue, "--replicas", String(opts.replicas),
+                                                                 "--extender-weight", String(opts.extenderWeight)]
+                + bed.nodeNames.flatMap { ["--node", $0] })).stdout
+        do { return try JSONDecoder().decode(PlacementDecision.self, from: Data(out.utf8)) } catch {
+            throw CommandFailure(description: "place printed no decision: \(out)")
+        }
+    }
+
+    private func startReplicas(_ nodes: [String]) throws -> [Spawned] {
+        try nodes.enumerated().map { k, node in
+            let i = bed.nodeNames.firstIndex(of: node)! + 1
+            let s = try bed.startServer(node: i, port: UInt16(7000 + k), label: "replica \(k)")
+            bed.track(s)
+            return s
+        }
+    }
+
+    private func replicaArgs(_ nodes: [String]) -> [String] {
+        nodes.enumerated().flatMap { k, node in
+            ["--replica", "\(node)@\(bed.nodeClientAddress(bed.nodeNames.firstIndex(of: node)! + 1)):\(7000 + k)"]
+        }
+    }
+
+    private func loadArgs(rps: Double, seconds: Double) -> [String] {
+        ["load", "--rps", String(rps), "--seconds", String(seconds), "--timeout", String(opts.timeout),
+         "--connections", String(opts.connections), "--response-bytes", String(opts.responseBytes)]
+    }
+
+    /// Polls nodes.list every second until stopped: badness per node (stale = 1, the worst).
+    private final class ScorePoller: @unchecked Sendable {
+        private let lock = NSLock()
+        private var samples: [[String: Double]] = []
+        private let stop = DispatchSemaphore(value: 0)
+        private let done = DispatchSemaphore(value: 0)
+
+        init(socket: String) {
+            Thread.detachNewThread { [self] in
+                let rpc = RPCClient(path: socket, timeout: .seconds(2), daemonName: "edge-controller", accessGroup: "")
+                repeat {
+                    if let r: NodesListResult = try? rpc.call("nodes.list") {
+                        let s = Dictionary(uniqueKeysWithValues: r.nodes.map { ($0.node, $0.stale ? 1.0 : $0.scoreSmoothed) })
+                        lock.lock(); samples.append(s); lock.unlock()
+                    }
+                } while stop.wait(timeout: .now() + 1) == .timedOut
+                done.signal()
+            }
+        }
+
+        func finish() -> [[String: Double]] {
+            stop.signal(); done.wait()
+            lock.lock(); defer { lock.unlock() }
+            return samples
+        }
+    }
+
+    func runOne(_ spec: RunSpec) throws -> RunRecord {
+        let fault = try ActiveScenario(spec.scenario, node: opts.degradedNode, bed: bed, settings: settings,
+                                       seconds: opts.warmup + opts.duration + 10)
+        defer { fault.remove() }
+        // warm-up: the service's traffic spread over every node, the same in both modes, so the
+        // agents have something to measure before the placement decision
+        if opts.warmup > 0 {
+            try runCommand(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.warmup)
+                + bed.nodeNames.enumerated().flatMap { i, n in ["--replica", "\(n)@\(bed.nodeClientAddress(i + 1)):\(bed.probePort)"] }))
+        }
+        let decision = try place(spec.mode.policy)
+        let servers = try startReplicas(decision.nodes)
+        defer { servers.forEach { $0.stop() } }
+
+        let raw = "\(outDir)/raw/\(spec.fileStem).csv"
+        let watchCSV = "\(outDir)/raw/\(spec.fileStem)_watch.csv"
+        let watch = try Spawned(name: "watch", inNamespace(bed.controllerNS, ["watch", "--seconds", String(opts.duration), "--out", watchCSV]
+                                    + bed.nodeNames.flatMap { ["--node", $0] }),
+                                logPath: "\(bed.options.workDir)/watch.log")
+        bed.track(watch)
+        let poller = ScorePoller(socket: bed.controllerSocket)
+        let cpu0 = servers.map { processCPUSeconds(pid: $0.pid) ?? .nan }.reduce(0, +)
+        try runCommand(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.duration) + replicaArgs(decision.nodes)
+            + probeArgs + ["--probe-rps", String(opts.probeRps), "--out", raw]))
+        let cpu1 = servers.map { processCPUSeconds(pid: $0.pid) ?? .nan }.reduce(0, +)
+        let scoreSamples = poller.finish()
+        if !watch.waitExit(timeout: 15) { watch.stop() }
+
+        var m = RunMetrics()
+        try m.readRequests(csvPath: raw, seconds: opts.duration)
+        if FileManager.default.fileExists(atPath: watchCSV) { try m.readWatch(csvPath: watchCSV) }
+        m.cpuSeconds = cpu1 - cpu0
+        m.cpuPerMillion = m.ok > 0 ? m.cpuSeconds / Double(m.ok) * 1e6 : .nan
+        m.correlate(scoreSamples: scoreSamples, nodes: bed.nodeNames)
+        if opts.cooldown > 0 { Thread.sleep(forTimeInterval: opts.cooldown) }
+        return RunRecord(spec: spec, metrics: m, placement: decision.nodes, notes: decision.notes)
+    }
+
+    /// Rollback: replicas run where the extender put them under a fault; at t0 the scheduler's
+    /// configuration loses the extender (simulated: the runner's placement policy switches to
+    /// spread, which is what kube-scheduler does after its config reload), the replicas are re-placed
+    /// by the default policy, and the clock stops when every replica runs where default scheduling
+    /// puts it and listens.
+    func measureMTTR(scenario: ScenarioID) throws -> MTTRRecord {
+        log("MTTR: extender rollback under \(scenario.rawValue) (simulated scheduler config reload)")
+        let fault = try ActiveScenario(scenario, node: opts.degradedNode, bed: bed, settings: settings, seconds: opts.warmup + 60)
+        defer { fault.remove() }
+        if opts.warmup > 0 {
+            try runCommand(inNamespace(bed.clientNS, loadArgs(rps: 100, seconds: opts.warmup)
+                + bed.nodeNames.enumerated().flatMap { i, n in ["--replica", "\(n)@\(bed.nodeClientAddress(i + 1)):\(bed.probePort)"] }))
+        }
+        let before = try place(.extender)
+        var running = try startReplicas(before.nodes)
+        defer { running.forEach { $0.stop() } }
+
+        let t0 = monotonicNow()
+        let after = try place(.spread)
+        let tDecision = monotonicNow() - t0
+        // replica k moves when its node differs; the others keep running
+        for (k, node) in after.nodes.enumerated() where before.nodes[k] != node {
+            running[k].stop()
+            let i = bed.nodeNames.firstIndex(of: node)! + 1
+            running[k] = try bed.startServer(node: i, port: UInt16(7000 + k), label: "replica \(k)")
+            bed.track(running[k])
+        }
+        let total = monotonicNow() - t0
+        log(String(format: "MTTR: %.3f s (decision %.3f s); %@ -> %@", total, tDecision,
+                   before.nodes.joined(separator: ","), after.nodes.joined(separator: ",")))
+        return MTTRRecord(scenario: scenario, decisionSeconds: tDecision, totalSeconds: total, before: before.nodes, after: after.nodes)
+    }
+}

@@ -1,0 +1,110 @@
+// The kube-scheduler side of the extender protocol, over plain HTTP/1.1 exactly as kube-scheduler
+// sends it: POST /filter and /prioritize with an ExtenderArgs body {Pod, Nodes: null, NodeNames}
+// (nodeCacheCapable), PascalCase keys. One connection per call, closed by the server.
+import Foundation
+
+/// A controller base URL, "http://HOST:PORT" (IPv4; the runner only talks to namespaces it made).
+struct ControllerURL {
+    var host: String
+    var port: UInt16
+
+    init(parsing text: String) throws {
+        guard text.hasPrefix("http://") else { throw ExtenderCallError("controller URL '\(text)': only http://IPV4:PORT is supported") }
+        let rest = text.dropFirst("http://".count).split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+        guard let colon = rest.lastIndex(of: ":"), let port = UInt16(rest[rest.index(after: colon)...]) else {
+            throw ExtenderCallError("controller URL '\(text)': expected http://IPV4:PORT")
+        }
+        host = String(rest[..<colon])
+        self.port = port
+    }
+}
+
+struct ExtenderCallError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Blocking calls to the extender verbs.
+struct ExtenderClient {
+    var url: ControllerURL
+    /// kube-scheduler's default extender timeout.
+    var timeout: Double = 5
+
+    private func post(_ path: String, body: Data) throws -> Data {
+        let deadline = monotonicNow() + timeout
+        let conn = try TCPConnection.connect(host: url.host, port: url.port, deadline: deadline)
+        let head = "POST \(path) HTTP/1.1\r\nHost: \(url.host):\(url.port)\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        try conn.sendAll(Array(head.utf8) + Array(body), deadline: deadline)
+        let raw = try conn.receiveAll(limit: 8 << 20, deadline: deadline)
+        let sep: [UInt8] = [13, 10, 13, 10]
+        guard let end = (0..<max(0, raw.count - 3)).first(where: { Array(raw[$0..<$0 + 4]) == sep }) else {
+            throw ExtenderCallError("\(path): incomplete HTTP answer (\(raw.count) bytes)")
+        }
+        let headers = String(decoding: raw[0..<end], as: UTF8.self).lowercased()
+        let statusLine = headers.split(separator: "\r\n").first ?? ""
+        let status = statusLine.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        var bodyBytes = Array(raw[(end + 4)...])
+        if headers.contains("transfer-encoding: chunked") { bodyBytes = try Self.dechunk(bodyBytes) }
+        guard status == 200 else {
+            throw ExtenderCallError("\(path): HTTP \(status): \(String(decoding: bodyBytes.prefix(300), as: UTF8.self))")
+        }
+        return Data(bodyBytes)
+    }
+
+    private static func dechunk(_ b: [UInt8]) throws -> [UInt8] {
+        var out: [UInt8] = [], i = 0
+        while i < b.count {
+            guard let lineEnd = (i..<b.count - 1).first(where: { b[$0] == 13 && b[$0 + 1] == 10 }),
+                  let size = Int(String(decoding: b[i..<lineEnd], as: UTF8.self).split(separator: ";")[0]
+                      .trimmingCharacters(in: .whitespaces), radix: 16) else {
+                throw ExtenderCallError("bad chunked encoding")
+            }
+            if size == 0 { break }
+            let start = lineEnd + 2
+            guard start + size <= b.count else { throw ExtenderCallError("truncated chunk") }
+            out += b[start..<start + size]
+            i = start + size + 2
+        }
+        return out
+    }
+
+    private static func args(pod: String, nodeNames: [String]) throws -> Data {
+        try JSONSerialization.data(withJSONObject: [
+            "Pod": ["metadata": ["name": pod, "namespace": "default"]],
+            "Nodes": NSNull(),
+            "NodeNames": nodeNames,
+        ] as [String: Any])
+    }
+
+    /// /filter: the nodes that passed and why the others failed. An `Error` in the answer or a
+    /// transport failure fails the pod (kube-scheduler's behaviour for a non-ignorable extender).
+    func filter(pod: String, nodeNames: [String]) throws -> (passed: [String], failed: [String: String]) {
+        let data = try post("/filter", body: Self.args(pod: pod, nodeNames: nodeNames))
+        guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ExtenderCallError("/filter: answer is not a JSON object")
+        }
+        if let e = o["Error"] as? String, !e.isEmpty { throw ExtenderCallError("/filter: \(e)") }
+        var failed: [String: String] = [:]
+        for key in ["FailedNodes", "FailedAndUnresolvableNodes"] {
+            for (n, r) in (o[key] as? [String: Any]) ?? [:] { failed[n] = "\(r)" }
+        }
+        return ((o["NodeNames"] as? [String]) ?? [], failed)
+    }
+
+    /// /prioritize: the extender's priority (0…10) per node.
+    func prioritize(pod: String, nodeNames: [String]) throws -> [String: Int] {
+        let data = try post("/prioritize", body: Self.args(pod: pod, nodeNames: nodeNames))
+        guard let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw ExtenderCallError("/prioritize: answer is not a HostPriorityList")
+        }
+        var out: [String: Int] = [:]
+        for e in list {
+            guard let h = e["Host"] as? String, let s = (e["Score"] as? NSNumber)?.intValue else {
+                throw ExtenderCallError("/prioritize: entry without Host/Score: \(e)")
+            }
+            out[h] = s
+        }
+        return out
+    }
+}

@@ -1,0 +1,79 @@
+// What one run measured, computed from its raw files (the request CSV written by `load`, the
+// watch CSV written by `watch`) and the score samples, so every figure can be recomputed from raw/.
+import EdgeCore
+import Foundation
+
+struct RunMetrics {
+    var requests = 0
+    var ok = 0
+    var errors = 0
+    var errorRate = Double.nan
+    /// Over every due request; a failed one counts with the time it took to fail (a timeout at the timeout).
+    var p50Ms = Double.nan
+    var p99Ms = Double.nan
+    /// Over successful requests only.
+    var p99OkMs = Double.nan
+    var qps = Double.nan
+    var cpuSeconds = Double.nan
+    /// CPU seconds of the replica servers per million answered requests.
+    var cpuPerMillion = Double.nan
+    var reschedules = 0
+    var watchSamples = 0
+    var watchErrors = 0
+    /// Spearman ρ over nodes: mean score badness vs mean probe latency.
+    var rho = Double.nan
+    var nodeLatencyMs: [String: Double] = [:]
+    var nodeBadness: [String: Double] = [:]
+
+    /// Reads the request CSV; replica rows give the workload figures, probe rows the per-node latency.
+    mutating func readRequests(csvPath: String, seconds: Double) throws {
+        let text = try String(contentsOfFile: csvPath, encoding: .utf8)
+        var latencies: [Double] = [], okLatencies: [Double] = []
+        var probe: [String: [Double]] = [:]
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count == 6, let ms = Double(f[4]) else { throw CommandFailure(description: "\(csvPath): bad row '\(line)'") }
+            if f[1] == "probe" {
+                probe[String(f[2]), default: []].append(ms)
+                continue
+            }
+            latencies.append(ms)
+            if f[5] == "ok" { okLatencies.append(ms) }
+        }
+        requests = latencies.count
+        ok = okLatencies.count
+        errors = requests - ok
+        errorRate = requests > 0 ? Double(errors) / Double(requests) : .nan
+        latencies.sort()
+        okLatencies.sort()
+        p50Ms = ExperimentStats.quantile(sorted: latencies, 0.50)
+        p99Ms = ExperimentStats.quantile(sorted: latencies, 0.99)
+        p99OkMs = ExperimentStats.quantile(sorted: okLatencies, 0.99)
+        qps = Double(ok) / seconds
+        nodeLatencyMs = probe.mapValues { ExperimentStats.mean($0) }
+    }
+
+    /// Reads the watch CSV: the top node per sample; a change between consecutive answered samples is a reschedule.
+    mutating func readWatch(csvPath: String) throws {
+        let text = try String(contentsOfFile: csvPath, encoding: .utf8)
+        var last: Substring?
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count >= 2 else { continue }
+            guard !f[1].isEmpty else { watchErrors += 1; continue }
+            watchSamples += 1
+            if let l = last, l != f[1] { reschedules += 1 }
+            last = f[1]
+        }
+    }
+
+    /// Mean badness per node over the run's `nodes.list` samples, then ρ against the probe latencies.
+    mutating func correlate(scoreSamples: [[String: Double]], nodes: [String]) {
+        for n in nodes {
+            let xs = scoreSamples.compactMap { $0[n] }
+            if !xs.isEmpty { nodeBadness[n] = ExperimentStats.mean(xs) }
+        }
+        let common = nodes.filter { nodeBadness[$0] != nil && nodeLatencyMs[$0] != nil }
+        rho = ExperimentStats.spearman(common.map { nodeBadness[$0]! }, common.map { nodeLatencyMs[$0]! })
+    }
+}

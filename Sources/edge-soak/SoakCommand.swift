@@ -1,0 +1,77 @@
+// edge-soak: load and soak runs against the real daemons (`make soak`, root, not in CI).
+// It starts edge-agent (in a namespace of its own) and edge-controller (on loopback) from
+// --bin-dir, drives them, prints figures and stops them again.
+import ArgumentParser
+import Foundation
+
+@main
+struct SoakCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edge-soak",
+        abstract: "Load and soak runs against edge-agent and edge-controller, with figures.")
+
+    @Option(help: "Directory holding edge-agent and edge-controller.")
+    var binDir: String = ".build/release"
+
+    @Option(help: "Which runs: rpc, ingest, extender (comma separated) or all.")
+    var runs: String = "all"
+
+    @Option(help: "Concurrent clients on the agent socket.")
+    var rpcClients: Int = 1000
+
+    @Option(help: "telemetry.get calls per RPC client.")
+    var rpcCalls: Int = 10
+
+    @Option(help: "Simulated nodes pushing reports.")
+    var ingestNodes: Int = 10_000
+
+    @Option(help: "Seconds of report ingest load.")
+    var ingestSeconds: Int = 20
+
+    @Option(help: "Concurrent connections pushing reports.")
+    var ingestConnections: Int = 32
+
+    @Option(help: "Candidate nodes per extender request.")
+    var extenderNodes: Int = 100
+
+    @Option(help: "Seconds of extender load (SOAK_SECONDS in make soak; 600 for ten minutes).")
+    var extenderSeconds: Int = 60
+
+    @Option(help: "Concurrent extender requests.")
+    var extenderConcurrency: Int = 8
+
+    func validate() throws {
+        let selected = Set(runs.split(separator: ",").map(String.init))
+        guard selected.isSubset(of: ["all", "rpc", "ingest", "extender"]), !selected.isEmpty else {
+            throw ValidationError("--runs: expected rpc, ingest, extender or all, got \(runs)")
+        }
+        for (name, value) in [("--rpc-clients", rpcClients), ("--rpc-calls", rpcCalls), ("--ingest-nodes", ingestNodes),
+                              ("--ingest-seconds", ingestSeconds), ("--ingest-connections", ingestConnections),
+                              ("--extender-nodes", extenderNodes), ("--extender-seconds", extenderSeconds),
+                              ("--extender-concurrency", extenderConcurrency)] where value <= 0 {
+            throw ValidationError("\(name) must be positive, got \(value)")
+        }
+    }
+
+    func run() async throws {
+        let selected = Set(runs.split(separator: ",").map(String.init))
+        func wants(_ run: String) -> Bool { selected.contains("all") || selected.contains(run) }
+        let daemons = try SoakDaemons(binDir: binDir)
+        defer { daemons.stop() }
+        if wants("rpc") {
+            let agent = try daemons.startAgent(maxClients: rpcClients + 64)
+            try RPCSoak.run(socket: agent.socket, pid: agent.pid, clients: rpcClients, calls: rpcCalls)
+        }
+        if wants("ingest") || wants("extender") {
+            let controller = try daemons.startController(maxNodes: max(ingestNodes, extenderNodes))
+            if wants("ingest") {
+                try await IngestSoak.run(url: controller.url, token: controller.token, pid: controller.pid,
+                                         nodes: ingestNodes, seconds: ingestSeconds, workers: ingestConnections)
+            }
+            if wants("extender") {
+                try await ExtenderSoak.run(url: controller.url, token: controller.token, pid: controller.pid,
+                                           nodes: extenderNodes, seconds: extenderSeconds, workers: extenderConcurrency)
+            }
+        }
+    }
+}

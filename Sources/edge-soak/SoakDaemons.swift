@@ -1,0 +1,113 @@
+// The daemons under load: the real edge-agent and edge-controller binaries, started with
+// configs written to a scratch directory. The agent runs in a network namespace made for the
+// run (its telemetry and any shaping stay there); the controller listens on loopback.
+import EdgeCore
+import EdgeRPC
+import Foundation
+
+final class SoakDaemons {
+    let dir: URL
+    let binDir: String
+    private(set) var processes: [Process] = []
+    private(set) var netns: String?
+
+    init(binDir: String) throws {
+        self.binDir = binDir
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("edge-soak-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    private func start(_ arguments: [String], log: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = arguments
+        FileManager.default.createFile(atPath: path(log), contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path(log)))
+        p.standardOutput = handle
+        p.standardError = handle
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NOTIFY_SOCKET")
+        p.environment = env
+        try p.run()
+        processes.append(p)
+        return p
+    }
+
+    private func waitFor(_ file: String, _ process: Process, log: String) throws {
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: file) {
+            guard process.isRunning, Date() < deadline else {
+                throw SoakError("daemon did not open \(file): \((try? String(contentsOfFile: path(log), encoding: .utf8)) ?? "")")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Starts edge-agent in a fresh namespace; returns its socket and pid.
+    func startAgent(maxClients: Int) throws -> (socket: String, pid: Int32) {
+        let name = "edgesoak-\(UInt32.random(in: 0...UInt32.max))"
+        let add = Process()
+        add.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        add.arguments = ["ip", "netns", "add", name]
+        try add.run()
+        add.waitUntilExit()
+        guard add.terminationStatus == 0 else { throw SoakError("ip netns add \(name) failed (root needed)") }
+        netns = name
+        try """
+        [agent]
+        node_name = "soak-agent"
+        [telemetry]
+        interval = "1s"
+        [rpc]
+        socket = "\(path("agent.sock"))"
+        group = ""
+        max_clients = \(maxClients)
+        [metrics]
+        listen = ""
+        [shaping]
+        enabled = false
+        """.write(toFile: path("agent.toml"), atomically: true, encoding: .utf8)
+        // `ip netns exec` execs the agent in place, so the pid is the agent's own.
+        let p = try start(["ip", "netns", "exec", name, "\(binDir)/edge-agent", "--config", path("agent.toml")], log: "agent.log")
+        try waitFor(path("agent.sock"), p, log: "agent.log")
+        return (path("agent.sock"), p.processIdentifier)
+    }
+
+    /// Starts edge-controller on 127.0.0.1 (a free port); returns its base URL, token and pid.
+    func startController(maxNodes: Int) throws -> (url: String, token: String, pid: Int32) {
+        let token = "soak-\(UUID().uuidString)"
+        try token.write(toFile: path("token"), atomically: true, encoding: .utf8)
+        try """
+        [server]
+        listen = "127.0.0.1:0"
+        token_file = "\(path("token"))"
+        [rpc]
+        socket = "\(path("controller.sock"))"
+        group = ""
+        [registry]
+        max_nodes = \(maxNodes)
+        stale_after = "60s"
+        """.write(toFile: path("controller.toml"), atomically: true, encoding: .utf8)
+        let p = try start(["\(binDir)/edge-controller", "--config", path("controller.toml")], log: "controller.log")
+        try waitFor(path("controller.sock"), p, log: "controller.log")
+        let status: ControllerStatusResult = try RPCClient(path: path("controller.sock")).call(ControllerMethod.status)
+        return ("http://\(status.listen)", token, p.processIdentifier)
+    }
+
+    func stop() {
+        for p in processes where p.isRunning {
+            p.terminate()
+            p.waitUntilExit()
+        }
+        if let netns {
+            let del = Process()
+            del.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            del.arguments = ["ip", "netns", "delete", netns]
+            try? del.run()
+            del.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
