@@ -135,3 +135,41 @@ experiment-quick: bpf experiment-plot-deps
 
 experiment-full: release experiment-plot-deps
 	./experiments/run.sh .build/release $(EXPERIMENT_FULL) $(EXPERIMENT_ARGS)
+
+# ---------------------------------------------------------------------------------------------
+# Reliability (issue 7): fuzzing and soak. Neither runs in CI (`make check`).
+#
+#   make fuzz        libFuzzer targets in Fuzz/ (separate package, scratch .build-fuzz), each run
+#                    FUZZ_SECONDS (default 60) with -rss_limit_mb=2048 -timeout=5; prints executions
+#                    per target from libFuzzer's final stats. FUZZ_TARGETS picks a subset.
+#   make soak        release build, then edge-soak (root): 1 000 concurrent RPC clients on the agent,
+#                    10 000 simulated nodes pushing to the controller, extender load for SOAK_SECONDS
+#                    (default 60; 600 for the issue's ten minutes) with RSS/fd samples every 10 s.
+
+FUZZ_SECONDS ?= 60
+SOAK_SECONDS ?= 60
+
+.PHONY: fuzz soak
+
+fuzz: bpf
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) ./Fuzz/run-fuzz.sh
+
+soak: release
+	.build/release/edge-soak --bin-dir .build/release --extender-seconds $(SOAK_SECONDS)
+
+# ---------------------------------------------------------------------------------------------
+# VM test bed (issue 5): Debian 12 VMs with Debian's own kernel under qemu TCG, the .debs from
+# out/ installed and checked there (units, watchdog, edgectl, man, EDT over mq + fq, ansible).
+# Root; about 10 minutes on 2 cores with a cached image. Not part of `make check` / CI.
+# See packaging/vm/README.md.
+#
+#   make vm-image   build (or reuse) the image in packaging/vm/.cache/image (mmdebstrap, ~4 min cold)
+#   make vm-test    image, `make deb` if out/ has no .debs, boot 2 VMs, run every check, PASS/FAIL
+
+.PHONY: vm-image vm-test
+
+vm-image:
+	./packaging/vm/build-image.sh
+
+vm-test:
+	./packaging/vm/vm-test.sh

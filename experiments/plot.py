@@ -61,7 +61,9 @@ def main():
             ax.set_yscale("log")
         ax.grid(axis="y", alpha=0.3)
     axes[0].legend()
-    fig.suptitle(f"edgenode placement experiment (namespace bed) — {os.path.basename(d)}; bars: mean of runs, whiskers: 95% CI")
+    ns = sorted({r["n_baseline"] for r in rows} | {r["n_proposed"] for r in rows})
+    fig.suptitle(f"edgenode placement experiment (namespace bed) — {os.path.basename(d)}; "
+                 f"bars: mean of {'/'.join(ns)} runs per mode, whiskers: 95% CI (Student t)")
     fig.tight_layout()
     out = os.path.join(d, "results.png")
     fig.savefig(out, dpi=110)

@@ -34,10 +34,12 @@ if [ "${DEB_FRESH:-0}" = 1 ]; then
 fi
 # The source tree without build output, VCS data or another stage. The dependency checkouts
 # are seeded from the repository's .build when it has them, so the build needs no network.
+# packaging/vm (the VM test bed, with its image caches) is not part of the source package.
 rsync -a --delete \
     --exclude=/.build --exclude=/out --exclude=/.git --exclude=/.swiftpm --exclude=/debian \
-    --exclude=/packaging/debian \
+    --exclude=/packaging/debian --exclude=/packaging/vm --exclude=.cache/ \
     "$ROOT/" "$STAGE/"
+rm -rf "$STAGE/packaging/vm"
 rm -rf "$STAGE/debian"
 cp -a packaging/debian "$STAGE/debian"
 if [ -d .build/checkouts ] && [ ! -d "$STAGE/.build/checkouts" ]; then

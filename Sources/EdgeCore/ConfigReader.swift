@@ -32,6 +32,10 @@ struct ConfigDocument {
         if text.utf8.contains(0) {
             throw ConfigError(file: file, reason: "contains a NUL byte, which TOML does not allow")
         }
+        if let (line, column) = TOMLHeaderGuard.firstNamelessHeader(in: text) {
+            throw ConfigError(file: file, line: line, column: column,
+                              reason: "TOML syntax error: table header without a name (expected a key or a quoted key after '[')")
+        }
         do {
             root = try TOMLTable(string: text)
         } catch let e as TOMLParseError {

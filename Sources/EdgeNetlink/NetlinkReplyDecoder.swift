@@ -34,7 +34,7 @@ public enum NetlinkReplyDecoder {
         storage.withUnsafeBytes { raw in
             var remaining = Int32(clamping: datagram.count)
             var cursor = UnsafePointer(raw.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))
-            while mnl_nlmsg_ok(cursor, remaining) {
+            while netlinkMessageFits(cursor, remaining) {
                 let header = cursor.pointee
                 defer { cursor = UnsafePointer(mnl_nlmsg_next(cursor, &remaining)!) }
                 switch Int32(header.nlmsg_type) {
@@ -71,4 +71,11 @@ public enum NetlinkReplyDecoder {
         }
         return reply
     }
+}
+
+/// `mnl_nlmsg_ok` plus the bound it gets wrong: libmnl 1.0.4 compares `(int)nlmsg_len <= len`,
+/// so a length of 2^31 or more turns negative and passes, and the reader would then copy (or
+/// parse) up to 4 GiB past the receive buffer. Found by the fuzz-netlink target (Fuzz/).
+func netlinkMessageFits(_ header: UnsafePointer<nlmsghdr>, _ remaining: Int32) -> Bool {
+    mnl_nlmsg_ok(header, remaining) && header.pointee.nlmsg_len <= UInt32(max(remaining, 0))
 }

@@ -114,7 +114,7 @@ public final class NetlinkSocket: @unchecked Sendable {
             let finished = try buffer.withUnsafeBytes { raw -> Bool in
                 var remaining = Int32(received)
                 var cursor = UnsafePointer(raw.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))
-                while mnl_nlmsg_ok(cursor, remaining) {
+                while netlinkMessageFits(cursor, remaining) {
                     let header = cursor.pointee
                     defer { cursor = UnsafePointer(mnl_nlmsg_next(cursor, &remaining)!) }
                     // Replies to an earlier, abandoned request (or not meant for us) are dropped.

@@ -180,8 +180,9 @@ final class ExperimentRunner {
                         let r = try runOne(spec)
                         records.append(r)
                         let m = r.metrics
-                        log(String(format: "  placement %@ | p50 %.2f ms p99 %.2f ms errors %.2f%% qps %.1f cpu/M %.1f s resched %d ρ %.2f",
-                                   r.placement.joined(separator: ","), m.p50Ms, m.p99Ms, m.errorRate * 100, m.qps, m.cpuPerMillion, m.reschedules, m.rho))
+                        log(String(format: "  placement %@ | p50 %.2f ms p99 %.2f ms errors %.2f%% qps %.1f cpu/M %.1f s resched %d ρ %.2f | host load %.1f",
+                                   r.placement.joined(separator: ","), m.p50Ms, m.p99Ms, m.errorRate * 100, m.qps, m.cpuPerMillion, m.reschedules, m.rho,
+                                   m.hostLoadEnd))
                         try Reports.writeSummary(records, degradedNode: bed.nodeNames[opts.degradedNode - 1], to: "\(outDir)/experiment_summary.csv")
                     }
                 }
@@ -303,6 +304,7 @@ final class ExperimentRunner {
                                 logPath: "\(bed.options.workDir)/watch.log")
         bed.track(watch)
         let poller = ScorePoller(socket: bed.controllerSocket)
+        let load0 = RunMetrics.hostLoad1()
         let cpu0 = servers.map { processCPUSeconds(pid: $0.pid) ?? .nan }.reduce(0, +)
         try runCommand(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.duration) + replicaArgs(decision.nodes)
             + probeArgs + ["--probe-rps", String(opts.probeRps), "--out", raw]))
@@ -314,6 +316,8 @@ final class ExperimentRunner {
         try m.readRequests(csvPath: raw, seconds: opts.duration)
         if FileManager.default.fileExists(atPath: watchCSV) { try m.readWatch(csvPath: watchCSV) }
         m.cpuSeconds = cpu1 - cpu0
+        m.hostLoadStart = load0
+        m.hostLoadEnd = RunMetrics.hostLoad1()
         m.cpuPerMillion = m.ok > 0 ? m.cpuSeconds / Double(m.ok) * 1e6 : .nan
         m.correlate(scoreSamples: scoreSamples, nodes: bed.nodeNames)
         if opts.cooldown > 0 { Thread.sleep(forTimeInterval: opts.cooldown) }

@@ -11,7 +11,7 @@ enum Reports {
 
     static func writeSummary(_ records: [RunRecord], degradedNode: String, to path: String) throws {
         var csv = "scenario,mode,rps,rep,requests,ok,errors,error_rate,p50_ms,p99_ms,p99_ok_ms,qps,cpu_seconds,cpu_per_million,"
-            + "reschedules,watch_samples,rho,replicas_on_degraded,placement,node_badness,node_probe_latency_ms,notes\n"
+            + "reschedules,watch_samples,rho,replicas_on_degraded,placement,node_badness,node_probe_latency_ms,host_load1_start,host_load1_end,notes\n"
         for r in records {
             let m = r.metrics, s = r.spec
             let nodes = Set(m.nodeBadness.keys).union(m.nodeLatencyMs.keys).sorted()
@@ -23,6 +23,7 @@ enum Reports {
                 String(degraded), r.placement.joined(separator: ";"),
                 nodes.map { "\($0)=\(num(m.nodeBadness[$0] ?? .nan, 3))" }.joined(separator: ";"),
                 nodes.map { "\($0)=\(num(m.nodeLatencyMs[$0] ?? .nan, 3))" }.joined(separator: ";"),
+                num(m.hostLoadStart, 2), num(m.hostLoadEnd, 2),
                 r.notes.joined(separator: " | ").replacingOccurrences(of: ",", with: ";").replacingOccurrences(of: "\n", with: " "),
             ]
             csv += fields.joined(separator: ",") + "\n"
@@ -160,7 +161,13 @@ enum Reports {
         let resched = records.map { Double($0.metrics.reschedules) / max(1, Double($0.metrics.watchSamples)) * 60 }
         lines.append(String(format: "schedule stability (no criterion): top node changed %.2f times per minute of /prioritize samples on average",
                             ExperimentStats.mean(resched)))
-        if !scenariosAsked.contains(.S4) || records.contains(where: { $0.spec.scenario == .S4 }) {
+        let loads = records.flatMap { [$0.metrics.hostLoadStart, $0.metrics.hostLoadEnd] }.filter(\.isFinite)
+        if !loads.isEmpty {
+            lines.append(String(format: "host: 1-min load average during the measured load %.1f on average (max %.1f) on %d CPUs; the bed shares "
+                + "the machine with whatever else runs, which inflates and scatters every latency (see host_load1_* per run)",
+                                ExperimentStats.mean(loads), loads.max()!, ProcessInfo.processInfo.activeProcessorCount))
+        }
+        if records.contains(where: { $0.spec.scenario == .S4 }) {
             lines.append("note: in the namespace bed every node shares one kernel, so the agents' CPU utilisation (/proc/stat) and run-queue "
                 + "latency are host-wide and identical for all nodes: S4 can only be seen through its effect on TCP. The VM variant gives each node its own kernel.")
         }

@@ -24,6 +24,17 @@ struct RunMetrics {
     var rho = Double.nan
     var nodeLatencyMs: [String: Double] = [:]
     var nodeBadness: [String: Double] = [:]
+    /// The host's 1-minute load average at the start and end of the measured load: the bed shares
+    /// the machine, and other work on it inflates every latency (a run to read with care).
+    var hostLoadStart = Double.nan
+    var hostLoadEnd = Double.nan
+
+    /// The 1-minute load average from /proc/loadavg.
+    static func hostLoad1() -> Double {
+        guard let s = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = s.split(separator: " ").first, let v = Double(first) else { return .nan }
+        return v
+    }
 
     /// Reads the request CSV; replica rows give the workload figures, probe rows the per-node latency.
     mutating func readRequests(csvPath: String, seconds: Double) throws {

@@ -72,6 +72,12 @@ final class SoakDaemons {
         // `ip netns exec` execs the agent in place, so the pid is the agent's own.
         let p = try start(["ip", "netns", "exec", name, "\(binDir)/edge-agent", "--config", path("agent.toml")], log: "agent.log")
         try waitFor(path("agent.sock"), p, log: "agent.log")
+        // telemetry.get answers -32002 until the first interval completes; load starts after that.
+        let deadline = Date().addingTimeInterval(15)
+        while (try? RPCClient(path: path("agent.sock")).call("telemetry.get", as: TelemetryWindow.self)) == nil {
+            guard Date() < deadline else { throw SoakError("agent's telemetry.get never answered within 15 s") }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
         return (path("agent.sock"), p.processIdentifier)
     }
 

@@ -51,9 +51,10 @@ public func fuzzRPCFrame(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     }
     precondition(framer.bufferedByteCount <= framer.maxLineBytes + 1, "framer buffered past its bound")
     guard !lines.isEmpty else { return 0 }
+    let frames = lines
     let answers = runBlocking { () -> [Data?] in
         var answers: [Data?] = []
-        for line in lines { answers.append(await router.handle(frame: line, peer: peer)) }
+        for line in frames { answers.append(await router.handle(frame: line, peer: peer)) }
         return answers
     }
     for answer in answers.compactMap({ $0 }) {

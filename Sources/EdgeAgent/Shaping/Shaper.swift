@@ -91,6 +91,16 @@ public final class Shaper: @unchecked Sendable {
 
     /// The status line for `agent.status`.
     public var status: String { lock.withLock { statusText } }
+
+    /// True when a previous agent left a pinned EDT program (and so classes) to adopt.
+    public var hasPinnedState: Bool {
+        FileManager.default.fileExists(atPath: settings.pinPath + "/" + Self.programPin)
+    }
+
+    /// Status before the first class: nothing attached yet, by design.
+    public func markIdle() {
+        lock.withLock { statusText = "idle (no classes yet; attaches on the first shaping.set)" }
+    }
     /// The shaped device once setup() found it.
     public var deviceName: String? { lock.withLock { link?.name } }
 

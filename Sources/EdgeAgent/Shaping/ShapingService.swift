@@ -19,6 +19,14 @@ public enum ShapingStartup {
             return (nil, "cannot open rtnetlink: \(error)")
         }
         let shaper = Shaper(settings: ShaperSettings(config: config), netlink: netlink, logger: logger)
+        // Touch the device only when there is something to shape: a fresh node gets its qdiscs
+        // and filter with the first class (shaping.set); a restart with pinned classes adopts
+        // them at once so shaping has no gap.
+        guard shaper.hasPinnedState else {
+            shaper.markIdle()
+            logger.info("shaping idle: nothing pinned under \(config.shaping.pinPath); the datapath attaches with the first class")
+            return (shaper, nil)
+        }
         do {
             let r = try shaper.setup()
             logger.info("shaping \(r.status) on \(r.device): qdisc \(r.qdiscAction), filter \(r.filterChanged ? "installed" : "unchanged") (program \(r.programId)\(r.programAdopted ? ", adopted" : "")), \(r.classes) classes")

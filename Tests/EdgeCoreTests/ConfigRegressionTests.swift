@@ -1,0 +1,52 @@
+// Inputs the fuzz-config target (Fuzz/) found to crash config parsing, kept as tests: each must
+// now be a ConfigError naming the file and line, never an abort inside toml++.
+import EdgeCore
+import XCTest
+
+final class ConfigRegressionTests: XCTestCase {
+    /// The fuzzer's input: toml++'s parse_key asserted on `[ = "-1s"` and aborted the daemon.
+    static let fuzzArtifact = "[ = \"-1s\"\n[raçent\nmetricname = \"x\n"
+
+    /// The second find: `[` alone on its line, the name looked for on the next line.
+    static let fuzzArtifact2 = "[\nrtt_p99 = -\u{CA}\ncp u= \"x\"\n"
+
+    func testTableHeadersWithoutANameAreConfigErrors() {
+        let cases = [Self.fuzzArtifact, Self.fuzzArtifact2, "[\n", "[", "[[\n", "[ \r\n", "[ = \"x\"\n", "[=]\n", "[ #\n", "[ ,\n", "[\t=\n", "[[ = 1\n", "  [ = 1\n",
+                     "[agent]\nnode_name = \"a\"\n[ = 2\n"]
+        for text in cases {
+            for parse in [{ try AgentConfig.parse(text: $0, file: "agent.toml") as Any },
+                          { try ControllerConfig.parse(text: $0, file: "controller.toml") as Any }] {
+                XCTAssertThrowsError(try parse(text), text.debugDescription) { error in
+                    let message = "\(error)"
+                    XCTAssertTrue(message.contains("table header without a name"), message)
+                    XCTAssertTrue(message.contains(".toml"), message)
+                }
+            }
+        }
+        XCTAssertThrowsError(try AgentConfig.parse(text: "[agent]\nnode_name = \"a\"\n[ = 2\n", file: "agent.toml")) {
+            XCTAssertTrue("\($0)".contains("3"), "names line 3: \($0)")
+        }
+    }
+
+    func testValidFilesWithBracketsInValuesAndStringsStillParse() throws {
+        // Lines starting with '[' inside arrays and multi-line strings are values, not headers.
+        let controller = """
+            [score.bounds]
+            rtt_p99 = [
+              0, 200]
+            cpu = [ 0,
+            1 ]
+            # [ = in a comment
+            [registry] # comment after a header
+            stale_after = "15s"
+            """
+        XCTAssertNoThrow(try ControllerConfig.parse(text: controller, file: "controller.toml"))
+        let agent = """
+            [agent]
+            node_name = "n-1"
+            [ telemetry ]
+            interval = "1s"
+            """
+        XCTAssertEqual(try AgentConfig.parse(text: agent, file: "agent.toml").agent.nodeName, "n-1")
+    }
+}
