@@ -93,7 +93,7 @@ let package = Package(
             "EdgeCore", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "edge-bench", dependencies: [
-            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent",
+            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

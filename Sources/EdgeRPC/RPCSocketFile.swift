@@ -76,7 +76,11 @@ enum RPCSocketFile {
         var mode: mode_t = 0o600
         if let group {
             if let gid = groupID(named: group) {
-                guard chown(path, uid_t.max, gid) == 0 else {  // uid_t.max (-1): keep the owner
+                // A daemon running as the group (edge-controller as edgenode) already owns the
+                // socket with it; skipping chown keeps it working under SystemCallFilter=~@privileged.
+                var st = stat()
+                let alreadyOwned = lstat(path, &st) == 0 && st.st_gid == gid
+                guard alreadyOwned || chown(path, uid_t.max, gid) == 0 else {  // uid_t.max (-1): keep the owner
                     throw RPCServerError.fileSystem(operation: "chown", path: path, errno: errno)
                 }
                 mode = 0o660

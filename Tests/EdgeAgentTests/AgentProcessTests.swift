@@ -156,6 +156,8 @@ final class AgentProcessTests: XCTestCase {
     }
 
     func testSIGTERMDetachesAndRemovesTheSocket() throws {
+        // signal handling starts with the service group, logged as "ready"
+        XCTAssertTrue(agent.waitUntil { self.agent.log.contains("edge-agent ready") }, agent.log)
         agent.stop()
         XCTAssertEqual(agent.process.terminationStatus, 0, agent.log)
         XCTAssertFalse(FileManager.default.fileExists(atPath: socket))

@@ -39,6 +39,9 @@ static __always_inline __u32 edge_hist_slot(__u64 v)
 		return EDGE_HIST_SLOTS - 1;
 	slot = (e - (EDGE_HIST_MANT_BITS - 1)) * EDGE_HIST_SUB +
 	       (__u32)((v >> (e - EDGE_HIST_MANT_BITS)) & (EDGE_HIST_SUB - 1));
-	/* keeps the verifier's bound on the array index explicit */
+	/* Keep the verifier's bound on the array index explicit. The empty asm stops clang from
+	 * folding the clamp away: 6.1's verifier loses the bound of the OR above and would reject
+	 * the map-value access ("unbounded min value"), 6.18's does not (found in the VM test bed). */
+	asm volatile("" : "+r"(slot));
 	return slot < EDGE_HIST_SLOTS ? slot : EDGE_HIST_SLOTS - 1;
 }

@@ -214,7 +214,7 @@ wait_active() {
 }
 # The daemon's own reason, not systemd's lines about it.
 unit_reason() {
-    vssh "$1" -- "journalctl -b -u $2 --no-pager -o cat | grep -v '^$2' | grep -m2 -iE 'cannot|error|failed|denied'" 2>/dev/null | tr '\n' ' ' | cut -c1-400
+    vssh "$1" -- "journalctl -b -u $2 --no-pager -o cat | grep -v -e '^$2' -e 'thread priority' | grep -m2 -iE 'cannot|error|failed|denied'" 2>/dev/null | tr '\n' ' ' | cut -c1-400
 }
 declare -A ACTIVE=()
 unit_check() {
@@ -457,15 +457,20 @@ ansible_run() {
 IFS='|' read -r rc1 t1 recap1 <<<"$(ansible_run 1)"
 if [ "$rc1" = 0 ]; then check "ansible rollout" pass "site.yml in ${t1} s: $recap1"
 else check "ansible rollout" fail "rc $rc1 in ${t1} s: $recap1; $(grep -E 'fatal|FAILED' "$RUN/ansible-run1.log" | head -2 | tr '\n' ' ')"; fi
-IFS='|' read -r rc2 t2 recap2 <<<"$(ansible_run 2)"
-changed=$(echo "$recap2" | grep -o 'changed=[0-9]*' | grep -vc 'changed=0')
-if [ "$rc2" = 0 ] && [ "$changed" = 0 ] && [ -n "$recap2" ]; then check "ansible idempotent" pass "second run in ${t2} s: $recap2"
-else check "ansible idempotent" fail "rc $rc2: $recap2"; fi
-# The agents now push to the controller over the VM link: both nodes must show up.
-out=$(vssh 1 60 -- 'for i in $(seq 1 40); do o=$(edgectl nodes 2>&1); echo "$o" | grep -q edgevm1 && echo "$o" | grep -q edgevm2 && { echo "$o"; exit 0; }; sleep 1; done; echo "$o"; exit 1' 2>&1)
-if [ $? = 0 ]; then check "agents report to controller" pass "edgectl nodes on vm1 lists edgevm1 and edgevm2 (push over 10.77.0.0/24)"
-else check "agents report to controller" fail "$(echo "$out" | tr '\n' ' ' | cut -c1-300)"; fi
-echo "$out" | sed 's/^/    /'
+if [ "$rc1" != 0 ]; then
+    check "ansible idempotent" fail "not run: the first rollout failed"
+    check "agents report to controller" fail "not run: the first rollout failed"
+else
+    IFS='|' read -r rc2 t2 recap2 <<<"$(ansible_run 2)"
+    changed=$(echo "$recap2" | grep -o 'changed=[0-9]*' | grep -vc 'changed=0')
+    if [ "$rc2" = 0 ] && [ "$changed" = 0 ] && [ -n "$recap2" ]; then check "ansible idempotent" pass "second run in ${t2} s: $recap2"
+    else check "ansible idempotent" fail "rc $rc2: $recap2"; fi
+    # The agents now push to the controller over the VM link: both nodes must show up.
+    out=$(vssh 1 60 -- 'for i in $(seq 1 40); do o=$(edgectl nodes 2>&1); echo "$o" | grep -q edgevm1 && echo "$o" | grep -q edgevm2 && { echo "$o"; exit 0; }; sleep 1; done; echo "$o"; exit 1' 2>&1)
+    if [ $? = 0 ]; then check "agents report to controller" pass "edgectl nodes on vm1 lists edgevm1 and edgevm2 (push over 10.77.0.0/24)"
+    else check "agents report to controller" fail "$(echo "$out" | tr '\n' ' ' | cut -c1-300)"; fi
+    echo "$out" | sed 's/^/    /'
+fi
 
 # ------------------------------------------------------------------------------ summary
 
