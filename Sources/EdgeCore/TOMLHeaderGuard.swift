@@ -9,7 +9,9 @@ enum TOMLHeaderGuard {
     /// line; nil if none.
     static func firstNamelessHeader(in text: String) -> (line: Int, column: Int)? {
         let bytes = Array(text.utf8)
-        var i = 0, line = 1, lineStart = 0
+        // toml++ skips a UTF-8 byte order mark before the first line, so this does too.
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        var i = bytes.starts(with: bom) ? 3 : 0, line = 1, lineStart = i
         var depth = 0                 // open [ and { of a value (arrays, inline tables)
         var lineHasContent = false    // a non-blank byte seen on this line (outside strings)
         func at(_ k: Int) -> UInt8? { k < bytes.count ? bytes[k] : nil }

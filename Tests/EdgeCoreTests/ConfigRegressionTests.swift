@@ -10,8 +10,11 @@ final class ConfigRegressionTests: XCTestCase {
     /// The second find: `[` alone on its line, the name looked for on the next line.
     static let fuzzArtifact2 = "[\nrtt_p99 = -\u{CA}\ncp u= \"x\"\n"
 
+    /// The third: a byte order mark, then `[` and bytes that are not UTF-8 (decoded as U+FFFD).
+    static let fuzzArtifact3 = "\u{FEFF}[\u{FFFD}\u{FFFD}window\u{FFFD}p-[st]_\n"
+
     func testTableHeadersWithoutANameAreConfigErrors() {
-        let cases = [Self.fuzzArtifact, Self.fuzzArtifact2, "[\n", "[", "[[\n", "[ \r\n", "[ = \"x\"\n", "[=]\n", "[ #\n", "[ ,\n", "[\t=\n", "[[ = 1\n", "  [ = 1\n",
+        let cases = [Self.fuzzArtifact, Self.fuzzArtifact2, Self.fuzzArtifact3, "\u{FEFF}[ = 1\n", "[\n", "[", "[[\n", "[ \r\n", "[ = \"x\"\n", "[=]\n", "[ #\n", "[ ,\n", "[\t=\n", "[[ = 1\n", "  [ = 1\n",
                      "[agent]\nnode_name = \"a\"\n[ = 2\n"]
         for text in cases {
             for parse in [{ try AgentConfig.parse(text: $0, file: "agent.toml") as Any },
