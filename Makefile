@@ -23,7 +23,7 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
 	-Ibpf/include -Ibpf -I/usr/include/$(MULTIARCH)
 
 APT_BUILD := libbpf-dev libelf-dev libsystemd-dev libmnl-dev libjansson-dev zlib1g-dev \
-	iproute2 python3 procps kmod mandoc
+	iproute2 python3 procps kmod mandoc man-db openssl passwd util-linux
 
 .PHONY: all bpf build release test check demo bench run deps clean
 
