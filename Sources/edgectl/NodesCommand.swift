@@ -13,10 +13,7 @@ struct ControllerSocketOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds to wait for an answer.")
     var timeout: Double = 5
 
-    func client() throws -> RPCClient {
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
-        return RPCClient(path: socket, timeout: .milliseconds(Int64(timeout * 1000)))
-    }
+    func client() throws -> RPCClient { try makeClient(socket: socket, timeout: timeout) }
 }
 
 struct NodesCommand: ParsableCommand {
