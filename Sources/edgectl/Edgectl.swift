@@ -23,11 +23,11 @@ struct AgentSocketOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds to wait for an answer.")
     var timeout: Double = 5
 
-    func client() throws -> RPCClient { try makeClient(socket: socket, timeout: timeout) }
+    func client() throws -> RPCClient { try makeClient(socket: socket, timeout: timeout, daemon: "edge-agent") }
 }
 
 /// One client per command, for either daemon's socket, with the --timeout validated once here.
-func makeClient(socket: String, timeout: Double) throws -> RPCClient {
+func makeClient(socket: String, timeout: Double, daemon: String) throws -> RPCClient {
     guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
-    return RPCClient(path: socket, timeout: .milliseconds(Int64(timeout * 1000)))
+    return RPCClient(path: socket, timeout: .milliseconds(Int64(timeout * 1000)), daemonName: daemon)
 }

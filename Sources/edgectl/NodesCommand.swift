@@ -13,7 +13,7 @@ struct ControllerSocketOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds to wait for an answer.")
     var timeout: Double = 5
 
-    func client() throws -> RPCClient { try makeClient(socket: socket, timeout: timeout) }
+    func client() throws -> RPCClient { try makeClient(socket: socket, timeout: timeout, daemon: "edge-controller") }
 }
 
 struct NodesCommand: ParsableCommand {
