@@ -406,7 +406,8 @@ print(f"class counters over the probe: +{a['bytes'] - b['bytes']} bytes, +{a['pa
       f"+{a['drops'] - b['drops']} drops, +{a['ecn_marks'] - b['ecn_marks']} CE marks")
 PY
     out=$(vssh 2 -- 'edgectl shape reset && tc qdisc show dev edt0 && tc filter show dev edt0 egress' 2>&1)
-    if [ $? = 0 ] && ! echo "$out" | grep -q '^qdisc fq ' && ! echo "$out" | grep -q 'bpf'; then
+    # look for a remaining filter line, not the word "bpf": edgectl's own report names /sys/fs/bpf
+    if [ $? = 0 ] && ! echo "$out" | grep -q '^qdisc fq ' && ! echo "$out" | grep -q 'direct-action'; then
         check "shape reset" pass "EDT filter removed, edt0 root back to: $(echo "$out" | grep -m1 '^qdisc')"
     else
         check "shape reset" fail "$(echo "$out" | tr '\n' ' ')"
