@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 //
 // edgenode: edge-agent, edge-controller, edgectl.
-// The C boundary is the C* targets; only EdgeBPF, EdgeNetlink and EdgeSystemd import them.
+// The C boundary is the C* targets; only EdgeBPF, EdgeNetlink, EdgeSystemd and EdgeJansson import them.
 import PackageDescription
 
 let package = Package(
@@ -51,6 +51,8 @@ let package = Package(
         .target(name: "EdgeBPF", dependencies: ["CLibbpf", "CEdgeShim"]),
         .target(name: "EdgeNetlink", dependencies: ["CMnl", "CEdgeShim"]),
         .target(name: "EdgeSystemd", dependencies: ["CSystemd", "CEdgeShim"]),
+        // jansson-backed JSON reading for the extender's hot path (issue 4 compares it with Foundation).
+        .target(name: "EdgeJansson", dependencies: ["CJansson"]),
 
         // MARK: plain Swift
         .target(name: "EdgeCore", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
@@ -71,7 +73,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "EdgeController", dependencies: [
-            "EdgeCore", "EdgeRPC", "EdgeSystemd",
+            "EdgeCore", "EdgeRPC", "EdgeSystemd", "EdgeJansson",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -111,6 +113,7 @@ let package = Package(
         // MARK: tests
         .target(name: "EdgeTestSupport", path: "Tests/EdgeTestSupport"),
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
+        .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore"]),
         .testTarget(name: "EdgeRPCTests", dependencies: ["EdgeRPC", "EdgeCore", "EdgeTestSupport"]),
         .testTarget(name: "EdgeBPFTests", dependencies: ["EdgeBPF", "EdgeAgent", "EdgeTestSupport"]),
         .testTarget(name: "EdgeNetlinkTests", dependencies: ["EdgeNetlink", "EdgeTestSupport", "CLibbpf"]),

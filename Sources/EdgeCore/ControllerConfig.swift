@@ -44,17 +44,23 @@ public struct ControllerConfig: Sendable, Equatable {
         public var normalisation: ScoreNormalisation
         /// Normalisation bounds per signal (used by `.fixed`); every signal has an entry.
         public var bounds: [ScoreSignal: SignalBounds]
-        /// EWMA factor in (0, 1]: 1 = no smoothing.
+        /// EWMA factor in (0, 1] applied when a node's raw score gets worse ("attack"): 1 = no smoothing.
         public var smoothing: Double
+        /// EWMA factor in (0, 1] applied when it gets better ("release"). Smaller than `smoothing` by
+        /// default: degradation is believed at once, recovery only once it lasts, so a node flapping
+        /// between healthy and degraded settles near its degraded score instead of oscillating.
+        public var recoverySmoothing: Double
         /// Score change (in [0, 1] score units) needed before a node's published score moves.
         public var hysteresis: Double
 
         public init(weights: [ScoreSignal: Double], normalisation: ScoreNormalisation,
-                    bounds: [ScoreSignal: SignalBounds], smoothing: Double, hysteresis: Double) {
+                    bounds: [ScoreSignal: SignalBounds], smoothing: Double, recoverySmoothing: Double? = nil,
+                    hysteresis: Double) {
             self.weights = weights
             self.normalisation = normalisation
             self.bounds = bounds
             self.smoothing = smoothing
+            self.recoverySmoothing = recoverySmoothing ?? smoothing
             self.hysteresis = hysteresis
         }
     }
@@ -96,13 +102,17 @@ public struct ControllerConfig: Sendable, Equatable {
     public var score: Score
     public var registry: Registry
     public var filter: Filter
+    /// [source]: pushes (the default) or a Prometheus server.
+    public var source: Source
 
-    public init(server: Server, rpc: RPCConfig, score: Score, registry: Registry, filter: Filter) {
+    public init(server: Server, rpc: RPCConfig, score: Score, registry: Registry, filter: Filter,
+                source: Source = .push) {
         self.server = server
         self.rpc = rpc
         self.score = score
         self.registry = registry
         self.filter = filter
+        self.source = source
     }
 
     /// The configuration of an empty file.
@@ -116,7 +126,7 @@ public struct ControllerConfig: Sendable, Equatable {
             bounds: [.rttP99: SignalBounds(lo: 0, hi: 200), .retrans: SignalBounds(lo: 0, hi: 0.05),
                      .dropWeighted: SignalBounds(lo: 0, hi: 100), .runqlatP95: SignalBounds(lo: 0, hi: 20),
                      .cpu: SignalBounds(lo: 0, hi: 1)],
-            smoothing: 0.3, hysteresis: 0.05),
+            smoothing: 0.3, recoverySmoothing: 0.05, hysteresis: 0.05),
         registry: Registry(staleAfterSeconds: 15, stalePolicy: .filter, maxNodes: 20000),
         filter: Filter(maxRTTP99Ms: nil, maxRetransRate: nil, maxDropRate: nil, maxCPU: nil))
 
@@ -132,7 +142,7 @@ public struct ControllerConfig: Sendable, Equatable {
     /// Parses and validates TOML text; `file` is used in error messages.
     public static func parse(text: String, file: String) throws -> ControllerConfig {
         let doc = try ConfigDocument(text: text, file: file)
-        try doc.checkSections(["server", "rpc", "score", "registry", "filter"])
+        try doc.checkSections(["server", "rpc", "score", "registry", "filter", "source"])
         let d = defaults
 
         let s = try doc.section("server", keys: ["listen", "token_file", "tls_cert", "tls_key"])
@@ -148,7 +158,8 @@ public struct ControllerConfig: Sendable, Equatable {
 
         let rpc = try RPCConfig.read(try doc.section("rpc", keys: RPCConfig.keys), defaults: d.rpc)
 
-        let sc = try doc.section("score", keys: ["weights", "normalisation", "bounds", "smoothing", "hysteresis"])
+        let sc = try doc.section("score", keys: ["weights", "normalisation", "bounds", "smoothing",
+                                                  "recovery_smoothing", "hysteresis"])
         var weights = d.score.weights
         if let w = try sc.subsection("weights", keys: signalNames) {
             for signal in ScoreSignal.allCases {
@@ -171,6 +182,8 @@ public struct ControllerConfig: Sendable, Equatable {
             normalisation: try sc.choice("normalisation", default: d.score.normalisation),
             bounds: bounds,
             smoothing: try sc.number("smoothing", default: d.score.smoothing, rule: "in (0, 1]") { $0 > 0 && $0 <= 1 },
+            recoverySmoothing: try sc.number("recovery_smoothing", default: d.score.recoverySmoothing,
+                                             rule: "in (0, 1]") { $0 > 0 && $0 <= 1 },
             hysteresis: try sc.number("hysteresis", default: d.score.hysteresis, rule: "in [0, 1]") { $0 >= 0 && $0 <= 1 })
 
         let r = try doc.section("registry", keys: ["stale_after", "stale_policy", "max_nodes"])
@@ -191,7 +204,10 @@ public struct ControllerConfig: Sendable, Equatable {
             maxDropRate: try limit("max_drop_rate", max: nil),
             maxCPU: try limit("max_cpu", max: 1))
 
-        return ControllerConfig(server: server, rpc: rpc, score: score, registry: registry, filter: filter)
+        let source = try readSource(try doc.section("source", keys: sourceKeys), staleAfter: registry.staleAfterSeconds)
+
+        return ControllerConfig(server: server, rpc: rpc, score: score, registry: registry, filter: filter,
+                                source: source)
     }
 
     /// score.bounds.<signal> = [lo, hi] with lo < hi.
@@ -219,6 +235,7 @@ public struct ControllerConfig: Sendable, Equatable {
         t.section("score")
         t.string("normalisation", score.normalisation.rawValue)
         t.number("smoothing", score.smoothing)
+        t.number("recovery_smoothing", score.recoverySmoothing)
         t.number("hysteresis", score.hysteresis)
         t.section("score.weights")
         for signal in ScoreSignal.allCases {
@@ -240,6 +257,8 @@ public struct ControllerConfig: Sendable, Equatable {
         t.number("max_retrans_rate", filter.maxRetransRate ?? 0)
         t.number("max_drop_rate", filter.maxDropRate ?? 0)
         t.number("max_cpu", filter.maxCPU ?? 0)
+
+        writeSource(to: &t)
         return t.text
     }
 }

@@ -108,6 +108,22 @@ final class SmoothingTests: XCTestCase {
         XCTAssertEqual(st.samples, 3)
     }
 
+    /// Worse scores are folded in with `alpha` (attack), better ones with `release`.
+    func testAsymmetricAttackAndRelease() {
+        let sm = ScoreSmoother(alpha: 0.5, release: 0.1, hysteresis: 0)
+        var st = sm.next(previous: nil, raw: 0.2)
+        st = sm.next(previous: st, raw: 0.8) // worse: 0.5 · 0.8 + 0.5 · 0.2
+        XCTAssertEqual(st.smoothed, 0.5, accuracy: 1e-12)
+        st = sm.next(previous: st, raw: 0.0) // better: 0.1 · 0 + 0.9 · 0.5
+        XCTAssertEqual(st.smoothed, 0.45, accuracy: 1e-12)
+        st = sm.next(previous: st, raw: 0.45) // equal: either factor gives the same value
+        XCTAssertEqual(st.smoothed, 0.45, accuracy: 1e-12)
+        XCTAssertEqual(ScoreSmoother(alpha: 0.3, hysteresis: 0).release, 0.3, "release defaults to alpha (symmetric)")
+        let config = ScoreSmoother(ControllerConfig.defaults.score)
+        XCTAssertEqual(config.attack, 0.3)
+        XCTAssertEqual(config.release, 0.05)
+    }
+
     func testNoiseBelowHysteresisKeepsPriority() {
         let noise = [0.149, 0.16, 0.14, 0.165, 0.138, 0.162, 0.15, 0.17, 0.145]
         let held = ScoreSmoother(alpha: 0.5, hysteresis: 0.05)

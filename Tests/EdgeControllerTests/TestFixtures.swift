@@ -10,6 +10,7 @@ enum Fixtures {
         var s = ControllerConfig.defaults.score
         s.normalisation = normalisation
         s.smoothing = smoothing
+        s.recoverySmoothing = smoothing
         s.hysteresis = hysteresis
         s.bounds = [.rttP99: SignalBounds(lo: 0, hi: 200), .retrans: SignalBounds(lo: 0, hi: 0.05),
                     .dropWeighted: SignalBounds(lo: 0, hi: 100), .runqlatP95: SignalBounds(lo: 0, hi: 20),

@@ -39,6 +39,7 @@ final class ControllerConfigTests: XCTestCase {
         XCTAssertEqual(d.score.bounds[.runqlatP95], SignalBounds(lo: 0, hi: 20))
         XCTAssertEqual(d.score.bounds[.cpu], SignalBounds(lo: 0, hi: 1))
         XCTAssertEqual(d.score.smoothing, 0.3)
+        XCTAssertEqual(d.score.recoverySmoothing, 0.05)
         XCTAssertEqual(d.score.hysteresis, 0.05)
         XCTAssertEqual(d.registry.staleAfterSeconds, 15)
         XCTAssertEqual(d.registry.stalePolicy, .filter)
@@ -62,6 +63,7 @@ final class ControllerConfigTests: XCTestCase {
         [score]
         normalisation = "minmax"
         smoothing = 1
+        recovery_smoothing = 0.5
         hysteresis = 0
 
         [score.weights]
@@ -97,6 +99,7 @@ final class ControllerConfigTests: XCTestCase {
         XCTAssertEqual(c.rpc, RPCConfig(socket: "/run/ctl.sock", group: "adm", maxFrameBytes: 4096, maxClients: 2))
         XCTAssertEqual(c.score.normalisation, .minmax)
         XCTAssertEqual(c.score.smoothing, 1)
+        XCTAssertEqual(c.score.recoverySmoothing, 0.5)
         XCTAssertEqual(c.score.hysteresis, 0)
         XCTAssertEqual(c.score.weights, [.rttP99: 1, .retrans: 0, .dropWeighted: 0.5, .runqlatP95: 0.25, .cpu: 0.25])
         XCTAssertEqual(c.score.bounds, [.rttP99: SignalBounds(lo: 1, hi: 50.5), .retrans: SignalBounds(lo: 0, hi: 0.1),
@@ -142,6 +145,8 @@ final class ControllerConfigTests: XCTestCase {
                        #"/etc/edgenode/controller.toml: score.normalisation: expected "fixed" or "minmax", got "zscore""#)
         XCTAssertEqual(error("[score]\nsmoothing = 0"),
                        "/etc/edgenode/controller.toml: score.smoothing: must be in (0, 1], got 0.0")
+        XCTAssertEqual(error("[score]\nrecovery_smoothing = 1.5"),
+                       "/etc/edgenode/controller.toml: score.recovery_smoothing: must be in (0, 1], got 1.5")
         XCTAssertEqual(error("[score]\nhysteresis = 1.5"),
                        "/etc/edgenode/controller.toml: score.hysteresis: must be in [0, 1], got 1.5")
     }

@@ -15,6 +15,11 @@ public enum ScoreExplainer {
         if settings.normalisation == .minmax {
             notes.append("min-max normalisation over the fresh nodes at the time of the node's last report")
         }
+        if s.smoothing.smoothed - s.raw.total > settings.hysteresis, settings.recoverySmoothing < settings.smoothing {
+            notes.append("recovering: raw \(fmt(s.raw.total)) is better than smoothed \(fmt(s.smoothing.smoothed)); "
+                + "improvements are averaged in at recovery_smoothing \(fmt(settings.recoverySmoothing)), "
+                + "degradation at smoothing \(fmt(settings.smoothing))")
+        }
         let unheld = Scorer.priority(forBadness: s.smoothing.smoothed)
         if unheld != s.smoothing.priority {
             notes.append("hysteresis holds priority \(s.smoothing.priority) (smoothed \(fmt(s.smoothing.smoothed)) is within "
