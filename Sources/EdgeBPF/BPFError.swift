@@ -7,15 +7,19 @@ public struct BPFError: Error, CustomStringConvertible, Sendable {
     public let errno: Int32
     /// libbpf's own log lines for this failure (verifier output, missing BTF, …), if any.
     public let log: String?
+    /// A hint that fits this operation better than the errno's generic one.
+    let specificHint: String?
 
-    public init(_ operation: String, errno: Int32, log: String? = nil) {
+    public init(_ operation: String, errno: Int32, log: String? = nil, hint: String? = nil) {
         self.operation = operation
         self.errno = errno
         self.log = log
+        self.specificHint = hint
     }
 
     /// A hint for the errors an operator can fix.
     public var hint: String? {
+        if let specificHint { return specificHint }
         switch errno {
         case EPERM: return "needs root or CAP_BPF+CAP_PERFMON (and CAP_NET_ADMIN for tc)"
         case ENOENT: return "the kernel lacks this hook or type (check kernel version and CONFIG_DEBUG_INFO_BTF)"

@@ -30,7 +30,12 @@ public enum BPFFS {
             let target = directory == defaultMount || directory.hasPrefix(defaultMount + "/") ? defaultMount : directory
             try makeDirectories(target, mode: 0o755)
             guard mount("bpf", target, "bpf", 0, nil) == 0 else {
-                throw BPFError("mount bpffs at \(target)", errno: errno)
+                // Mounting is the one step that would need CAP_SYS_ADMIN, which the unit does not grant:
+                // systemd mounts bpffs at /sys/fs/bpf at boot, so this only fails where nobody did.
+                let e = errno
+                throw BPFError("mount bpffs at \(target)", errno: e, hint: e == EPERM
+                    ? "mounting bpffs needs CAP_SYS_ADMIN; mount it first (systemd does at boot; by hand: mount -t bpf bpf \(target))"
+                    : nil)
             }
             mounted = true
         }
