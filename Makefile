@@ -23,7 +23,7 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
 	-Ibpf/include -Ibpf -I/usr/include/$(MULTIARCH)
 
 APT_BUILD := libbpf-dev libelf-dev libsystemd-dev libmnl-dev libjansson-dev zlib1g-dev \
-	iproute2 python3 procps kmod mandoc man-db openssl passwd util-linux
+	iproute2 python3 procps kmod mandoc man-db openssl passwd util-linux prometheus
 
 .PHONY: all bpf build release test check demo bench run deps clean
 
@@ -173,3 +173,20 @@ vm-image:
 
 vm-test:
 	./packaging/vm/vm-test.sh
+
+# Bandwidth manager benchmark (issue 6 item 5): one VM, the same per-workload limit as EDT (our
+# agent), tbf (as the CNI bandwidth plugin sets it) and none; 256 RR streams + bulk flows.
+# About 6 minutes with a cached image; results in experiments/results/bwm-<time>/.
+.PHONY: vm-bwm-bench
+vm-bwm-bench:
+	./packaging/vm/bwm-bench.sh
+
+# The placement experiment's namespace bed inside one VM (Debian's kernel has sch_netem, so S1
+# runs for real): the packaged agent/controller, a static edge-experiment; results in
+# experiments/results/vm-<time>/. Quick values by default; EXPERIMENT_VM_ARGS overrides them.
+EXPERIMENT_VM := --label vm-quick --scenarios S1 --rps 100 --reps 2 --warmup 8 --duration 15 \
+	--cooldown 2 --outage-period 6
+.PHONY: experiment-vm
+experiment-vm: bpf experiment-plot-deps
+	$(SWIFT) build -c release --static-swift-stdlib --product edge-experiment
+	./packaging/vm/experiment-vm.sh .build/release/edge-experiment $(EXPERIMENT_VM) $(EXPERIMENT_VM_ARGS)

@@ -7,6 +7,7 @@ import EdgeSystemd
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// A failure that should stop the unit with a one-line reason and an exit status that tells
 /// systemd not to restart in a loop (see RestartPreventExitStatus= in edge-agent.service).
@@ -25,6 +26,10 @@ public enum AgentDaemon {
     /// Runs the agent until SIGTERM/SIGINT.
     /// - Parameter configPath: re-read on SIGHUP (nil: built-in defaults, nothing to reload).
     public static func run(config: AgentConfig, configPath: String? = nil, logger: Logger) async throws {
+        // SIGHUP is trapped before anything else: its default action is to terminate, and a reload
+        // sent while the BPF objects load or the socket opens must be applied (once ReloadService
+        // runs, from the sequence's buffer), not kill the agent or be lost.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let notifier = SDNotifier()
         let node = config.agent.nodeName ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
 
@@ -87,7 +92,7 @@ public enum AgentDaemon {
             services.append(shapingMetrics)
         }
         services.append(ReadinessService(notifier: notifier, state: state, logger: logger))
-        services.append(ReloadService(configPath: configPath, running: config, collector: collector,
+        services.append(ReloadService(signals: hangups, configPath: configPath, running: config, collector: collector,
                                       notifier: notifier, logger: logger))
 
         let group = ServiceGroup(configuration: .init(

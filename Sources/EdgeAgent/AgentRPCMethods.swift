@@ -12,7 +12,7 @@ enum AgentRPCMethods {
             state.status()
         }
         r.register("telemetry.get", access: .read,
-                   summary: "current telemetry window (RTT, retransmits, drops, runqlat, CPU, per-peer RTT)") {
+                   summary: "current telemetry window (RTT, retransmits, drops, runqlat, CPU, per-peer RTT) and per-class shaping counters") {
             (p: TelemetryGetParams, _) in
             if let n = p.peers, n < 0 { throw RPCError.invalidParams("peers must be >= 0, got \(n)") }
             guard state.collector.ticks >= 2 else {
@@ -20,7 +20,7 @@ enum AgentRPCMethods {
             }
             var w = state.collector.window()
             if let n = p.peers { w.peers = Array(w.peers.prefix(n)) }
-            return w
+            return AgentTelemetry(window: w, shaping: state.shapingCounters())
         }
         r.register("telemetry.reasons", access: .read,
                    summary: "kfree_skb drop reasons of this kernel, their weights and window counts") { _ in

@@ -45,6 +45,18 @@ public final class AgentState: @unchecked Sendable {
         return "failed (\(shapingFailure ?? "not started"))"
     }
 
+    /// The shaper's classes and counters for `telemetry.get`; nil when shaping is off or did not
+    /// start. A map that cannot be read shows as the shaper's status with no classes, so the
+    /// telemetry answer never fails because of shaping.
+    func shapingCounters() -> ShapingListResult? {
+        guard config.shaping.enabled, let shaper else { return nil }
+        do {
+            return try shaper.list()
+        } catch {
+            return ShapingListResult(device: shaper.deviceName, status: "counters unreadable: \(error)", classes: [])
+        }
+    }
+
     /// One line for `systemctl status` (STATUS=).
     public func summaryLine() -> String {
         let w = collector.window()

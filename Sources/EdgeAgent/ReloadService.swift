@@ -8,6 +8,8 @@ import ServiceLifecycle
 import UnixSignals
 
 struct ReloadService: Service {
+    /// SIGHUPs, trapped by the daemon at start-up (see AgentDaemon.run) and buffered until `run`.
+    let signals: UnixSignalsSequence
     let configPath: String?
     let running: AgentConfig
     let collector: TelemetryCollector
@@ -15,7 +17,6 @@ struct ReloadService: Service {
     let logger: Logger
 
     func run() async throws {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
         try? await cancelWhenGracefulShutdown {
             for await _ in signals {
                 reload()

@@ -62,6 +62,13 @@ public final class ControllerCore: Sendable {
             hysteresis: config.score.hysteresis)
     }
 
+    /// The Prometheus poller when `[source] kind = "prometheus"`, nil for pushes. Reads the source's
+    /// token and CA files; errors name the key.
+    public func prometheusSource(logger: Logger) throws -> PrometheusSource? {
+        guard config.source.kind == .prometheus else { return nil }
+        return try PrometheusSource(settings: config.source, registry: registry, logger: logger)
+    }
+
     /// The HTTP routes.
     public func http(logger: Logger) -> ControllerHTTP {
         ControllerHTTP(ingest: ingest, extender: extender, metrics: metrics, maxExtenderBytes: limits.maxExtenderBytes,

@@ -1,5 +1,5 @@
-// edge-controller as a process: HTTP server + local RPC under one ServiceGroup, sd_notify
-// READY/STATUS/WATCHDOG/STOPPING, graceful stop on SIGTERM/SIGINT.
+// edge-controller as a process: HTTP server + local RPC (+ the Prometheus poller when configured)
+// under one ServiceGroup, sd_notify READY/STATUS/WATCHDOG/STOPPING, graceful stop on SIGTERM/SIGINT.
 import EdgeCore
 import EdgeRPC
 import EdgeSystemd
@@ -17,6 +17,19 @@ public enum ControllerDaemon {
         if core.ingest.token == nil {
             logger.warning("server.token_file is empty: reports are accepted without authentication (loopback listener only)")
         }
+        let source = try core.prometheusSource(logger: logger) // before anything listens: a bad file stops here
+        do {
+            try await serve(core: core, source: source, notifier: notifier, logger: logger)
+        } catch {
+            await source?.shutdown() // its HTTP client must be closed even when it never ran
+            throw error
+        }
+        logger.info("edge-controller stopped")
+    }
+
+    private static func serve(core: ControllerCore, source: PrometheusSource?, notifier: SDNotifier,
+                              logger: Logger) async throws {
+        let config = core.config
         let bound = BoundAddress(config.server.listen.description)
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Int.self)
         let http = try ControllerHTTPServer.make(core: core, logger: logger) { port in
@@ -31,15 +44,18 @@ public enum ControllerDaemon {
         } catch {
             throw ControllerStartupError(reason: "cannot listen on \(config.rpc.socket): \(error)")
         }
-        // Shut down in reverse order: notifier first (STOPPING=1), then RPC, then HTTP.
+        // Shut down in reverse order: notifier first (STOPPING=1), then RPC, then HTTP, then the
+        // Prometheus poller (if any), so the registry is fed until nothing reads it.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let source { services.append(.init(service: source)) }
+        services += [.init(service: http), .init(service: ControllerRPCService(server: rpc)),
+                     .init(service: ControllerNotifyService(notifier: notifier, core: core, bound: bound,
+                                                            listening: listening, logger: logger))]
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: http), .init(service: ControllerRPCService(server: rpc)),
-                       .init(service: ControllerNotifyService(notifier: notifier, core: core, bound: bound,
-                                                              listening: listening, logger: logger))],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
-        logger.info("edge-controller stopped")
     }
 }
 

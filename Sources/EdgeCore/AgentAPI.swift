@@ -87,3 +87,34 @@ public struct DropReasonInfo: Codable, Sendable, Equatable {
         self.windowCount = windowCount
     }
 }
+
+/// `telemetry.get`: the telemetry window, plus the shaper's classes with their counters when
+/// shaping is running. On the wire it is the window's own object with one more key,
+/// `"shaping"`, absent when shaping is off, so a client that decodes a plain `TelemetryWindow`
+/// reads the same answer.
+public struct AgentTelemetry: Codable, Sendable, Equatable {
+    public var window: TelemetryWindow
+    /// The shaped device, its status and every class with bytes, packets, drops and ECN marks
+    /// (cumulative since the class was created); nil when shaping is disabled or not running.
+    public var shaping: ShapingListResult?
+
+    public init(window: TelemetryWindow, shaping: ShapingListResult?) {
+        self.window = window
+        self.shaping = shaping
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case shaping
+    }
+
+    public init(from decoder: Decoder) throws {
+        window = try TelemetryWindow(from: decoder)
+        shaping = try decoder.container(keyedBy: CodingKeys.self).decodeIfPresent(ShapingListResult.self, forKey: .shaping)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try window.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(shaping, forKey: .shaping)
+    }
+}

@@ -95,13 +95,18 @@ public struct AgentConfig: Sendable, Equatable {
         public var ecn: Bool
         /// bpffs directory for pinned maps and links.
         public var pinPath: String
+        /// TCP congestion control the host switches to while shaping is active ("bbr"); nil
+        /// leaves net.ipv4.tcp_congestion_control alone. The previous value comes back on reset.
+        public var hostCongestionControl: String?
 
-        public init(enabled: Bool, device: String?, horizonSeconds: Double?, ecn: Bool, pinPath: String) {
+        public init(enabled: Bool, device: String?, horizonSeconds: Double?, ecn: Bool, pinPath: String,
+                    hostCongestionControl: String? = nil) {
             self.enabled = enabled
             self.device = device
             self.horizonSeconds = horizonSeconds
             self.ecn = ecn
             self.pinPath = pinPath
+            self.hostCongestionControl = hostCongestionControl
         }
     }
 
@@ -200,17 +205,23 @@ public struct AgentConfig: Sendable, Equatable {
             caFile: try c.absolutePath("ca_file", default: "", allowEmpty: true),
             pushIntervalSeconds: push, timeoutSeconds: timeout)
 
-        let s = try doc.section("shaping", keys: ["enabled", "device", "horizon", "ecn", "pin_path"])
+        let s = try doc.section("shaping", keys: ["enabled", "device", "horizon", "ecn", "pin_path", "host_congestion_control"])
         let device = try s.optionalString("device")
         if let device, !isInterfaceName(device) {
             throw s.error("device", "expected a network interface name (1 to 15 characters, no \"/\", \":\" or spaces), got \"\(device)\"")
+        }
+        let congestion = try s.optionalString("host_congestion_control")
+        if let congestion, !isCongestionControlName(congestion) {
+            throw s.error("host_congestion_control",
+                          "expected a TCP congestion control name such as \"bbr\" (1 to 15 lower-case letters, digits or \"_\"), or \"\" to leave the host's alone, got \"\(congestion)\"")
         }
         let shaping = Shaping(
             enabled: try s.bool("enabled", default: d.shaping.enabled),
             device: device,
             horizonSeconds: try s.optionalDuration("horizon", range: horizonRange),
             ecn: try s.bool("ecn", default: d.shaping.ecn),
-            pinPath: try s.absolutePath("pin_path", default: d.shaping.pinPath, allowEmpty: false)!)
+            pinPath: try s.absolutePath("pin_path", default: d.shaping.pinPath, allowEmpty: false)!,
+            hostCongestionControl: congestion)
 
         return AgentConfig(agent: agent, telemetry: telemetry, rpc: rpc, metrics: metrics,
                            controller: controller, shaping: shaping)
@@ -244,6 +255,12 @@ public struct AgentConfig: Sendable, Equatable {
     static func isInterfaceName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 15 && name != "." && name != ".."
             && !name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace || !$0.isASCII })
+    }
+
+    /// The kernel's TCP_CA_NAME_MAX is 16 with the NUL; module names are tcp_<name>.
+    static func isCongestionControlName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 15
+            && name.utf8.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }
     }
 
     /// The configuration as TOML text that `parse` reads back to an equal value.
@@ -282,6 +299,7 @@ public struct AgentConfig: Sendable, Equatable {
         t.string("horizon", shaping.horizonSeconds.map { DurationParser.format(seconds: $0) } ?? "")
         t.bool("ecn", shaping.ecn)
         t.string("pin_path", shaping.pinPath)
+        t.string("host_congestion_control", shaping.hostCongestionControl ?? "")
         return t.text
     }
 }

@@ -32,9 +32,15 @@ struct ConfigDocument {
         if text.utf8.contains(0) {
             throw ConfigError(file: file, reason: "contains a NUL byte, which TOML does not allow")
         }
-        if let (line, column) = TOMLHeaderGuard.firstNamelessHeader(in: text) {
+        switch TOMLHeaderGuard.firstAssertTrigger(in: text) {
+        case .namelessHeader(let line, let column)?:
             throw ConfigError(file: file, line: line, column: column,
                               reason: "TOML syntax error: table header without a name (expected a key or a quoted key after '[')")
+        case .braceInArray(let line, let column)?:
+            throw ConfigError(file: file, line: line, column: column,
+                              reason: "TOML syntax error: expected a value or ']' in an array, saw '}'")
+        case nil:
+            break
         }
         do {
             root = try TOMLTable(string: text)

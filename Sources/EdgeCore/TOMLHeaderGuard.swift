@@ -1,18 +1,34 @@
-// Guards toml++ (inside TOMLKit) against a table header with no name. For `[ =`, `[ #`, `[=]` and
-// the like, toml++ 3.x does not report a parse error: an assert() in parser::parse_key fires and
-// the daemon aborts (SIGABRT) instead of exiting 78 with `file: line: reason`. Found by the
-// fuzz-config target (Fuzz/); the check runs before the text reaches toml++.
+// Guards toml++ (inside TOMLKit) against inputs it does not report as parse errors but asserts on
+// (SIGABRT in our builds; undefined behaviour where NDEBUG turns the assert into an assumption),
+// so that the daemon exits 78 with `file: line: reason` instead. Both were found by the fuzz-config
+// target (Fuzz/); the scan runs before the text reaches toml++:
+//  - a table header with no name (`[ =`, `[ #`, `[=]`): parser::parse_key asserts;
+//  - a `}` where an array expects a value (`x = [}`, `x = [1, }`): parse_array hands the `}` to
+//    parse_value, which asserts that it is not looking at a value terminator.
 
 enum TOMLHeaderGuard {
+    /// What the scan found, with its 1-based position.
+    enum Finding: Equatable {
+        case namelessHeader(line: Int, column: Int)
+        case braceInArray(line: Int, column: Int)
+    }
+
+    /// The 1-based line and column of a table header without a name; nil if none.
+    static func firstNamelessHeader(in text: String) -> (line: Int, column: Int)? {
+        if case .namelessHeader(let line, let column)? = firstAssertTrigger(in: text) { return (line, column) }
+        return nil
+    }
+
+    /// The first input toml++ would assert on, if any (header without a name, or `}` in an array).
     /// The 1-based line and column of a table header (`[` or `[[` at the start of a line, outside
     /// any value) whose first character is neither a key character, a quote nor `]` on the same
     /// line; nil if none.
-    static func firstNamelessHeader(in text: String) -> (line: Int, column: Int)? {
+    static func firstAssertTrigger(in text: String) -> Finding? {
         let bytes = Array(text.utf8)
         // toml++ skips a UTF-8 byte order mark before the first line, so this does too.
         let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
         var i = bytes.starts(with: bom) ? 3 : 0, line = 1, lineStart = i
-        var depth = 0                 // open [ and { of a value (arrays, inline tables)
+        var open: [UInt8] = []        // open [ and { of a value (arrays, inline tables), innermost last
         var lineHasContent = false    // a non-blank byte seen on this line (outside strings)
         func at(_ k: Int) -> UInt8? { k < bytes.count ? bytes[k] : nil }
         func isKeyByte(_ b: UInt8) -> Bool {
@@ -54,7 +70,7 @@ enum TOMLHeaderGuard {
                 lineHasContent = true
                 skipString(b)
             case UInt8(ascii: "["):
-                if depth == 0 && !lineHasContent {
+                if open.isEmpty && !lineHasContent {
                     // A table header: look at the first byte of its name.
                     var k = i + 1
                     if at(k) == UInt8(ascii: "[") { k += 1 }
@@ -63,7 +79,7 @@ enum TOMLHeaderGuard {
                     // has to look for it on the next one (`[` then a newline, or `[` at the end).
                     guard let c = at(k), isKeyByte(c) || c == UInt8(ascii: "\"") || c == UInt8(ascii: "'")
                             || c == UInt8(ascii: "]") else {
-                        return (line, k - lineStart + 1)
+                        return .namelessHeader(line: line, column: k - lineStart + 1)
                     }
                     // Skip the header itself (its brackets are not a value).
                     while let c = at(i), c != UInt8(ascii: "\n"), c != UInt8(ascii: "#") {
@@ -71,16 +87,23 @@ enum TOMLHeaderGuard {
                     }
                     lineHasContent = true
                 } else {
-                    depth += 1
+                    open.append(b)
                     lineHasContent = true
                     i += 1
                 }
             case UInt8(ascii: "{"):
-                depth += 1
+                open.append(b)
                 lineHasContent = true
                 i += 1
-            case UInt8(ascii: "]"), UInt8(ascii: "}"):
-                depth = max(0, depth - 1)
+            case UInt8(ascii: "}"):
+                // Valid TOML only closes an inline table with '}': directly inside an array it is
+                // always an error, and the one toml++ asserts on instead of reporting.
+                if open.last == UInt8(ascii: "[") { return .braceInArray(line: line, column: i - lineStart + 1) }
+                _ = open.popLast()
+                lineHasContent = true
+                i += 1
+            case UInt8(ascii: "]"):
+                _ = open.popLast()
                 lineHasContent = true
                 i += 1
             default:

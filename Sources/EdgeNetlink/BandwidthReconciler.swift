@@ -15,11 +15,23 @@ public enum ReconcileResult: Equatable, Sendable {
 public enum ShapingSetupError: Error, Equatable, CustomStringConvertible, Sendable {
     /// A qdisc kind is not available (module name, how to get it).
     case featureMissing(String, hint: String)
+    /// mq could not be used (`fallbackReason`), and the single root fq tried in its place needs
+    /// a feature the kernel lacks.
+    case fallbackFeatureMissing(String, hint: String, fallbackReason: String)
 
     public var description: String {
         switch self {
         case .featureMissing(let feature, let hint): return "\(feature) is not available in this kernel: \(hint)"
+        case let .fallbackFeatureMissing(feature, hint, reason):
+            return "\(feature) is not available in this kernel: \(hint); it was needed for a single root fq, "
+                + "the fallback because \(reason)"
         }
+    }
+
+    /// Why mq was not used, when the error came from the single-root-fq fallback.
+    public var fallbackReason: String? {
+        if case .fallbackFeatureMissing(_, _, let reason) = self { return reason }
+        return nil
     }
 }
 
@@ -31,7 +43,8 @@ extension NetlinkSocket {
     /// - A device mq cannot serve (single TX queue: EOPNOTSUPP; or no sch_mq) gets one root fq
     ///   instead, and the result says why.
     /// - If the kernel has no sch_fq, throws `ShapingSetupError.featureMissing("sch_fq", ...)`
-    ///   after putting the device's previous root tree back.
+    ///   after putting the device's previous root tree back (`.fallbackFeatureMissing` with the
+    ///   reason when it was the single-root-fq fallback that needed it).
     public func ensureMQFQ(device: NetworkDevice, fqOptions: FQOptions) throws -> ReconcileResult {
         let link = try resolve(device)
         let before = try snapshotRoot(device: .index(link.index))
@@ -93,7 +106,8 @@ extension NetlinkSocket {
             // swapped out (a fixed handle equal to the old root's would be refused as a rename).
             try qdisc(.replace, .fq(fqOptions), on: .index(link.index), parent: .root, handle: .unspecified)
         } catch let error as NetlinkError {
-            throw Self.featureError(error) ?? error
+            guard case .featureMissing(let feature, let hint)? = Self.featureError(error) else { throw error }
+            throw ShapingSetupError.fallbackFeatureMissing(feature, hint: hint, fallbackReason: reason)
         }
         return .appliedSingleFQ(reason: reason)
     }

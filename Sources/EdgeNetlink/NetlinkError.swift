@@ -42,6 +42,8 @@ public struct NetlinkError: Error, CustomStringConvertible, Equatable, Sendable 
         case EINVAL: return "the kernel rejected the parameters"
         case EPERM, EACCES: return "needs CAP_NET_ADMIN"
         case ENOBUFS: return "netlink receive buffer overrun; messages were lost"
+        case EBUSY: return "the object is in use (remove what depends on it first) or a dump is still running on this socket"
+        case EINTR: return "interrupted; retried, without success"
         default: return nil
         }
     }

@@ -66,8 +66,25 @@ public final class NetlinkSocket: @unchecked Sendable {
         if ownsSocket { mnl_socket_close(socket) }
     }
 
+    /// One receive system call: `recv(2)` on the socket's fd with `flags` (MSG_TRUNC always,
+    /// MSG_DONTWAIT when draining), returning the datagram's full length or -1 with errno set.
+    typealias ReceiveCall = (_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ flags: Int32) -> Int
+
+    /// The real call.
+    static let systemReceive: ReceiveCall = { fd, buffer, flags in recv(fd, buffer.baseAddress, buffer.count, flags) }
+
+    /// The call the receive loop makes. Only tests replace it, with a wrapper around
+    /// `systemReceive` that first returns an errno the kernel gives rarely (EINTR, ENOBUFS), so
+    /// the paths that handle them run against the real socket and the real kernel replies.
+    var receiveCall: ReceiveCall = NetlinkSocket.systemReceive
+
     /// Sends `request` and returns the data messages of the reply (not the ACK/DONE).
     /// Non-dump requests should carry NLM_F_ACK so that success is confirmed.
+    ///
+    /// EINTR from a system call is retried. A dump that the kernel marks inconsistent
+    /// (NLM_F_DUMP_INTR) or that loses messages (ENOBUFS) is restarted, up to `dumpAttempts`
+    /// times in all. ENOBUFS on any other request fails: its acknowledgement may be among the
+    /// lost messages, so whether the kernel applied it is unknown.
     public func execute(_ request: NetlinkRequest) throws -> [NetlinkMessage] {
         lock.lock()
         defer { lock.unlock() }
@@ -75,8 +92,15 @@ public final class NetlinkSocket: @unchecked Sendable {
         while true {
             do {
                 return try executeLocked(request)
-            } catch let error as NetlinkError where error.errno == EINTR && request.isDump && attempt < Self.dumpAttempts {
+            } catch let error as NetlinkError where request.isDump && (error.errno == EINTR || error.errno == ENOBUFS) {
+                guard attempt < Self.dumpAttempts else {
+                    throw NetlinkError(operation: request.operation, errno: error.errno,
+                                       extack: "gave up after \(attempt) attempts: \(error.extack ?? error.systemMessage)")
+                }
                 attempt += 1
+            } catch let error as NetlinkError where error.errno == ENOBUFS {
+                throw NetlinkError(operation: request.operation, errno: ENOBUFS,
+                                   extack: "the reply was lost, so whether the kernel applied the request is unknown; read the state back")
             }
         }
     }
@@ -93,15 +117,50 @@ public final class NetlinkSocket: @unchecked Sendable {
                 throw NetlinkError(operation: "\(request.operation) (send)", errno: Glibc.errno)
             }
         }
-        return try receive(sequence: sequence, request: request)
+        do {
+            return try receive(sequence: sequence, request: request)
+        } catch let error as NetlinkError where error.errno == ENOBUFS && request.isDump {
+            // The kernel refuses a new dump on this socket while the old one runs (EBUSY):
+            // read the rest of it away before the caller restarts.
+            drain(sequence: sequence)
+            throw error
+        }
+    }
+
+    /// Reads without blocking until the reply to `sequence` has ended (its NLMSG_DONE or
+    /// NLMSG_ERROR), the socket is empty, or a second has passed.
+    private func drain(sequence: UInt32) {
+        var buffer = [UInt8](repeating: 0, count: Self.receiveBufferSize)
+        let fd = mnl_socket_get_fd(socket)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(1))
+        while ContinuousClock.now < deadline {
+            let received = buffer.withUnsafeMutableBytes { receiveCall(fd, $0, Int32(MSG_TRUNC | MSG_DONTWAIT)) }
+            if received < 0 {
+                if Glibc.errno == EINTR || Glibc.errno == ENOBUFS { continue }
+                return  // EAGAIN: nothing more is queued
+            }
+            let ended = buffer.withUnsafeBytes { raw -> Bool in
+                var remaining = Int32(min(received, raw.count))
+                var cursor = UnsafePointer(raw.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))
+                while netlinkMessageFits(cursor, remaining) {
+                    let header = cursor.pointee
+                    let type = Int32(header.nlmsg_type)
+                    if header.nlmsg_seq == sequence && (type == NLMSG_DONE || type == NLMSG_ERROR) { return true }
+                    cursor = UnsafePointer(mnl_nlmsg_next(cursor, &remaining)!)
+                }
+                return false
+            }
+            if ended || received == 0 { return }
+        }
     }
 
     private func receive(sequence: UInt32, request: NetlinkRequest) throws -> [NetlinkMessage] {
         var buffer = [UInt8](repeating: 0, count: Self.receiveBufferSize)
+        let fd = mnl_socket_get_fd(socket)
         var collected: [NetlinkMessage] = []
         var interrupted = false
         while true {
-            let received = buffer.withUnsafeMutableBytes { mnl_socket_recvfrom(socket, $0.baseAddress, $0.count) }
+            let received = buffer.withUnsafeMutableBytes { receiveCall(fd, $0, Int32(MSG_TRUNC)) }
             if received < 0 {
                 let code = Glibc.errno
                 if code == EINTR { continue }
@@ -110,6 +169,11 @@ public final class NetlinkSocket: @unchecked Sendable {
             }
             if received == 0 {
                 throw NetlinkError(operation: "\(request.operation) (receive)", errno: EPIPE, extack: "netlink socket closed")
+            }
+            if received > buffer.count {
+                // MSG_TRUNC reports the datagram's real length: the kernel sent more than fits.
+                throw NetlinkError(operation: "\(request.operation) (receive)", errno: EMSGSIZE,
+                                   extack: "a \(received)-byte reply does not fit the \(buffer.count)-byte receive buffer")
             }
             let finished = try buffer.withUnsafeBytes { raw -> Bool in
                 var remaining = Int32(received)

@@ -12,7 +12,8 @@ public struct QdiscSnapshot: Equatable, Codable, Sendable {
     /// Qdiscs created below the root by requests (kernel defaults, handle 0:, are omitted:
     /// the kernel recreates them).
     public var children: [Qdisc]
-    /// Classes of the root tree (htb classes; mq's automatic classes are omitted).
+    /// Classes of an htb root tree, which restore recreates; empty for every other kind, whose
+    /// classes the kernel creates along with the qdisc.
     public var classes: [TrafficClass]
 
     public init(deviceName: String, ifindex: Int32, root: Qdisc?, children: [Qdisc], classes: [TrafficClass]) {
@@ -36,8 +37,11 @@ extension NetlinkSocket {
         let children = qdiscs.filter { qdisc in
             !qdisc.isRoot && !qdisc.isKernelDefault && !isHookQdisc(qdisc)
         }
+        // Only what a restore must recreate: htb classes exist because requests made them.
+        // Other classful kinds (tbf's 5:1, prio's bands, mq's per-queue classes) create their
+        // classes themselves when the qdisc is added, so re-adding them is refused with EEXIST.
         var classes: [TrafficClass] = []
-        if let root, !root.isKernelDefault, root.kind != MQQdisc.kind {
+        if let root, !root.isKernelDefault, root.kind == HTBOptions.kind {
             classes = try listClasses(ifindex: link.index).filter { $0.handle.major == root.handle.major }
         }
         return QdiscSnapshot(deviceName: link.name, ifindex: link.index, root: root, children: children, classes: classes)

@@ -65,26 +65,43 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The bounded CPU load script.") var cpuScript = "Tests/scripts/cpu_load.py"
     @Flag(inversion: .prefixedNo, help: "Measure the extender rollback MTTR at the end.") var mttr = true
 
+    /// `--scenarios` in the order given; each at most once (a repeat would only duplicate runs).
     func parsedScenarios() throws -> [ScenarioID] {
-        try scenarios.split(separator: ",").map {
+        let list = try scenarios.split(separator: ",").map {
             guard let s = ScenarioID(rawValue: $0.trimmingCharacters(in: .whitespaces).uppercased()) else {
                 throw ValidationError("--scenarios: unknown scenario '\($0)' (known: S1, S2, S3, S4, S5)")
             }
             return s
         }
+        if let dup = list.first(where: { s in list.filter { $0 == s }.count > 1 }) {
+            throw ValidationError("--scenarios: \(dup.rawValue) is given more than once (use --reps for repetitions)")
+        }
+        return list
     }
 
+    /// `--rps` in the order given; each at most once.
     func parsedRates() throws -> [Double] {
-        try rps.split(separator: ",").map {
+        let list = try rps.split(separator: ",").map {
             guard let r = Double($0.trimmingCharacters(in: .whitespaces)), r > 0, r <= 20_000 else {
                 throw ValidationError("--rps: '\($0)' is not a rate in (0, 20000]")
             }
             return r
         }
+        if let dup = list.first(where: { r in list.filter { $0 == r }.count > 1 }) {
+            throw ValidationError("--rps: \(Reports.num(dup, 0)) is given more than once (use --reps for repetitions)")
+        }
+        return list
     }
 
+    /// Parameters first, then files, then root: a mistyped option is named even when not run as root.
     func validate() throws {
+        try validateParameters()
+        try validateFiles()
         guard getuid() == 0 else { throw ValidationError("edge-experiment run needs root (network namespaces, tc, BPF)") }
+    }
+
+    /// The numbers and lists: ranges and consistency, nothing read from the system.
+    func validateParameters() throws {
         guard (2...32).contains(nodes) else { throw ValidationError("--nodes must be in 2…32, got \(nodes)") }
         guard (1...nodes).contains(degradedNode) else { throw ValidationError("--degraded-node must be in 1…\(nodes), got \(degradedNode)") }
         guard !(try parsedScenarios()).isEmpty, !(try parsedRates()).isEmpty else { throw ValidationError("no scenarios or rates given") }
@@ -95,6 +112,10 @@ struct RunCommand: ParsableCommand {
         guard extenderWeight > 0 && extenderWeight <= 100 else { throw ValidationError("--extender-weight must be in (0, 100], got \(extenderWeight)") }
         guard outagePeriod >= 1 && outagePeriod <= 600 else { throw ValidationError("--outage-period must be in [1, 600] s") }
         guard (1...16).contains(stressWorkers) else { throw ValidationError("--stress-workers must be in 1…16") }
+    }
+
+    /// The binaries, templates, BPF object and script the run needs exist.
+    func validateFiles() throws {
         for (flag, path) in [("--bin", "\(bin)/edge-agent"), ("--bin", "\(bin)/edge-controller")] where !FileManager.default.isExecutableFile(atPath: path) {
             throw ValidationError("\(flag): \(path) is not an executable (swift build, or make release and --bin .build/release)")
         }
@@ -268,7 +289,7 @@ final class ExperimentRunner {
                 let rpc = RPCClient(path: socket, timeout: .seconds(2), daemonName: "edge-controller", accessGroup: "")
                 repeat {
                     if let r: NodesListResult = try? rpc.call("nodes.list") {
-                        let s = Dictionary(uniqueKeysWithValues: r.nodes.map { ($0.node, $0.stale ? 1.0 : $0.scoreSmoothed) })
+                        let s = RunMetrics.badnessSample(r)
                         lock.lock(); samples.append(s); lock.unlock()
                     }
                 } while stop.wait(timeout: .now() + 1) == .timedOut

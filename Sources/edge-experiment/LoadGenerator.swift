@@ -20,6 +20,10 @@ struct LoadTarget: Equatable {
               let port = UInt16(parts[1][parts[1].index(after: colon)...]), port > 0 else {
             throw ValidationError("--\(kind) '\(text)': expected NODE@IPV4:PORT, e.g. node-1@198.18.101.2:7000")
         }
+        let octets = parts[1][..<colon].split(separator: ".", omittingEmptySubsequences: false)
+        guard !parts[0].isEmpty, octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else {
+            throw ValidationError("--\(kind) '\(text)': expected NODE@IPV4:PORT with a node name and a dotted IPv4 address")
+        }
         self.kind = kind
         self.node = parts[0]
         self.host = String(parts[1][..<colon])
@@ -171,6 +175,9 @@ struct LoadCommand: ParsableCommand {
 
     func validate() throws {
         guard !replicaArgs.isEmpty else { throw ValidationError("give at least one --replica") }
+        // malformed targets are refused here, before any load starts
+        for r in replicaArgs { _ = try LoadTarget(kind: "replica", parsing: r) }
+        for p in probeArgs { _ = try LoadTarget(kind: "probe", parsing: p) }
         guard rps > 0 && rps <= 100_000 else { throw ValidationError("--rps must be in (0, 100000], got \(rps)") }
         guard probeRps >= 0 && probeRps <= 1000 else { throw ValidationError("--probe-rps must be in [0, 1000], got \(probeRps)") }
         guard seconds > 0 && seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600], got \(seconds)") }

@@ -25,13 +25,45 @@ struct PlacementDecision: Codable {
     var seconds: Double
 }
 
+/// The two extender verbs placement asks; `ExtenderClient` speaks them to the controller over HTTP.
+/// A protocol so that the placement arithmetic can be checked against answers written by hand.
+protocol ExtenderVerbs {
+    /// /filter: the nodes that passed, and why the others failed.
+    func filter(pod: String, nodeNames: [String]) throws -> (passed: [String], failed: [String: String])
+    /// /prioritize: the extender's priority (0…10) per node.
+    func prioritize(pod: String, nodeNames: [String]) throws -> [String: Int]
+}
+
+extension ExtenderClient: ExtenderVerbs {}
+
 enum Placer {
-    /// Places `replicas` replicas over `nodes` (names in their fixed order).
     /// PodTopologySpread's weight in the default scheduler profile.
     static let spreadPluginWeight = 2.0
 
-    static func place(replicas: Int, nodes: [String], policy: PlacementPolicy, extender: ExtenderClient?,
+    /// The spreading plugin's score of a node holding `count` replicas when the fullest candidate holds `maxCount`.
+    static func spreadScore(count: Int, maxCount: Int) -> Double {
+        maxCount == 0 ? 100 : 100 * Double(maxCount - count) / Double(maxCount)
+    }
+
+    /// kube-scheduler's choice for one pod: the highest `2 · spread + priority · weight · 10` among
+    /// `candidates`; a tie goes to the earlier candidate. A node without a priority scores 0 there.
+    static func pick(candidates: [String], counts: [String: Int], priority: [String: Int], extenderWeight: Double) -> String? {
+        let maxCount = candidates.map { counts[$0] ?? 0 }.max() ?? 0
+        func total(_ n: String) -> Double {
+            spreadPluginWeight * spreadScore(count: counts[n] ?? 0, maxCount: maxCount) + Double(priority[n] ?? 0) * extenderWeight * 10
+        }
+        return candidates.enumerated().min { a, b in
+            let ta = total(a.element), tb = total(b.element)
+            return ta != tb ? ta > tb : a.offset < b.offset
+        }?.element
+    }
+
+    /// Places `replicas` replicas over `nodes` (names in their fixed order), one pod at a time as
+    /// kube-scheduler does: the extender (policy `.extender` only) is asked about every pod in turn.
+    static func place(replicas: Int, nodes: [String], policy: PlacementPolicy, extender: ExtenderVerbs?,
                       extenderWeight: Double, ignorable: Bool = true, podPrefix: String) throws -> PlacementDecision {
+        guard !nodes.isEmpty else { throw ExtenderCallError("no candidate nodes to place \(podPrefix) replicas on") }
+        guard Set(nodes).count == nodes.count else { throw ExtenderCallError("candidate node names must be distinct: \(nodes)") }
         let t0 = monotonicNow()
         var counts = [String: Int](uniqueKeysWithValues: nodes.map { ($0, 0) })
         var chosen: [String] = []
@@ -56,15 +88,10 @@ enum Placer {
                     notes.append("\(pod): /prioritize error ignored: \(error)")
                 }
             }
-            let maxCount = candidates.map { counts[$0]! }.max() ?? 0
-            func total(_ n: String) -> Double {
-                let spread = maxCount == 0 ? 100 : 100 * Double(maxCount - counts[n]!) / Double(maxCount)
-                return spreadPluginWeight * spread + Double(priority[n] ?? 0) * extenderWeight * 10
+            // never nil: nodes is non-empty, and an empty /filter answer threw above
+            guard let best = pick(candidates: candidates, counts: counts, priority: priority, extenderWeight: extenderWeight) else {
+                throw ExtenderCallError("no node to place \(podPrefix)-\(k) on")
             }
-            let best = candidates.enumerated().min { a, b in
-                let ta = total(a.element), tb = total(b.element)
-                return ta != tb ? ta > tb : a.offset < b.offset
-            }!.element
             counts[best]! += 1
             chosen.append(best)
         }

@@ -158,7 +158,7 @@ enum Reports {
             lines.append("  ρ per run: nodes ranked by mean smoothed score badness (stale = 1) vs mean latency of probe requests to each node "
                 + "(failed probes count at their time to fail); \(records.count - rhos.count) runs had a constant side (ρ undefined)")
         }
-        let resched = records.map { Double($0.metrics.reschedules) / max(1, Double($0.metrics.watchSamples)) * 60 }
+        let resched = records.map { $0.metrics.reschedulesPerMinute() }
         lines.append(String(format: "schedule stability (no criterion): top node changed %.2f times per minute of /prioritize samples on average",
                             ExperimentStats.mean(resched)))
         let loads = records.flatMap { [$0.metrics.hostLoadStart, $0.metrics.hostLoadEnd] }.filter(\.isFinite)

@@ -78,6 +78,17 @@ struct RunMetrics {
         }
     }
 
+    /// Reschedules per minute of watch samples taken every `sampleInterval` seconds (0 with no sample).
+    func reschedulesPerMinute(sampleInterval: Double = 1) -> Double {
+        Double(reschedules) / (max(1, Double(watchSamples)) * sampleInterval) * 60
+    }
+
+    /// One `nodes.list` answer as badness per node: the smoothed score, and 1 (the worst) for a
+    /// stale node, whose score is old news: the controller stopped hearing from it.
+    static func badnessSample(_ list: NodesListResult) -> [String: Double] {
+        Dictionary(list.nodes.map { ($0.node, $0.stale ? 1.0 : $0.scoreSmoothed) }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// Mean badness per node over the run's `nodes.list` samples, then ρ against the probe latencies.
     mutating func correlate(scoreSamples: [[String: Double]], nodes: [String]) {
         for n in nodes {

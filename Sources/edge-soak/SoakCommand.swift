@@ -13,7 +13,7 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Directory holding edge-agent and edge-controller.")
     var binDir: String = ".build/release"
 
-    @Option(help: "Which runs: rpc, ingest, extender (comma separated) or all.")
+    @Option(help: "Which runs: rpc, ingest, extender, extender-rate, rss (comma separated) or all.")
     var runs: String = "all"
 
     @Option(help: "Concurrent clients on the agent socket.")
@@ -40,15 +40,22 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Concurrent extender requests.")
     var extenderConcurrency: Int = 8
 
+    @Option(help: "Seconds per connection shape in the extender-rate run.")
+    var rateSeconds: Int = 10
+
+    @Option(help: "Simulated nodes in the rss run.")
+    var rssNodes: Int = 10_000
+
     func validate() throws {
         let selected = Set(runs.split(separator: ",").map(String.init))
-        guard selected.isSubset(of: ["all", "rpc", "ingest", "extender"]), !selected.isEmpty else {
-            throw ValidationError("--runs: expected rpc, ingest, extender or all, got \(runs)")
+        guard selected.isSubset(of: ["all", "rpc", "ingest", "extender", "extender-rate", "rss"]), !selected.isEmpty else {
+            throw ValidationError("--runs: expected rpc, ingest, extender, extender-rate, rss or all, got \(runs)")
         }
         for (name, value) in [("--rpc-clients", rpcClients), ("--rpc-calls", rpcCalls), ("--ingest-nodes", ingestNodes),
                               ("--ingest-seconds", ingestSeconds), ("--ingest-connections", ingestConnections),
                               ("--extender-nodes", extenderNodes), ("--extender-seconds", extenderSeconds),
-                              ("--extender-concurrency", extenderConcurrency)] where value <= 0 {
+                              ("--extender-concurrency", extenderConcurrency), ("--rate-seconds", rateSeconds),
+                              ("--rss-nodes", rssNodes)] where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
     }
@@ -72,6 +79,13 @@ struct SoakCommand: AsyncParsableCommand {
                 try await ExtenderSoak.run(url: controller.url, token: controller.token, pid: controller.pid,
                                            nodes: extenderNodes, seconds: extenderSeconds, workers: extenderConcurrency)
             }
+        }
+        // These two start controllers of their own: they measure from a fresh process.
+        if wants("extender-rate") {
+            try await ExtenderRateRun.run(binDir: binDir, nodes: extenderNodes, seconds: rateSeconds)
+        }
+        if wants("rss") {
+            try await ControllerRSSRun.run(binDir: binDir, nodes: rssNodes)
         }
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 struct TelemetryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "telemetry",
-        abstract: "Show TCP RTT, retransmits, drops by reason, run-queue latency, CPU and per-peer RTT.")
+        abstract: "Show TCP RTT, retransmits, drops by reason, run-queue latency, CPU, per-peer RTT and shaping counters.")
 
     @OptionGroup var agent: AgentSocketOptions
     @Flag(help: "Print the raw JSON window.") var json = false
@@ -23,7 +23,7 @@ struct TelemetryCommand: ParsableCommand {
     func run() throws {
         let client = try agent.client()
         repeat {
-            let w: TelemetryWindow = try client.call("telemetry.get", params: TelemetryGetParams(peers: peers))
+            let w: AgentTelemetry = try client.call("telemetry.get", params: TelemetryGetParams(peers: peers))
             if json {
                 try printJSON(w)
             } else {
@@ -34,7 +34,8 @@ struct TelemetryCommand: ParsableCommand {
         } while watch
     }
 
-    static func render(_ w: TelemetryWindow) -> String {
+    static func render(_ telemetry: AgentTelemetry) -> String {
+        let w = telemetry.window
         var out = "node \(w.node)  window \(Fmt.seconds(w.windowSeconds))  agent \(w.agentVersion)\n\n"
         var t = TextTable("SIGNAL", "VALUE", "SAMPLES")
         t.add("rtt p50 (ms)", Fmt.ms(w.rttP50Ms), String(w.rttSamples))
@@ -54,6 +55,16 @@ struct TelemetryCommand: ParsableCommand {
             var p = TextTable("PEER", "RTT P50 (MS)", "RTT P99 (MS)", "SAMPLES")
             for peer in w.peers { p.add(peer.address, Fmt.ms(peer.rttP50Ms), Fmt.ms(peer.rttP99Ms), String(peer.samples)) }
             out += "\n\n" + p.render()
+        }
+        if let shaping = telemetry.shaping {
+            out += "\n\nshaping \(shaping.status)" + (shaping.device.map { " on \($0)" } ?? "")
+            if !shaping.classes.isEmpty {
+                var c = TextTable("CLASS", "RATE", "BYTES", "PACKETS", "DROPS", "CE MARKS")
+                for k in shaping.classes {
+                    c.add(k.selector, k.rate.description, String(k.bytes), String(k.packets), String(k.drops), String(k.ecnMarks))
+                }
+                out += "\n" + c.render()
+            }
         }
         return out
     }

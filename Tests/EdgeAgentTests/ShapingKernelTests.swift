@@ -18,12 +18,14 @@ final class ShapingFixture {
     let txAddress = "10.204.0.1"
     let rxAddress = "10.204.0.2"
 
-    init() throws {
+    /// veth0 (in `tx`) to veth1 (in `rx`), each with `queues` TX and RX queues.
+    init(queues: Int = 4) throws {
         try requireRoot()
         tx = try ScratchNetns(prefix: "edgetest-tx")
         rx = try ScratchNetns(prefix: "edgetest-rx")
-        try tx.run(["ip", "link", "add", "veth0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth",
-                    "peer", "name", "veth1", "netns", rx.name, "numtxqueues", "4", "numrxqueues", "4"])
+        let q = String(queues)
+        try tx.run(["ip", "link", "add", "veth0", "numtxqueues", q, "numrxqueues", q, "type", "veth",
+                    "peer", "name", "veth1", "netns", rx.name, "numtxqueues", q, "numrxqueues", q])
         try tx.run(["ip", "addr", "add", txAddress + "/24", "dev", "veth0"])
         try rx.run(["ip", "addr", "add", rxAddress + "/24", "dev", "veth1"])
         try tx.run(["ip", "link", "set", "veth0", "up"])
@@ -37,9 +39,9 @@ final class ShapingFixture {
         try? FileManager.default.removeItem(atPath: stateDir)
     }
 
-    func shaper(device: String? = "veth0", horizon: Double? = nil) -> Shaper {
-        var logger = Logger(label: "edgetest.shaper")
-        logger.logLevel = .warning
+    func shaper(device: String? = "veth0", horizon: Double? = nil, logger given: Logger? = nil) -> Shaper {
+        var logger = given ?? Logger(label: "edgetest.shaper")
+        if given == nil { logger.logLevel = .warning }
         return Shaper(settings: ShaperSettings(device: device, horizonSeconds: horizon, ecn: true,
                                                pinPath: pinPath, stateDirectory: stateDir),
                       netlink: netlink, logger: logger)
@@ -225,6 +227,33 @@ final class ShapingKernelTests: XCTestCase {
         }
     }
 
+    /// A single-queue device cannot take mq: the shaper decides on one root fq and logs why.
+    /// This kernel has no sch_fq, so the fallback ends degraded, and the status names both the
+    /// missing fq and the reason for the fallback. (The VM bed's kernel has sch_fq: there the
+    /// same device gets a root fq and "active (single root fq: …)".)
+    func testSingleQueueDeviceFallsBackToOneRootFQAndSaysWhy() throws {
+        let f = try ShapingFixture(queues: 1)
+        let hasFQ = try f.kernelHasFQ()
+        let log = CapturedLog()
+        let shaper = f.shaper(logger: log.logger)
+        let report = try shaper.setup()
+        let fallback = "\(report.device): single root fq instead of mq: mq needs a multi-queue device; veth0 has 1 TX queue(s)"
+        XCTAssertTrue(log.messages(.notice).contains { $0.hasPrefix(fallback) }, "\(log.messages(.notice))")
+        if hasFQ {
+            XCTAssertTrue(report.status.hasPrefix("active (single root fq: mq needs a multi-queue device; veth0 has 1 TX queue(s)"), report.status)
+            XCTAssertEqual(try f.tcRoot()?["kind"] as? String, "fq")
+        } else {
+            XCTAssertTrue(report.status.hasPrefix("degraded (sch_fq unavailable: sch_fq is not available in this kernel: load module "
+                                                  + "sch_fq (CONFIG_NET_SCH_FQ); it was needed for a single root fq, the fallback "
+                                                  + "because mq needs a multi-queue device; veth0 has 1 TX queue(s)"), report.status)
+            XCTAssertTrue(report.status.hasSuffix("; rates are policed by drops, not paced)"), report.status)
+            XCTAssertTrue(log.messages(.warning).contains { $0.hasPrefix("shaping on veth0 is degraded (sch_fq unavailable") })
+            XCTAssertEqual(try f.tcRoot()?["kind"] as? String, "noqueue", "the device is left as it was")
+        }
+        XCTAssertNotNil(try f.tcEDTFilter(), "the EDT program is installed either way")
+        XCTAssertEqual(shaper.status, report.status)
+    }
+
     func testSetUpdatesInPlaceAndDeleteRemovesEveryEntry() throws {
         let f = try ShapingFixture()
         let shaper = f.shaper()
@@ -299,5 +328,38 @@ final class ShapingKernelTests: XCTestCase {
         let free = try TCPRateProbe.measure(sender: f.tx.name, receiver: f.rx.name, address: f.rxAddress,
                                             warmup: 0.2, seconds: 1)
         XCTAssertGreaterThan(free.bitsPerSecond, 100e6)
+    }
+}
+
+/// A logger whose messages the test can read.
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(Logger.Level, String)] = []
+
+    var logger: Logger {
+        var logger = Logger(label: "edgetest.captured") { _ in Handler(sink: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    func messages(_ level: Logger.Level) -> [String] {
+        lock.withLock { entries.filter { $0.0 == level }.map(\.1) }
+    }
+
+    fileprivate func append(_ level: Logger.Level, _ message: String) {
+        lock.withLock { entries.append((level, message)) }
+    }
+
+    struct Handler: LogHandler {
+        let sink: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            sink.append(event.level, event.message.description)
+        }
     }
 }

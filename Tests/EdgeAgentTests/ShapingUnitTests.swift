@@ -136,4 +136,58 @@ final class ShapingUnitTests: XCTestCase {
         XCTAssertFalse(String(decoding: agentMetrics.exposition(), as: UTF8.self).contains("edgenode_shaping_bytes_total{"),
                        "a deleted class's series go away")
     }
+
+    func testHostCongestionControlConfigKey() throws {
+        func parse(_ value: String) throws -> AgentConfig {
+            try AgentConfig.parse(text: "[shaping]\nhost_congestion_control = \"\(value)\"\n", file: "agent.toml")
+        }
+        XCTAssertEqual(try parse("bbr").shaping.hostCongestionControl, "bbr")
+        XCTAssertNil(try parse("").shaping.hostCongestionControl, "empty leaves the host alone")
+        XCTAssertNil(AgentConfig.defaults.shaping.hostCongestionControl)
+        for bad in ["BBR", "bbr; reboot", "a_name_longer_than_15"] {
+            XCTAssertThrowsError(try parse(bad)) { error in
+                XCTAssertTrue("\(error)".contains("shaping.host_congestion_control: expected a TCP congestion control name such as \"bbr\""),
+                              "\(error)")
+                XCTAssertTrue("\(error)".hasSuffix("got \"\(bad)\""), "\(error)")
+            }
+        }
+        var config = AgentConfig.defaults
+        config.shaping.hostCongestionControl = "bbr"
+        XCTAssertEqual(try AgentConfig.parse(text: config.tomlText, file: "rendered"), config)
+        XCTAssertEqual(ShaperSettings(config: config).hostCongestionControl, "bbr")
+    }
+
+    func testHostCongestionControlErrorsNameTheFix() {
+        XCTAssertEqual(HostCongestionControlError.unavailable(name: "bbr", available: ["reno", "cubic"]).description,
+                       "TCP congestion control \"bbr\" is not available in this kernel (available: reno cubic): it needs "
+                       + "CONFIG_TCP_CONG_BBR; load it with `modprobe tcp_bbr`")
+        XCTAssertEqual(HostCongestionControlError.restricted(name: "cubic", allowed: ["reno", "bbr"]).description,
+                       "TCP congestion control \"cubic\" is not allowed in this network namespace (allowed: reno bbr): "
+                       + "add it to net.ipv4.tcp_allowed_congestion_control in the host's namespace")
+        XCTAssertEqual(StateFileError(operation: "write", path: "/var/lib/edge-agent/qdisc-eth0.json", errno: ENOSPC,
+                                      detail: "No space left on device").description,
+                       "cannot write state file /var/lib/edge-agent/qdisc-eth0.json: No space left on device (ENOSPC); nothing was changed")
+    }
+
+    /// telemetry.get is the window's own object plus "shaping": a window-only client reads it
+    /// unchanged, and the key is absent (not null) without shaping.
+    func testAgentTelemetryFlattensTheWindowAndAddsShaping() throws {
+        let window = TelemetryWindow(node: "n1", agentVersion: "1", generatedAt: 10, windowSeconds: 30, rttSamples: 4)
+        let shaping = ShapingListResult(device: "eth0", status: "active", classes: [
+            ShapingClassInfo(selector: "10.0.0.0/8", kind: "prefix", classId: 1, rate: try BandwidthRate(parsing: "20mbit"),
+                             horizonSeconds: 0.1, ecn: true, bytes: 1500, packets: 3, drops: 2, ecnMarks: 1)])
+        let data = try EdgeJSON.encoder().encode(AgentTelemetry(window: window, shaping: shaping))
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(object["node"] as? String, "n1")
+        XCTAssertEqual(object["rtt_samples"] as? Int, 4)
+        let classes = try XCTUnwrap((object["shaping"] as? [String: Any])?["classes"] as? [[String: Any]])
+        XCTAssertEqual(classes.first?["ecn_marks"] as? Int, 1)
+        XCTAssertEqual(classes.first?["drops"] as? Int, 2)
+        XCTAssertEqual(try EdgeJSON.decoder().decode(AgentTelemetry.self, from: data), AgentTelemetry(window: window, shaping: shaping))
+        XCTAssertEqual(try EdgeJSON.decoder().decode(TelemetryWindow.self, from: data), window)
+
+        let off = try EdgeJSON.encoder().encode(AgentTelemetry(window: window, shaping: nil))
+        XCTAssertNil((try JSONSerialization.jsonObject(with: off) as? [String: Any])?["shaping"])
+        XCTAssertEqual(try EdgeJSON.decoder().decode(AgentTelemetry.self, from: off).shaping, nil)
+    }
 }

@@ -10,40 +10,23 @@ import Foundation
 import XCTest
 
 final class AccessIngestTests: XCTestCase {
-    var dir: URL!
-    var ns: ScratchNetns?
-    var daemons: [DaemonProcess] = []
+    var fleet: Fleet?
 
     override func setUp() async throws {
         try requireRoot()
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("edgetest-ingest-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        fleet = try Fleet(name: "ingest")
     }
 
     override func tearDown() async throws {
-        for d in daemons { d.stop() }
-        daemons = []
-        ns = nil
-        if let dir { try? FileManager.default.removeItem(at: dir) }
+        fleet?.tearDown()
+        fleet = nil
     }
 
-    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-
-    func startController(_ ns: ScratchNetns, token: String, extra: String = "") throws -> DaemonProcess {
-        try token.write(toFile: path("token"), atomically: true, encoding: .utf8)
-        try """
-        [server]
-        listen = "127.0.0.1:8477"
-        token_file = "\(path("token"))"
-        \(extra)
-        [rpc]
-        socket = "\(path("controller.sock"))"
-        group = ""
-        """.write(toFile: path("controller.toml"), atomically: true, encoding: .utf8)
-        let controller = try DaemonProcess(try Products.path("edge-controller"), ["--config", path("controller.toml")], netns: ns.name)
-        daemons.append(controller)
-        XCTAssertTrue(controller.waitUntil { FileManager.default.fileExists(atPath: self.path("controller.sock")) }, controller.log)
-        return controller
+    /// Controller and agents share the fleet's controller namespace here: only loopback is used.
+    func startController(token: String, tls: String = "") throws -> (Fleet, DaemonProcess) {
+        let fleet = try XCTUnwrap(fleet)
+        try fleet.writeToken(token)
+        return (fleet, try fleet.startController(FleetControllerSettings(listen: "127.0.0.1:8477", serverExtra: tls)))
     }
 
     /// POSTs a valid report from inside `ns`; returns the HTTP status.
@@ -67,18 +50,17 @@ final class AccessIngestTests: XCTestCase {
     }
 
     func testMissingOrWrongTokenIs401AndNoTokenIsLogged() throws {
-        let ns = try ScratchNetns(prefix: "edgeing")
-        self.ns = ns
         let token = "right-token-\(UUID().uuidString)"
         let wrong = "wrong-token-\(UUID().uuidString)"
-        let controller = try startController(ns, token: token)
+        let (fleet, controller) = try startController(token: token)
+        let ns = fleet.controllerNetns
 
         XCTAssertEqual(try post(ns, authorization: nil), 401)
         XCTAssertEqual(try post(ns, authorization: "Bearer \(wrong)"), 401)
         XCTAssertEqual(try post(ns, authorization: wrong), 401, "a token without the Bearer scheme")
         XCTAssertEqual(try post(ns, authorization: "Bearer \(token)x"), 401, "the right token plus one byte")
         XCTAssertEqual(try post(ns, authorization: "Bearer \(token)"), 200, "premise: the right token is accepted")
-        let nodes: NodesListResult = try RPCClient(path: path("controller.sock"), timeout: .seconds(5)).call("nodes.list")
+        let nodes: NodesListResult = try RPCClient(path: fleet.controllerSocket, timeout: .seconds(5)).call("nodes.list")
         XCTAssertEqual(nodes.nodes.map(\.node), ["intruder"], "only the authorised report was stored")
 
         Thread.sleep(forTimeInterval: 0.3) // the log is written asynchronously
@@ -90,7 +72,8 @@ final class AccessIngestTests: XCTestCase {
     }
 
     /// A throwaway CA and a server certificate for 127.0.0.1 signed by it.
-    func makeCertificates() throws {
+    func makeCertificates(_ fleet: Fleet) throws {
+        let path = fleet.path
         try sh(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                 "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2", "-subj", "/CN=edgenode test CA",
                 "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
@@ -106,46 +89,24 @@ final class AccessIngestTests: XCTestCase {
                 "-CAcreateserial", "-out", path("server.pem"), "-days", "2", "-extfile", path("server.ext")])
     }
 
-    func startAgent(_ ns: ScratchNetns, name: String, caFile: String?) throws -> (DaemonProcess, String) {
-        let socket = path("\(name).sock")
-        try """
-        [agent]
-        node_name = "\(name)"
-        [telemetry]
-        interval = "250ms"
-        [rpc]
-        socket = "\(socket)"
-        group = ""
-        [metrics]
-        listen = ""
-        [shaping]
-        enabled = false
-        [controller]
-        url = "https://127.0.0.1:8477"
-        token_file = "\(path("token"))"
-        \(caFile.map { "ca_file = \"\($0)\"" } ?? "")
-        push_interval = "1s"
-        timeout = "1s"
-        """.write(toFile: path("\(name).toml"), atomically: true, encoding: .utf8)
-        let agent = try DaemonProcess(try Products.path("edge-agent"), ["--config", path("\(name).toml")], netns: ns.name)
-        daemons.append(agent)
-        XCTAssertTrue(agent.waitUntil { FileManager.default.fileExists(atPath: socket) }, agent.log)
-        return (agent, socket)
+    func startAgent(_ fleet: Fleet, name: String, caFile: String?) throws -> (DaemonProcess, String) {
+        let agent = try fleet.startAgent(name, in: fleet.controllerNetns, FleetAgentSettings(
+            shaping: false, controllerURL: "https://127.0.0.1:8477", caFile: caFile, pushInterval: "1s", pushTimeout: "1s"))
+        return (agent, fleet.agentSocket(name))
     }
 
     func testTLSWithAPrivateCAAndAnAgentThatDoesNotTrustIt() throws {
         try requireBTF()
-        let ns = try ScratchNetns(prefix: "edgetls")
-        self.ns = ns
-        try makeCertificates()
-        let controller = try startController(ns, token: "tls-token-\(UUID().uuidString)", extra: """
-            tls_cert = "\(path("server.pem"))"
-            tls_key = "\(path("server.key"))"
+        let fleet = try XCTUnwrap(fleet)
+        try makeCertificates(fleet)
+        let (_, controller) = try startController(token: "tls-token-\(UUID().uuidString)", tls: """
+            tls_cert = "\(fleet.path("server.pem"))"
+            tls_key = "\(fleet.path("server.key"))"
             """)
-        let (_, trusting) = try startAgent(ns, name: "trusting", caFile: path("ca.pem"))
-        let (untrustingAgent, untrusting) = try startAgent(ns, name: "untrusting", caFile: nil)
+        let (_, trusting) = try startAgent(fleet, name: "trusting", caFile: fleet.path("ca.pem"))
+        let (untrustingAgent, untrusting) = try startAgent(fleet, name: "untrusting", caFile: nil)
 
-        let rpc = RPCClient(path: path("controller.sock"), timeout: .seconds(5))
+        let rpc = RPCClient(path: fleet.controllerSocket, timeout: .seconds(5))
         let deadline = Date().addingTimeInterval(10)
         var names: [String] = []
         while Date() < deadline {

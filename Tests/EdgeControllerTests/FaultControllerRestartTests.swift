@@ -1,6 +1,6 @@
 // Fault injection on the agent → controller path, with the real binaries: two agents in their
-// own network namespaces push to a controller in a third (veths on 198.18.N.0/24, as in
-// FleetTests).
+// own network namespaces push to a controller in a third (veths on 198.18.N.0/24, set up by
+// the Fleet fixture).
 //
 // 1. The controller is killed with SIGKILL (no clean shutdown, its socket file left behind)
 //    and restarted: the agents keep answering telemetry.get in well under a second throughout,
@@ -14,37 +14,21 @@ import Foundation
 import XCTest
 
 final class FaultControllerRestartTests: XCTestCase {
-    var dir: URL!
-    var namespaces: [ScratchNetns] = []
-    var daemons: [DaemonProcess] = []
+    var fleet: Fleet?
 
     override func setUp() async throws {
         try requireRoot()
         try requireBTF()
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("edgetest-fault-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        fleet = try Fleet(name: "fault")
     }
 
     override func tearDown() async throws {
-        for d in daemons { d.stop() }
-        daemons = []
-        namespaces = []
-        if let dir { try? FileManager.default.removeItem(at: dir) }
-    }
-
-    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
-
-    func startController(in ns: ScratchNetns) throws -> DaemonProcess {
-        let controller = try DaemonProcess(try Products.path("edge-controller"), ["--config", path("controller.toml")], netns: ns.name)
-        daemons.append(controller)
-        return controller
+        fleet?.tearDown()
+        fleet = nil
     }
 
     /// nodes.list from the controller, or nil while it does not answer.
-    func nodes() -> [NodeSummary]? {
-        let list: NodesListResult? = try? RPCClient(path: path("controller.sock"), timeout: .seconds(1)).call("nodes.list")
-        return list?.nodes
-    }
+    func nodes() -> [NodeSummary]? { fleet?.nodeList() }
 
     /// Polls every 100 ms until `condition` holds or `timeout` passes; meanwhile times one
     /// telemetry.get on every agent per poll (the agents must never stall).
@@ -70,57 +54,19 @@ final class FaultControllerRestartTests: XCTestCase {
     }
 
     func testControllerKilledAndRestartedThenAnAgentCutOffAndBack() throws {
-        let ctl = try ScratchNetns(prefix: "edgefc")
-        namespaces.append(ctl)
-        try "fault-test-token-\(UUID().uuidString)".write(toFile: path("token"), atomically: true, encoding: .utf8)
-        try """
-        [server]
-        listen = "0.0.0.0:8477"
-        token_file = "\(path("token"))"
-        [rpc]
-        socket = "\(path("controller.sock"))"
-        group = ""
-        [registry]
-        stale_after = "2s"
-        """.write(toFile: path("controller.toml"), atomically: true, encoding: .utf8)
-        var controller = try startController(in: ctl)
-        XCTAssertTrue(controller.waitUntil { FileManager.default.fileExists(atPath: self.path("controller.sock")) }, controller.log)
+        let fleet = try XCTUnwrap(fleet)
+        let ctl = fleet.controllerNetns
+        try fleet.writeToken()
+        var controller = try fleet.startController(FleetControllerSettings(staleAfter: "2s"))
 
         var ctlSideLinks: [String] = []
         var agentSockets: [String] = []
         for i in 1...2 {
-            let ns = try ScratchNetns(prefix: "edgefn\(i)")
-            namespaces.append(ns)
-            let (a, b) = ("eff\(i)\(UInt16.random(in: 0...9999))", "efa\(i)\(UInt16.random(in: 0...9999))")
-            try sh(["ip", "link", "add", a, "netns", ctl.name, "type", "veth", "peer", "name", b, "netns", ns.name])
-            try ctl.run(["ip", "addr", "add", "198.18.\(i).1/24", "dev", a])
-            try ctl.run(["ip", "link", "set", a, "up"])
-            try ns.run(["ip", "addr", "add", "198.18.\(i).2/24", "dev", b])
-            try ns.run(["ip", "link", "set", b, "up"])
-            ctlSideLinks.append(a)
-            try """
-            [agent]
-            node_name = "node-\(i)"
-            [telemetry]
-            interval = "250ms"
-            window = "5s"
-            [rpc]
-            socket = "\(path("agent\(i).sock"))"
-            group = ""
-            [metrics]
-            listen = ""
-            [shaping]
-            enabled = false
-            [controller]
-            url = "http://198.18.\(i).1:8477"
-            token_file = "\(path("token"))"
-            push_interval = "500ms"
-            timeout = "400ms"
-            """.write(toFile: path("agent\(i).toml"), atomically: true, encoding: .utf8)
-            let agent = try DaemonProcess(try Products.path("edge-agent"), ["--config", path("agent\(i).toml")], netns: ns.name)
-            daemons.append(agent)
-            agentSockets.append(path("agent\(i).sock"))
-            XCTAssertTrue(agent.waitUntil { FileManager.default.fileExists(atPath: self.path("agent\(i).sock")) }, agent.log)
+            let node = try fleet.addNode(i)
+            ctlSideLinks.append(node.controllerSideLink)
+            _ = try fleet.startAgent("node-\(i)", in: node.netns, FleetAgentSettings(
+                window: "5s", shaping: false, controllerURL: "http://\(node.controllerAddress):8477"))
+            agentSockets.append(fleet.agentSocket("node-\(i)"))
         }
 
         var latencies: [Duration] = []
@@ -142,7 +88,7 @@ final class FaultControllerRestartTests: XCTestCase {
             let status: AgentStatus = try RPCClient(path: socket, timeout: .seconds(2)).call("agent.status")
             XCTAssertTrue(status.controller.hasPrefix("failing"), "agent sees the outage: \(status.controller)")
         }
-        controller = try startController(in: ctl)
+        controller = try fleet.launchController()
         let restartedAt = Date()
         XCTAssertTrue(wait(15, for: bothFresh, agentSockets: agentSockets, latencies: &latencies, failures: &failures),
                       "reports resume after the restart: \(nodes() ?? []) \(controller.log)")

@@ -1,6 +1,6 @@
 // Inputs the fuzz-config target (Fuzz/) found to crash config parsing, kept as tests: each must
 // now be a ConfigError naming the file and line, never an abort inside toml++.
-import EdgeCore
+@testable import EdgeCore
 import XCTest
 
 final class ConfigRegressionTests: XCTestCase {
@@ -29,6 +29,25 @@ final class ConfigRegressionTests: XCTestCase {
         XCTAssertThrowsError(try AgentConfig.parse(text: "[agent]\nnode_name = \"a\"\n[ = 2\n", file: "agent.toml")) {
             XCTAssertTrue("\($0)".contains("3"), "names line 3: \($0)")
         }
+    }
+
+    /// The fourth find (session 2): `}` where an array expects a value; toml++'s parse_value asserted.
+    static let fuzzArtifact4 = "server = { listen = \"[:\u{FFFD}\u{FFFD}:1]:R0\" }\nregistry = { mnodes =[19, }\n"
+
+    func testBraceWhereAnArrayExpectsAValueIsAConfigError() {
+        let cases = [(Self.fuzzArtifact4, 2, 27), ("x = [}\n", 1, 6), ("x = [1, }\n", 1, 9), ("x = [ # c\n}\n", 2, 1),
+                     ("x = { a = [ } }\n", 1, 13), ("x = [[1, }]]\n", 1, 10), ("x = [{ a = 1 }, }\n", 1, 17)]
+        for (text, line, column) in cases {
+            for parse in [{ try AgentConfig.parse(text: $0, file: "agent.toml") as Any },
+                          { try ControllerConfig.parse(text: $0, file: "controller.toml") as Any }] {
+                XCTAssertThrowsError(try parse(text), text.debugDescription) { error in
+                    XCTAssertTrue("\(error)".contains(":\(line):\(column): TOML syntax error: expected a value or ']' in an array, saw '}'"),
+                                  "\(text.debugDescription): \(error)")
+                }
+            }
+        }
+        // Inline tables inside arrays and '}' inside strings are fine.
+        XCTAssertNil(TOMLHeaderGuard.firstAssertTrigger(in: "x = [{ a = 1 }, { b = \"}\" }]\ny = \"[}\"\n"))
     }
 
     func testValidFilesWithBracketsInValuesAndStringsStillParse() throws {

@@ -173,7 +173,7 @@ final class ControllerConfigTests: XCTestCase {
         XCTAssertEqual(error("[filter]\nmax_drop_rate = \"10/s\""),
                        #"/etc/edgenode/controller.toml: filter.max_drop_rate: expected a number, got string "10/s""#)
         XCTAssertEqual(error("[agent]\nnode_name = \"x\""),
-                       "/etc/edgenode/controller.toml: agent: unknown section (known sections: server, rpc, score, registry, filter)")
+                       "/etc/edgenode/controller.toml: agent: unknown section (known sections: server, rpc, score, registry, filter, source)")
         XCTAssertTrue(error("[score\n").hasPrefix("/etc/edgenode/controller.toml:1:"))
     }
 }

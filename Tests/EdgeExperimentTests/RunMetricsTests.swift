@@ -100,15 +100,15 @@ final class RunMetricsTests: XCTestCase {
     }
 
     func testSpearmanOverNodesWithTiedBadness() {
-        // mean badness: n1 (0.8 + 1.0 stale) / 2 = 0.9, n2 0.1, n3 (0.2 + 0.4) / 2 = 0.3, n4 0.3
+        // (binary fractions, so that the means tie exactly)
+        // mean badness: n1 (0.75 + 1.0 stale) / 2 = 0.875, n2 0.125, n3 (0.25 + 0.75) / 2 = 0.5, n4 0.5
         // ranks x = [4, 1, 2.5, 2.5]; latency [25, 1, 2, 1.5] ranks y = [4, 1, 3, 2]
         // Pearson of the ranks: Σdxdy = 4.5, Σdx² = 4.5, Σdy² = 5 → ρ = 4.5 / √22.5 = √0.9
         var m = RunMetrics()
         m.nodeLatencyMs = ["n1": 25, "n2": 1, "n3": 2, "n4": 1.5]
-        m.correlate(scoreSamples: [["n1": 0.8, "n2": 0.1, "n3": 0.2, "n4": 0.3], ["n1": 1.0, "n2": 0.1, "n3": 0.4, "n4": 0.3]],
+        m.correlate(scoreSamples: [["n1": 0.75, "n2": 0.125, "n3": 0.25, "n4": 0.5], ["n1": 1.0, "n2": 0.125, "n3": 0.75, "n4": 0.5]],
                     nodes: ["n1", "n2", "n3", "n4"])
-        XCTAssertEqual(m.nodeBadness["n1"]!, 0.9, accuracy: 1e-12)
-        XCTAssertEqual(m.nodeBadness["n3"]!, 0.3, accuracy: 1e-12)
+        XCTAssertEqual(m.nodeBadness, ["n1": 0.875, "n2": 0.125, "n3": 0.5, "n4": 0.5])
         XCTAssertEqual(m.rho, 0.9.squareRoot(), accuracy: 1e-12)
     }
 

@@ -72,9 +72,39 @@ final class ReconcileKernelTests: XCTestCase {
             XCTAssertEqual(try fixture.socket.ensureMQFQ(device: "veth0", fqOptions: wish), .unchanged)
             XCTAssertEqual(try fixture.tcRoot()?["kind"] as? String, "fq")
         } catch let error as ShapingSetupError {
-            XCTAssertEqual(error, .featureMissing("sch_fq", hint: "load module sch_fq (CONFIG_NET_SCH_FQ)"))
+            guard case .fallbackFeatureMissing("sch_fq", "load module sch_fq (CONFIG_NET_SCH_FQ)", let reason) = error else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertTrue(reason.hasPrefix("mq needs a multi-queue device; veth0 has 1 TX queue(s) (qdisc replace mq on veth0: "
+                                           + "Operation not supported"), reason)
+            XCTAssertEqual(error.fallbackReason, reason)
+            XCTAssertTrue(error.description.hasPrefix("sch_fq is not available in this kernel: load module sch_fq "
+                                                      + "(CONFIG_NET_SCH_FQ); it was needed for a single root fq, the fallback "
+                                                      + "because mq needs a multi-queue device"), error.description)
             XCTAssertEqual(try fixture.tcRoot()?["kind"] as? String, "noqueue")
         }
+    }
+
+    /// tbf makes a class of its own (5:1) when it is added: the snapshot must not record it, or
+    /// the restore would try to add it again and get EEXIST.
+    func testSnapshotOfTBFRestoresExactlyAfterMQReplacedIt() throws {
+        let fixture = try KernelFixture()
+        let socket = fixture.socket
+        try fixture.netns.run(["tc", "qdisc", "add", "dev", "veth0", "root", "handle", "5:", "tbf",
+                               "rate", "800mbit", "burst", "32kb", "limit", "100kb"])
+        XCTAssertEqual(try socket.listClasses(on: "veth0").map(\.handle), [TCHandle(major: 5, minor: 1)],
+                       "the kernel made tbf's class itself")
+        let tcBefore = try jsonText(fixture.tcQdiscs())
+        let snapshot = try JSONDecoder().decode(QdiscSnapshot.self,
+                                                from: try JSONEncoder().encode(try socket.snapshotRoot(device: "veth0")))
+        XCTAssertEqual(snapshot.root?.kind, "tbf")
+        XCTAssertEqual(snapshot.classes, [], "only what a restore must create")
+
+        try socket.replaceQdisc(.mq, on: "veth0", parent: .root, handle: .qdisc(1))
+        XCTAssertEqual(try fixture.tcRoot()?["kind"] as? String, "mq")
+
+        try socket.restore(snapshot)
+        XCTAssertEqual(try jsonText(fixture.tcQdiscs()), tcBefore)
     }
 
     func testSnapshotChangeRestoreBringsTheOldRootBack() throws {

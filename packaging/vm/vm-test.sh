@@ -9,6 +9,7 @@
 # and their overlays removed on any exit. Logs of the last run: packaging/vm/.cache/last-run/.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+. "$VM_DIR/boot.sh"
 
 VM_COUNT=2
 VM_CPUS=${VM_CPUS:-2}
@@ -55,12 +56,7 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     [ -n "$DEADLINE_PID" ] && kill "$DEADLINE_PID" 2>/dev/null
-    for pid in "${QEMU_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    for pid in "${QEMU_PIDS[@]}"; do
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null
-    done
-    rm -f "$RUN"/*.qcow2
+    vm_stop_all
     rm -rf "$LOGS"
     mv "$RUN" "$LOGS" 2>/dev/null
     log "VMs stopped; logs in $LOGS"
@@ -71,29 +67,9 @@ trap 'log "interrupted"; exit 130' INT TERM
 ( sleep "$VM_TEST_TIMEOUT"; log "VM_TEST_TIMEOUT ($VM_TEST_TIMEOUT s) reached: stopping"; kill -TERM $$ ) &
 DEADLINE_PID=$!
 
-# ------------------------------------------------------------------------------ ssh
-
-SSH_OPTS=(-i "$VM_KEY" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
-          -o LogLevel=ERROR -o ConnectTimeout=5 -o ServerAliveInterval=5 -o ServerAliveCountMax=6)
-# vssh N [TIMEOUT] -- COMMAND: run COMMAND (one shell string) as root in VM N, bounded.
-vssh() {
-    local n=$1 t=120
-    shift
-    if [ "$1" != -- ]; then t=$1; shift; fi
-    shift
-    timeout "$t" ssh "${SSH_OPTS[@]}" -p $((VM_SSH_PORT_BASE + n)) root@127.0.0.1 "$@"
-}
-vscp() {
-    local n=$1
-    shift
-    timeout 120 scp -q "${SSH_OPTS[@]}" -P $((VM_SSH_PORT_BASE + n)) "$@"
-}
-
 # ------------------------------------------------------------------------------ inputs
 
 VERSION=$(dpkg-parsechangelog -l "$REPO_ROOT/packaging/debian/changelog" -S Version)
-ARCH=$(dpkg --print-architecture)
-deb() { echo "$REPO_ROOT/out/$1_${VERSION}_${ARCH}.deb"; }
 if [ ! -f "$(deb edge-agent)" ] || [ ! -f "$(deb edgectl)" ] || [ ! -f "$(deb edge-controller)" ]; then
     log "no .debs of $VERSION in out/: running make deb (release build, slow)"
     make -C "$REPO_ROOT" deb || die "make deb failed"
@@ -106,10 +82,7 @@ if ! command -v ansible-playbook >/dev/null 2>&1; then
         || die "cannot install ansible-core"
 fi
 
-for n in $(seq 1 $VM_COUNT); do
-    port=$((VM_SSH_PORT_BASE + n))
-    ss -Hltn "sport = :$port" | grep -q . && die "127.0.0.1:$port is in use (another test bed running? VM_SSH_PORT_BASE=...)"
-done
+vm_ports_free $(seq 1 $VM_COUNT)
 
 "$VM_DIR/build-image.sh" || die "image build failed"
 IMG=$VM_IMAGE_DIR
@@ -117,39 +90,10 @@ log "image: kernel $(cat "$IMG/kernel-version"), recipe $(cat "$IMG/recipe")"
 
 # ------------------------------------------------------------------------------ boot
 
-# VM n: NIC 1 = user-mode NAT with the SSH forward, NIC 2 = the VM<->VM link, a point-to-point
-# UDP socket pair on 127.0.0.1 (neither backend can be multi-queue in qemu: only tap can, and a
-# tap needs devices on the host; the mq + fq check uses a veth with 4 TX queues in the guest).
-start_vm() {
-    local n=$1 other=$(( 3 - $1 ))
-    qemu-img create -q -f qcow2 -b "$IMG/root.raw" -F raw "$RUN/vm$n.qcow2" || return 1
-    qemu-system-x86_64 -name "edgevm$n" -nodefaults -machine q35 -accel tcg,thread=multi -cpu max \
-        -smp "$VM_CPUS" -m "$VM_MEM" -display none -monitor none -no-reboot \
-        -kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.img" \
-        -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.hostname=edgevm$n" \
-        -drive "file=$RUN/vm$n.qcow2,if=virtio,format=qcow2,cache=unsafe" \
-        -netdev "user,id=nat,hostfwd=tcp:127.0.0.1:$((VM_SSH_PORT_BASE + n))-:22" \
-        -device "virtio-net-pci,netdev=nat,mac=52:54:00:12:34:0$n" \
-        -netdev "socket,id=link,udp=127.0.0.1:$((VM_LINK_PORT_BASE + other)),localaddr=127.0.0.1:$((VM_LINK_PORT_BASE + n))" \
-        -device "virtio-net-pci,netdev=link,mac=52:54:00:77:00:0$n" \
-        -device virtio-rng-pci \
-        -serial "file:$RUN/console-vm$n.log" >"$RUN/qemu-vm$n.log" 2>&1 &
-    QEMU_PIDS+=($!)
-}
-
-BOOT_START=$(date +%s)
-for n in $(seq 1 $VM_COUNT); do start_vm "$n" || die "cannot start VM $n"; done
+# VM n's link peer is the other VM (3 - n).
+for n in $(seq 1 $VM_COUNT); do vm_start "$n" $(( 3 - n )) || die "cannot start VM $n"; done
 log "booting $VM_COUNT VMs (TCG, $VM_CPUS vCPUs, $VM_MEM MiB each)"
-declare -A BOOTED=()
-NBOOTED=0
-while [ $NBOOTED -lt $VM_COUNT ] && [ "$(elapsed "$BOOT_START")" -lt "$VM_BOOT_TIMEOUT" ]; do
-    for n in $(seq 1 $VM_COUNT); do
-        [ -n "${BOOTED[$n]:-}" ] && continue
-        if ! kill -0 "${QEMU_PIDS[$((n - 1))]}" 2>/dev/null; then BOOTED[$n]=dead; NBOOTED=$((NBOOTED + 1)); continue; fi
-        vssh "$n" 10 -- true 2>/dev/null </dev/null && { BOOTED[$n]=$(elapsed "$BOOT_START"); NBOOTED=$((NBOOTED + 1)); }
-    done
-    sleep 1
-done
+vm_wait_ssh "$VM_BOOT_TIMEOUT" $(seq 1 $VM_COUNT)
 ALL_UP=1
 for n in $(seq 1 $VM_COUNT); do
     b=${BOOTED[$n]:-}
@@ -181,12 +125,7 @@ c1=$!
 vscp 2 "$(deb edgectl)" "$(deb edge-agent)" root@127.0.0.1:/root/ &
 c2=$!
 wait $c1 $c2
-# The .debs' libraries are in the image, so apt has nothing to fetch (a missing one would come
-# through the NAT, and "Need to get" in the result says so). Not --no-download: apt 2.6 then
-# refuses local .deb files ("Pathname to install is not absolute").
-install_cmd() {
-    echo "cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y $(for p in "$@"; do printf './%s ' "$(basename "$(deb "$p")")"; done) 2>&1"
-}
+# install_cmd (boot.sh): a missing library would come through the NAT, and "Need to get" in the result says so.
 vssh 1 300 -- "$(install_cmd edgectl edge-agent edge-controller)" >"$RUN/install-vm1.log" 2>&1 &
 p1=$!
 vssh 2 300 -- "$(install_cmd edgectl edge-agent)" >"$RUN/install-vm2.log" 2>&1 &

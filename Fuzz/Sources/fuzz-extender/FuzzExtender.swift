@@ -1,6 +1,10 @@
 // libFuzzer target: kube-scheduler extender bodies (`ExtenderArgs`, PascalCase, `Nodes` or
 // `NodeNames`, either may be null) through /filter and /prioritize, against a registry that
 // knows three nodes: one healthy, one degraded, one without RTT samples.
+//
+// Differential: the live path (jansson + direct writing) is only ever stricter than the Codable
+// reference path. Whenever it answers 200, the reference must answer 200 with the same bytes —
+// except for bodies nested deeper than JSONDecoder's limit (~500 levels; jansson allows 2048).
 import EdgeController
 import EdgeCore
 import Foundation
@@ -23,10 +27,36 @@ let extender: Extender = {
         filter: config.filter, stalePolicy: config.registry.stalePolicy, staleAfter: registry.staleAfter))
 }()
 
+/// The deepest nesting of `[`/`{` outside strings (bytes are not checked for validity here).
+func nestingDepth(_ bytes: Data) -> Int {
+    var depth = 0, deepest = 0, inString = false, escaped = false
+    for b in bytes {
+        if inString {
+            if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+        } else if b == UInt8(ascii: "\"") {
+            inString = true
+        } else if b == UInt8(ascii: "[") || b == UInt8(ascii: "{") {
+            depth += 1
+            deepest = max(deepest, depth)
+        } else if b == UInt8(ascii: "]") || b == UInt8(ascii: "}") {
+            depth -= 1
+        }
+    }
+    return deepest
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzExtender(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let body = Data(FuzzInput(data, size).all)
-    for reply in [extender.handleFilter(body: body), extender.handlePrioritize(body: body)] {
+    let now = ContinuousClock.now
+    let pairs = [(extender.handleFilter(body: body, now: now), extender.handleFilterWithFoundation(body: body, now: now)),
+                 (extender.handlePrioritize(body: body, now: now), extender.handlePrioritizeWithFoundation(body: body, now: now))]
+    for (live, reference) in pairs where live.status == 200 && nestingDepth(body) < 400 {
+        precondition(reference.status == 200 && reference.body == live.body,
+                     "live path answered 200 where the reference answered \(reference.status): "
+                     + "live \(String(decoding: live.body, as: UTF8.self)) reference \(String(decoding: reference.body, as: UTF8.self))")
+    }
+    for reply in pairs.map(\.0) {
         // Every answer is an HTTP status kube-scheduler understands and a JSON body.
         precondition(reply.status == 200 || reply.status == 400 || reply.status == 413 || reply.status == 500,
                      "unexpected status \(reply.status)")

@@ -1,12 +1,16 @@
 // The agent's bandwidth shaper: puts the EDT program on a device's egress and keeps the classes.
 //
 // setup() is an idempotent reconcile in the order that keeps a restart gap-free:
-//   1. device (configured, or the default route's), 2. bpffs + EDT maps pinned or adopted,
-//   3. program: the pinned one is reused when its instructions are the same, 4. the device's
-//   root qdisc tree is recorded before anything changes, 5. mq + fq (degraded, but running,
-//   where the kernel has no sch_fq), 6. clsact, 7. the cls_bpf filter, replaced only if it does
-//   not already run our program. A second setup() sends no change to the kernel.
-// reset() undoes all of it: filter, clsact (if we created it), the recorded root qdisc, pins.
+//   1. device (configured, or the default route's), 2. the state notes, all written before the
+//   kernel is touched (the root qdisc tree as found, whether we are about to create clsact, the
+//   host's congestion control), so a full state directory changes nothing, 3. bpffs + EDT maps
+//   pinned or adopted, 4. program: the pinned one is reused when its instructions are the same,
+//   5. mq + fq (a single root fq on a single-queue device; degraded, but running, where the
+//   kernel has no sch_fq), 6. clsact, 7. the cls_bpf filter, replaced only if it does not
+//   already run our program, 8. the host's TCP congestion control, if configured.
+//   A second setup() sends no change to the kernel.
+// reset() undoes all of it: filter, clsact (if we created it), the recorded root qdisc, pins,
+// the host's congestion control.
 import EdgeBPF
 import EdgeCore
 import EdgeNetlink
@@ -25,27 +29,35 @@ public struct ShaperSettings: Sendable, Equatable {
     public var pinPath: String
     /// Where the recorded qdiscs and ownership notes are kept.
     public var stateDirectory: String
+    /// TCP congestion control for the host while shaping is active (`bbr`); nil leaves it alone.
+    public var hostCongestionControl: String?
     public var routeTable = "/proc/net/route"
     public var mountInfo = "/proc/self/mountinfo"
+    /// Where net.ipv4.* lives (for the agent: its own network namespace's values).
+    public var sysctlDirectory = "/proc/sys/net/ipv4"
 
-    public init(device: String?, horizonSeconds: Double?, ecn: Bool, pinPath: String, stateDirectory: String) {
+    public init(device: String?, horizonSeconds: Double?, ecn: Bool, pinPath: String, stateDirectory: String,
+                hostCongestionControl: String? = nil) {
         self.device = device
         self.horizonSeconds = horizonSeconds
         self.ecn = ecn
         self.pinPath = pinPath
         self.stateDirectory = stateDirectory
+        self.hostCongestionControl = hostCongestionControl
     }
 
     public init(config: AgentConfig) {
         self.init(device: config.shaping.device, horizonSeconds: config.shaping.horizonSeconds,
-                  ecn: config.shaping.ecn, pinPath: config.shaping.pinPath, stateDirectory: config.agent.stateDir)
+                  ecn: config.shaping.ecn, pinPath: config.shaping.pinPath, stateDirectory: config.agent.stateDir,
+                  hostCongestionControl: config.shaping.hostCongestionControl)
     }
 }
 
 /// What one setup() found and did.
 public struct ShaperSetupReport: Sendable, Equatable {
     public var device: String
-    /// The status line: "active", "active (single root fq: …)" or "degraded (sch_fq unavailable: …)".
+    /// The status line: "active", "active (single root fq: …)" or "degraded (sch_fq unavailable: …)",
+    /// followed by "; host TCP congestion control not changed: …" when that failed.
     public var status: String
     /// What happened to the root qdisc ("unchanged", "mq with fq on 4 TX queues", …).
     public var qdiscAction: String
@@ -60,6 +72,8 @@ public struct ShaperSetupReport: Sendable, Equatable {
     public var classes: Int
     public var mountedBPFFS: Bool
     public var clsactCreated: Bool
+    /// The host's TCP congestion control after setup, when the config asks for one.
+    public var hostCongestionControl: String?
 }
 
 public final class Shaper: @unchecked Sendable {
@@ -125,21 +139,19 @@ public final class Shaper: @unchecked Sendable {
     private func setupLocked() throws -> ShaperSetupReport {
         let link = try resolveDevice()
         let device = NetworkDevice.index(link.index)
+        try recordRootQdiscIfNew(link)
+        try recordClsactIntent(link)
+        try recordCongestionControlIfNew()
+
         let mounted = try BPFFS.ensureDirectory(settings.pinPath)
         if mounted { logger.notice("mounted bpffs for \(settings.pinPath)") }
         let dp = try EDTDatapath(pinDirectory: settings.pinPath)
         let (programFD, programInfo, adopted) = try chooseProgram(dp)
 
-        try recordRootQdiscIfNew(link)
-        let (qdiscAction, status, policing) = try ensureQdiscs(link)
+        let (qdiscAction, qdiscStatus, policing) = try ensureQdiscs(link)
+        var status = qdiscStatus
         self.policing = policing
-
-        var ownership = try loadOwnership(link.name)
         let clsactCreated = try netlink.ensureClsact(on: device)
-        if clsactCreated {
-            ownership.clsactCreated = true
-            try saveOwnership(ownership, device: link.name)
-        }
 
         let current = try netlink.listFilters(on: device, hook: .egress)
             .first { $0.priority == Self.filterPriority && $0.handle == Self.filterHandle }
@@ -157,9 +169,12 @@ public final class Shaper: @unchecked Sendable {
         if !dp.adoptedMaps.isEmpty {
             logger.info("adopted pinned EDT maps \(dp.adoptedMaps.joined(separator: ", ")) with \(classes) classes")
         }
+        let (congestion, congestionFailure) = applyCongestionControl()
+        if let congestionFailure { status += "; host TCP congestion control not changed: \(congestionFailure)" }
         return ShaperSetupReport(device: link.name, status: status, qdiscAction: qdiscAction, filterChanged: !filterOK,
                                  programId: programInfo.id, programAdopted: adopted, adoptedMaps: dp.adoptedMaps,
-                                 classes: classes, mountedBPFFS: mounted, clsactCreated: clsactCreated)
+                                 classes: classes, mountedBPFFS: mounted, clsactCreated: clsactCreated,
+                                 hostCongestionControl: congestion)
     }
 
     private func resolveDevice() throws -> Link {
@@ -205,6 +220,9 @@ public final class Shaper: @unchecked Sendable {
                 return ("single root fq", "active (single root fq: \(reason))", false)
             }
         } catch let error as ShapingSetupError {
+            if let reason = error.fallbackReason {
+                logger.notice("\(link.name): single root fq instead of mq: \(reason)")
+            }
             let status = "degraded (sch_fq unavailable: \(error); rates are policed by drops, not paced)"
             logger.warning("shaping on \(link.name) is \(status)")
             return ("unchanged (\(error))", status, true)
@@ -320,8 +338,12 @@ public final class Shaper: @unchecked Sendable {
     /// The datapath; after a reset the next change sets shaping up again.
     private func requireDatapath() throws -> EDTDatapath {
         if let datapath { return datapath }
-        let report = try setupLocked()
-        statusText = report.status
+        do {
+            statusText = try setupLocked().status
+        } catch {
+            statusText = "failed (\(error))"
+            throw error
+        }
         return datapath!
     }
 
@@ -342,16 +364,20 @@ public final class Shaper: @unchecked Sendable {
                     // EINVAL: no clsact at all, so no filter either
                 }
                 let ownership = try loadOwnership(link.name)
-                if ownership.clsactCreated, try clsactIsUnused(device) {
+                // The note is written before clsact is created: a setup that failed in between
+                // leaves a note without a clsact.
+                let hasClsact = try netlink.listQdiscs(on: device).contains { $0.kind == ClsactQdisc.kind }
+                if ownership.clsactCreated, hasClsact, try clsactIsUnused(device) {
                     try netlink.deleteQdisc(kind: ClsactQdisc.kind, on: device, parent: ClsactQdisc.parent,
                                             handle: ClsactQdisc.handle)
                     actions.append("removed the clsact qdisc edgenode created on \(link.name)")
                 }
-                try? FileManager.default.removeItem(atPath: ownershipPath(link.name))
+                StateFile.remove(ownershipPath(link.name))
                 actions += try restoreRootQdisc(link)
             } else {
                 actions.append("device \(name) is gone: nothing to remove from it")
             }
+            actions += try restoreCongestionControl()
             for pin in EDTDatapath.mapNames + [Self.programPin] {
                 try BPFFS.unpin(settings.pinPath + "/" + pin)
             }
@@ -374,26 +400,33 @@ public final class Shaper: @unchecked Sendable {
     func snapshotPath(_ device: String) -> String { settings.stateDirectory + "/qdisc-\(device).json" }
     func ownershipPath(_ device: String) -> String { settings.stateDirectory + "/shaping-\(device).json" }
 
+    func congestionPath() -> String { settings.stateDirectory + "/tcp-congestion-control.json" }
+
     /// The first setup records the root tree; later ones keep that record (it is what the device
     /// looked like before edgenode touched it).
     private func recordRootQdiscIfNew(_ link: Link) throws {
         let path = snapshotPath(link.name)
         guard !FileManager.default.fileExists(atPath: path) else { return }
-        var snapshot = try netlink.snapshotRoot(device: .index(link.index))
-        // Only htb classes are created by requests; tbf (and other classful kinds) dump classes
-        // of their own that re-adding would refuse with EEXIST.
-        if snapshot.root?.kind != HTBOptions.kind { snapshot.classes = [] }
-        try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
-        try JSONEncoder().encode(snapshot).write(to: URL(fileURLWithPath: path), options: .atomic)
+        let snapshot = try netlink.snapshotRoot(device: .index(link.index))
+        try StateFile.write(snapshot, to: path)
         logger.info("recorded \(link.name)'s root qdisc (\(snapshot.root?.kind ?? "none")) in \(path)")
+    }
+
+    /// Notes that clsact is ours before creating it, so the note can never be missing for a
+    /// clsact we made (if another tool adds one in between, reset still only removes it unused).
+    private func recordClsactIntent(_ link: Link) throws {
+        var ownership = try loadOwnership(link.name)
+        guard !ownership.clsactCreated,
+              try !netlink.listQdiscs(on: .index(link.index)).contains(where: { $0.kind == ClsactQdisc.kind }) else { return }
+        ownership.clsactCreated = true
+        try saveOwnership(ownership, device: link.name)
     }
 
     private func restoreRootQdisc(_ link: Link) throws -> [String] {
         let path = snapshotPath(link.name)
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let snapshot = try StateFile.read(QdiscSnapshot.self, from: path) else {
             return ["no recorded root qdisc for \(link.name): left as it is"]
         }
-        let snapshot = try JSONDecoder().decode(QdiscSnapshot.self, from: data)
         let current = try netlink.rootQdisc(on: .index(link.index))
         let recorded = snapshot.root
         let same = current?.kind == recorded?.kind && current?.handle == recorded?.handle
@@ -414,13 +447,52 @@ public final class Shaper: @unchecked Sendable {
     }
 
     private func loadOwnership(_ device: String) throws -> Ownership {
-        guard let data = FileManager.default.contents(atPath: ownershipPath(device)) else { return Ownership() }
-        return try JSONDecoder().decode(Ownership.self, from: data)
+        try StateFile.read(Ownership.self, from: ownershipPath(device)) ?? Ownership()
     }
 
     private func saveOwnership(_ ownership: Ownership, device: String) throws {
-        try FileManager.default.createDirectory(atPath: settings.stateDirectory, withIntermediateDirectories: true)
-        try JSONEncoder().encode(ownership).write(to: URL(fileURLWithPath: ownershipPath(device)), options: .atomic)
+        try StateFile.write(ownership, to: ownershipPath(device))
+    }
+
+    // MARK: host congestion control
+
+    /// The host's value before edgenode changed it.
+    struct CongestionRecord: Codable {
+        var previous: String
+    }
+
+    private var congestion: HostCongestionControl { HostCongestionControl(directory: settings.sysctlDirectory) }
+
+    /// Records the host's congestion control the first time one is configured; an unreadable
+    /// sysctl is left to `applyCongestionControl` to report.
+    private func recordCongestionControlIfNew() throws {
+        guard settings.hostCongestionControl != nil, !FileManager.default.fileExists(atPath: congestionPath()),
+              let previous = try? congestion.current() else { return }
+        try StateFile.write(CongestionRecord(previous: previous), to: congestionPath())
+    }
+
+    /// Switches the host to the configured algorithm. A kernel without it degrades nothing but
+    /// this: shaping still works, and the failure goes to the status line and the log.
+    private func applyCongestionControl() -> (current: String?, failure: String?) {
+        guard let wanted = settings.hostCongestionControl else { return (nil, nil) }
+        do {
+            let before = try congestion.current()
+            if before == wanted { return (wanted, nil) }
+            try congestion.set(wanted)
+            logger.notice("\(HostCongestionControl.sysctlName): \(before) -> \(wanted) while shaping is active (shaping.reset restores \(before))")
+            return (wanted, nil)
+        } catch {
+            logger.warning("\(HostCongestionControl.sysctlName) not changed to \(wanted): \(error)")
+            return (try? congestion.current(), "\(error)")
+        }
+    }
+
+    private func restoreCongestionControl() throws -> [String] {
+        guard let record = try StateFile.read(CongestionRecord.self, from: congestionPath()) else { return [] }
+        let now = try congestion.current()
+        if now != record.previous { try congestion.set(record.previous) }
+        StateFile.remove(congestionPath())
+        return ["restored \(HostCongestionControl.sysctlName) to \(record.previous) (was \(now))"]
     }
 
     // MARK: inspection

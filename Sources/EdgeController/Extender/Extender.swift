@@ -1,6 +1,12 @@
-// The kube-scheduler extender: request body in, response body out (decode → decide → encode).
+// The kube-scheduler extender: request body in, response body out (read → decide → write).
 // Used by the HTTP routes, the `extender.dryrun` RPC and the benchmark, so all three run the same code.
+//
+// The live path reads bodies with jansson (`ParsedExtenderArgs`) and writes responses directly
+// (`ExtenderResponseWriter`): at 1 000 candidates JSONDecoder + JSONEncoder cost ~2 ms where this
+// costs a tenth of that (see `ExtenderBenchmark`). The Codable path (`ExtenderFoundationPath.swift`)
+// is kept as the reference the benchmark and the equivalence tests compare against.
 import EdgeCore
+import EdgeJansson
 import Foundation
 
 /// An HTTP-ready reply.
@@ -19,87 +25,76 @@ public struct Extender: Sendable {
         self.policy = policy
     }
 
-    /// Decodes an `ExtenderArgs` body, naming what is wrong when it cannot.
-    public static func decodeArgs(_ body: Data) throws -> ExtenderArgs {
-        do {
-            return try ExtenderJSON.decoder().decode(ExtenderArgs.self, from: body)
-        } catch {
-            throw ExtenderRequestError(reason: "invalid ExtenderArgs: \(describeDecodingError(error))")
-        }
-    }
-
-    /// The candidates' names, from `NodeNames` or from `Nodes.items[].metadata.name`.
-    static func candidateNames(_ args: ExtenderArgs) throws -> [String] {
-        if let names = args.nodeNames { return names }
-        if let items = try args.nodeItems() { return try ExtenderArgs.names(of: items) }
-        // Answering "no nodes" here would make kube-scheduler treat every node as filtered out.
-        throw ExtenderRequestError(reason: "ExtenderArgs has neither Nodes nor NodeNames")
-    }
-
-    /// The filter decision. The reply has the request's shape: `NodeNames` in → `NodeNames` out,
-    /// `Nodes` in → the passing `v1.Node` objects out, unchanged.
-    public func filter(_ args: ExtenderArgs, now: MonotonicInstant = .now) throws -> ExtenderFilterResult {
-        let names = try Self.candidateNames(args)
-        let verdicts = registry.withRecords { lookup in
-            names.map { policy.verdict(for: lookup($0), now: now) }
-        }
-        var result = ExtenderFilterResult()
-        var passing: [Int] = []
-        passing.reserveCapacity(names.count)
-        for (i, v) in verdicts.enumerated() {
-            switch v {
-            case .pass: passing.append(i)
-            case let .failed(reason): result.failedNodes[names[i]] = reason
-            case let .unresolvable(reason): result.failedAndUnresolvableNodes[names[i]] = reason
-            }
-        }
-        if args.nodeNames != nil {
-            result.nodeNames = passing.map { names[$0] }
-        }
-        if case var .object(list)? = args.nodes, let items = try args.nodeItems() {
-            let kept: [JSONValue]
-            if args.nodeNames == nil {
-                kept = passing.map { items[$0] } // the names were read from these items, in order
-            } else {
-                // Both shapes sent (kube-scheduler never does): keep the items whose name passed.
-                let passed = Set(passing.map { names[$0] })
-                kept = items.filter { $0["metadata"]?["name"]?.stringValue.map(passed.contains) ?? false }
-            }
-            list["items"] = .array(kept)
-            result.nodes = .object(list)
-        }
-        return result
-    }
-
-    /// One priority per candidate, in request order.
-    public func prioritize(_ args: ExtenderArgs, now: MonotonicInstant = .now) throws -> [HostPriority] {
-        let names = try Self.candidateNames(args)
-        return registry.withRecords { lookup in
-            names.map { HostPriority(host: $0, score: Int64(policy.priority(for: lookup($0), now: now))) }
-        }
-    }
-
     /// `/filter`: a request that cannot be understood gets 400 with the reason in `Error`.
+    /// The reply has the request's shape: `NodeNames` in → `NodeNames` out, `Nodes` in → the
+    /// passing `v1.Node` objects out, unchanged.
     public func handleFilter(body: Data, now: MonotonicInstant = .now) -> ExtenderReply {
-        let encoder = ExtenderJSON.encoder()
         do {
-            let result = try filter(Self.decodeArgs(body), now: now)
-            return ExtenderReply(status: 200, body: try encoder.encode(result))
+            let args = try ParsedExtenderArgs.read(body)
+            let names = try args.candidateNames()
+            let decision = decideFilter(names, now: now)
+            var kept: [JanssonValue] = []
+            if let list = args.nodeList, list.kind == .object, let items = try args.nodeItems() {
+                if args.nodeNames == nil {
+                    kept = decision.passing.map { items[$0] } // the names were read from these items, in order
+                } else {
+                    // Both shapes sent (kube-scheduler never does): keep the items whose name passed.
+                    let passed = Set(decision.passing.map { names[$0] })
+                    kept = items.filter { $0["metadata"]?["name"]?.stringValue.map(passed.contains) ?? false }
+                }
+            }
+            let body = ExtenderResponseWriter.filterResult(
+                nodeNames: args.nodeNames == nil ? nil : decision.passing.map { names[$0] },
+                failed: decision.failed, unresolvable: decision.unresolvable,
+                nodeList: args.nodeList?.kind == .object ? args.nodeList : nil, keptItems: kept, error: "")
+            return ExtenderReply(status: 200, body: Data(body))
         } catch {
-            let result = ExtenderFilterResult(error: "edgenode: \(error)")
-            return ExtenderReply(status: 400, body: (try? encoder.encode(result)) ?? Data())
+            return ExtenderReply(status: 400, body: Data(ExtenderResponseWriter.filterError("edgenode: \(error)")))
         }
     }
 
-    /// `/prioritize`: 400 with `{"Error": reason}` when the request cannot be understood
-    /// (kube-scheduler ignores prioritize errors, so the pod still schedules).
+    /// `/prioritize`: one priority per candidate in request order; 400 with `{"Error": reason}`
+    /// when the request cannot be understood (kube-scheduler ignores prioritize errors, so the pod
+    /// still schedules).
     public func handlePrioritize(body: Data, now: MonotonicInstant = .now) -> ExtenderReply {
-        let encoder = ExtenderJSON.encoder()
         do {
-            let list = try prioritize(Self.decodeArgs(body), now: now)
-            return ExtenderReply(status: 200, body: try encoder.encode(list))
+            let names = try ParsedExtenderArgs.read(body).candidateNames()
+            let body = ExtenderResponseWriter.hostPriorityList(hosts: names, scores: priorities(names, now: now))
+            return ExtenderReply(status: 200, body: Data(body))
         } catch {
-            return ExtenderReply(status: 400, body: (try? encoder.encode(["Error": "edgenode: \(error)"])) ?? Data())
+            return ExtenderReply(status: 400, body: Data(ExtenderResponseWriter.prioritizeError("edgenode: \(error)")))
+        }
+    }
+
+    // MARK: - decisions (shared by both paths)
+
+    /// The filter's answer per candidate: indices of the passing ones (request order) and the
+    /// reasons of the others (a name given twice appears once).
+    struct FilterDecision {
+        var passing: [Int] = []
+        var failed: [String: String] = [:]
+        var unresolvable: [String: String] = [:]
+    }
+
+    func decideFilter(_ names: [String], now: MonotonicInstant) -> FilterDecision {
+        var decision = FilterDecision()
+        decision.passing.reserveCapacity(names.count)
+        registry.withRecords(reading: NodeFacts.init) { lookup in
+            for (i, name) in names.enumerated() {
+                switch policy.verdict(for: lookup(name), now: now) {
+                case .pass: decision.passing.append(i)
+                case let .failed(reason): decision.failed[name] = reason
+                case let .unresolvable(reason): decision.unresolvable[name] = reason
+                }
+            }
+        }
+        return decision
+    }
+
+    /// One priority per candidate, in request order, under one registry lock.
+    func priorities(_ names: [String], now: MonotonicInstant) -> [Int64] {
+        registry.withRecords(reading: NodeFacts.init) { lookup in
+            names.map { Int64(policy.priority(for: lookup($0), now: now)) }
         }
     }
 }

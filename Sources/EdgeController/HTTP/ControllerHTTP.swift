@@ -139,14 +139,9 @@ public struct ControllerHTTP: Sendable {
     }
 
     static func extenderError(status: Int, verb: String, _ reason: String) -> ExtenderReply {
-        let encoder = ExtenderJSON.encoder()
-        let body: Data
-        if verb == "filter" {
-            body = (try? encoder.encode(ExtenderFilterResult(error: "edgenode: \(reason)"))) ?? Data()
-        } else {
-            body = (try? encoder.encode(["Error": "edgenode: \(reason)"])) ?? Data()
-        }
-        return ExtenderReply(status: status, body: body)
+        let message = "edgenode: \(reason)"
+        let body = verb == "filter" ? ExtenderResponseWriter.filterError(message) : ExtenderResponseWriter.prioritizeError(message)
+        return ExtenderReply(status: status, body: Data(body))
     }
 
     static func json(_ status: HTTPResponse.Status, _ object: some Encodable) -> Response {
