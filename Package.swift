@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "EdgeNetlinkTests", dependencies: ["EdgeNetlink", "EdgeTestSupport", "CLibbpf"]),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "EdgeCore", "EdgeRPC", "EdgeTestSupport"]),
         .testTarget(name: "EdgeControllerTests", dependencies: [
-            "EdgeController", "EdgeCore", "EdgeRPC", "EdgeTestSupport",
+            "EdgeController", "EdgeCore", "EdgeRPC", "EdgeTestSupport", "EdgeJansson",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -39,6 +39,9 @@ struct ConfigDocument {
         case .braceInArray(let line, let column)?:
             throw ConfigError(file: file, line: line, column: column,
                               reason: "TOML syntax error: expected a value or ']' in an array, saw '}'")
+        case .dateSpaceDigit(let line, let column)?:
+            throw ConfigError(file: file, line: line, column: column,
+                              reason: "TOML syntax error: a date followed by a space and one digit is neither a date nor a date-time")
         case nil:
             break
         }

@@ -50,6 +50,29 @@ final class ConfigRegressionTests: XCTestCase {
         XCTAssertNil(TOMLHeaderGuard.firstAssertTrigger(in: "x = [{ a = 1 }, { b = \"}\" }]\ny = \"[}\"\n"))
     }
 
+    /// The fifth find: a ten-character date-like value, a space, one digit, a terminator; toml++
+    /// reads on for a date-time with a space and asserts in its scan.
+    static let fuzzArtifact5 = "[agent]\nnod = \"3tt= -n0s\"\nmax_pg---------------sp =7\u{7F}------od 9  = \"30s\"\nmax_pgs = \"e\"0"
+
+    func testDateFollowedByASpaceAndOneDigitIsAConfigError() {
+        let cases = [(Self.fuzzArtifact5, 3, 26), ("x = 2024-01-01 1\n", 1, 5), ("x = [2024-01-01 1]\n", 1, 6),
+                     ("x = {a=2024-01-01 1,}\n", 1, 8), ("x = 2024-01-01 1#c\n", 1, 5), ("x = 2\u{FFFD}\u{FFFD}4-01-01 7 \n", 1, 5)]
+        for (text, line, column) in cases {
+            for parse in [{ try AgentConfig.parse(text: $0, file: "agent.toml") as Any },
+                          { try ControllerConfig.parse(text: $0, file: "controller.toml") as Any }] {
+                XCTAssertThrowsError(try parse(text), text.debugDescription) { error in
+                    XCTAssertTrue("\(error)".contains(":\(line):\(column): TOML syntax error: a date followed by a space"),
+                                  "\(text.debugDescription): \(error)")
+                }
+            }
+        }
+        // Real dates and date-times, with a space or a 'T', and a date at the end of the text, are fine.
+        for valid in ["x = 2024-01-01\n", "x = 2024-01-01 12:00:00\n", "x = 2024-01-01T12:00:00Z\n", "x = 2024-01-01 1",
+                      "x = [2024-01-01, 2024-01-02]\n", "x = \"2024-01-01 1 \"\n"] {
+            XCTAssertNil(TOMLHeaderGuard.firstAssertTrigger(in: valid), valid.debugDescription)
+        }
+    }
+
     func testValidFilesWithBracketsInValuesAndStringsStillParse() throws {
         // Lines starting with '[' inside arrays and multi-line strings are values, not headers.
         let controller = """
