@@ -81,6 +81,15 @@ final class FaultFlappingTests: XCTestCase {
               + "hysteresis (0 after \(warmUp) warm-up reports), \(unfiltered.changes) without")
     }
 
+    /// A healthy and a badly degraded report (raw badness 0.08 and 0.84), and the shipped score
+    /// settings with their slow recovery.
+    func hardFlapStates() -> (healthy: TelemetryWindow, degraded: TelemetryWindow, settings: ControllerConfig.Score) {
+        var s = settings()
+        s.recoverySmoothing = ControllerConfig.defaults.score.recoverySmoothing
+        return (Fixtures.window("x", rtt: 15, retrans: 0.002, dropW: 2, runqlat: 1, cpu: 0.25),
+                Fixtures.window("x", rtt: 180, retrans: 0.04, dropW: 80, runqlat: 15, cpu: 0.9), s)
+    }
+
     /// Hard flapping (healthy ↔ badly degraded, raw badness 0.08 ↔ 0.84). A symmetric EWMA keeps a
     /// smoothed swing of alpha·Δ/(2 − alpha) ≈ 0.13, wider than the 0.05 hysteresis, so its published
     /// priority would step with the flaps. With the default slow recovery (`recovery_smoothing`) the
@@ -88,10 +97,7 @@ final class FaultFlappingTests: XCTestCase {
     /// sit on the degraded side (an unreliable node is ranked like a degraded one), with the steady
     /// nodes' order unchanged.
     func testHardFlappingHoldsTheDegradedPriority() throws {
-        let healthy = Fixtures.window("x", rtt: 15, retrans: 0.002, dropW: 2, runqlat: 1, cpu: 0.25)
-        let degraded = Fixtures.window("x", rtt: 180, retrans: 0.04, dropW: 80, runqlat: 15, cpu: 0.9)
-        var s = settings()
-        s.recoverySmoothing = ControllerConfig.defaults.score.recoverySmoothing
+        let (healthy, degraded, s) = hardFlapStates()
         let rawHealthy = Scorer.score(ScoreInputs(healthy), settings: s).total
         let rawDegraded = Scorer.score(ScoreInputs(degraded), settings: s).total
         let hi = Scorer.priority(forBadness: rawHealthy), lo = Scorer.priority(forBadness: rawDegraded)
@@ -124,10 +130,7 @@ final class FaultFlappingTests: XCTestCase {
     /// degraded within a few reports; one that recovers for good regains a healthy priority within
     /// about a minute of 1 s reports (the trade-off the man page states).
     func testDegradationIsFastAndRecoveryBounded() throws {
-        let healthy = Fixtures.window("x", rtt: 15, retrans: 0.002, dropW: 2, runqlat: 1, cpu: 0.25)
-        let degraded = Fixtures.window("x", rtt: 180, retrans: 0.04, dropW: 80, runqlat: 15, cpu: 0.9)
-        var s = settings()
-        s.recoverySmoothing = ControllerConfig.defaults.score.recoverySmoothing
+        let (healthy, degraded, s) = hardFlapStates()
         let hi = Scorer.priority(forBadness: Scorer.score(ScoreInputs(healthy), settings: s).total)
         let lo = Scorer.priority(forBadness: Scorer.score(ScoreInputs(degraded), settings: s).total)
         let registry = NodeRegistry(score: s, registry: Fixtures.registryConfig(staleAfter: 15))

@@ -31,21 +31,28 @@ final class ConfigRegressionTests: XCTestCase {
         }
     }
 
+    /// Each text must fail to parse, as agent.toml and as controller.toml, with a syntax error at
+    /// its line and column whose reason starts with `reason`.
+    func assertSyntaxErrors(_ cases: [(text: String, line: Int, column: Int)], saying reason: String,
+                            file: StaticString = #filePath, line callLine: UInt = #line) {
+        for (text, line, column) in cases {
+            for parse in [{ try AgentConfig.parse(text: $0, file: "agent.toml") as Any },
+                          { try ControllerConfig.parse(text: $0, file: "controller.toml") as Any }] {
+                XCTAssertThrowsError(try parse(text), text.debugDescription, file: file, line: callLine) { error in
+                    XCTAssertTrue("\(error)".contains(":\(line):\(column): TOML syntax error: \(reason)"),
+                                  "\(text.debugDescription): \(error)", file: file, line: callLine)
+                }
+            }
+        }
+    }
+
     /// The fourth find (session 2): `}` where an array expects a value; toml++'s parse_value asserted.
     static let fuzzArtifact4 = "server = { listen = \"[:\u{FFFD}\u{FFFD}:1]:R0\" }\nregistry = { mnodes =[19, }\n"
 
     func testBraceWhereAnArrayExpectsAValueIsAConfigError() {
         let cases = [(Self.fuzzArtifact4, 2, 27), ("x = [}\n", 1, 6), ("x = [1, }\n", 1, 9), ("x = [ # c\n}\n", 2, 1),
                      ("x = { a = [ } }\n", 1, 13), ("x = [[1, }]]\n", 1, 10), ("x = [{ a = 1 }, }\n", 1, 17)]
-        for (text, line, column) in cases {
-            for parse in [{ try AgentConfig.parse(text: $0, file: "agent.toml") as Any },
-                          { try ControllerConfig.parse(text: $0, file: "controller.toml") as Any }] {
-                XCTAssertThrowsError(try parse(text), text.debugDescription) { error in
-                    XCTAssertTrue("\(error)".contains(":\(line):\(column): TOML syntax error: expected a value or ']' in an array, saw '}'"),
-                                  "\(text.debugDescription): \(error)")
-                }
-            }
-        }
+        assertSyntaxErrors(cases, saying: "expected a value or ']' in an array, saw '}'")
         // Inline tables inside arrays and '}' inside strings are fine.
         XCTAssertNil(TOMLHeaderGuard.firstAssertTrigger(in: "x = [{ a = 1 }, { b = \"}\" }]\ny = \"[}\"\n"))
     }
@@ -57,15 +64,7 @@ final class ConfigRegressionTests: XCTestCase {
     func testDateFollowedByASpaceAndOneDigitIsAConfigError() {
         let cases = [(Self.fuzzArtifact5, 3, 26), ("x = 2024-01-01 1\n", 1, 5), ("x = [2024-01-01 1]\n", 1, 6),
                      ("x = {a=2024-01-01 1,}\n", 1, 8), ("x = 2024-01-01 1#c\n", 1, 5), ("x = 2\u{FFFD}\u{FFFD}4-01-01 7 \n", 1, 5)]
-        for (text, line, column) in cases {
-            for parse in [{ try AgentConfig.parse(text: $0, file: "agent.toml") as Any },
-                          { try ControllerConfig.parse(text: $0, file: "controller.toml") as Any }] {
-                XCTAssertThrowsError(try parse(text), text.debugDescription) { error in
-                    XCTAssertTrue("\(error)".contains(":\(line):\(column): TOML syntax error: a date followed by a space"),
-                                  "\(text.debugDescription): \(error)")
-                }
-            }
-        }
+        assertSyntaxErrors(cases, saying: "a date followed by a space")
         // Real dates and date-times, with a space or a 'T', and a date at the end of the text, are fine.
         for valid in ["x = 2024-01-01\n", "x = 2024-01-01 12:00:00\n", "x = 2024-01-01T12:00:00Z\n", "x = 2024-01-01 1",
                       "x = [2024-01-01, 2024-01-02]\n", "x = \"2024-01-01 1 \"\n"] {

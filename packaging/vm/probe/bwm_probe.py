@@ -197,7 +197,8 @@ def load(args):
         now = monotonic()
         if now >= next_sample:
             timeline.append((round(now - t_start, 3), bulk_bytes()))
-            next_sample += 0.25
+            # after a stall, resume the 0.25 s cadence from now (no bursts of same-instant samples)
+            next_sample = max(next_sample + 0.25, now + 0.25) if next_sample + 0.25 <= now else next_sample + 0.25
             if window_start is None:
                 warm = now - t_start
                 if args.bucket_dev is not None and not drained:
