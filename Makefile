@@ -155,6 +155,7 @@ fuzz: bpf
 	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) ./Fuzz/run-fuzz.sh
 
 soak: release
+	$(SWIFT) build -c release --static-swift-stdlib --product edge-soak
 	.build/release/edge-soak --bin-dir .build/release --extender-seconds $(SOAK_SECONDS)
 
 # ---------------------------------------------------------------------------------------------
