@@ -354,6 +354,36 @@ PY
 }
 shaping_check
 
+# In vm2: sq0 has ONE TX queue, so the kernel refuses mq (EOPNOTSUPP); the agent must fall back to a
+# single root fq, say why in its journal and status, still attach the EDT filter, and reset cleanly.
+# This is the "active (single root fq: …)" branch, which CI's kernel (no sch_fq) cannot reach.
+single_queue_check() {
+    local out qd
+    if [ -z "${ACTIVE[edge-agent.service/2]:-}" ]; then
+        check "single-queue fallback" fail "not run: edge-agent is not active on vm2"; return
+    fi
+    if ! vssh 2 -- 'set -e
+        ip netns add sqrcv
+        ip link add sq0 numtxqueues 1 numrxqueues 1 type veth peer name sq1 netns sqrcv
+        ip addr add 10.79.0.1/24 dev sq0; ip link set sq0 up; ip -n sqrcv link set sq1 up
+        printf "[shaping]\ndevice = \"sq0\"\n" >/etc/edgenode/agent.toml
+        systemctl restart edge-agent' >"$RUN/sq-setup.log" 2>&1 || ! wait_active 2 edge-agent.service 60; then
+        check "single-queue fallback" fail "agent on sq0 did not start: $(tail -2 "$RUN/sq-setup.log" | tr '\n' ' ')"; return
+    fi
+    out=$(vssh 2 -- 'edgectl shape set 10.79.0.1/32 20mbit >/dev/null && edgectl status; tc qdisc show dev sq0;
+        tc filter show dev sq0 egress; journalctl -u edge-agent -b --no-pager | grep -m1 "single root fq instead of mq"' 2>&1)
+    echo "$out" >"$RUN/sq-check.log"
+    qd=$(vssh 2 -- 'edgectl shape reset >/dev/null && tc qdisc show dev sq0 && tc filter show dev sq0 egress' 2>&1)
+    if echo "$out" | grep -q '^qdisc fq [0-9a-f]*: root' && echo "$out" | grep -q 'direct-action' \
+        && echo "$out" | grep -q 'active (single root fq' && echo "$out" | grep -q 'single root fq instead of mq' \
+        && ! echo "$qd" | grep -q '^qdisc fq ' && ! echo "$qd" | grep -q 'direct-action'; then
+        check "single-queue fallback" pass "sq0 (1 TX queue): root fq + EDT filter; journal: $(echo "$out" | grep -m1 -o 'single root fq instead of mq.*' | cut -c1-120); reset -> $(echo "$qd" | grep -m1 '^qdisc')"
+    else
+        check "single-queue fallback" fail "$(echo "$out" "$qd" | tr '\n' ' ' | cut -c1-400)"
+    fi
+}
+single_queue_check
+
 # ------------------------------------------------------------------------------ ansible
 
 INV=$RUN/inventory.yml
