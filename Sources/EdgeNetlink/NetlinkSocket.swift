@@ -139,19 +139,27 @@ public final class NetlinkSocket: @unchecked Sendable {
                 if Glibc.errno == EINTR || Glibc.errno == ENOBUFS { continue }
                 return  // EAGAIN: nothing more is queued
             }
-            let ended = buffer.withUnsafeBytes { raw -> Bool in
-                var remaining = Int32(min(received, raw.count))
-                var cursor = UnsafePointer(raw.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))
-                while netlinkMessageFits(cursor, remaining) {
-                    let header = cursor.pointee
-                    let type = Int32(header.nlmsg_type)
-                    if header.nlmsg_seq == sequence && (type == NLMSG_DONE || type == NLMSG_ERROR) { return true }
-                    cursor = UnsafePointer(mnl_nlmsg_next(cursor, &remaining)!)
+            let ended = buffer.withUnsafeBytes { raw in
+                Self.walkMessages(raw, length: received) { message in
+                    let type = Int32(message.pointee.nlmsg_type)
+                    return message.pointee.nlmsg_seq == sequence && (type == NLMSG_DONE || type == NLMSG_ERROR)
                 }
-                return false
             }
             if ended || received == 0 { return }
         }
+    }
+
+    /// Walks the messages in the first `length` bytes of `raw` (each bounds-checked before it is
+    /// read), calling `visit` until it returns true. Returns whether `visit` ended the walk.
+    private static func walkMessages(_ raw: UnsafeRawBufferPointer, length: Int,
+                                     _ visit: (UnsafePointer<nlmsghdr>) throws -> Bool) rethrows -> Bool {
+        var remaining = Int32(min(length, raw.count))
+        var cursor = UnsafePointer(raw.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))
+        while netlinkMessageFits(cursor, remaining) {
+            if try visit(cursor) { return true }
+            cursor = UnsafePointer(mnl_nlmsg_next(cursor, &remaining)!)
+        }
+        return false
     }
 
     private func receive(sequence: UInt32, request: NetlinkRequest) throws -> [NetlinkMessage] {
@@ -175,18 +183,15 @@ public final class NetlinkSocket: @unchecked Sendable {
                 throw NetlinkError(operation: "\(request.operation) (receive)", errno: EMSGSIZE,
                                    extack: "a \(received)-byte reply does not fit the \(buffer.count)-byte receive buffer")
             }
-            let finished = try buffer.withUnsafeBytes { raw -> Bool in
-                var remaining = Int32(received)
-                var cursor = UnsafePointer(raw.baseAddress!.assumingMemoryBound(to: nlmsghdr.self))
-                while netlinkMessageFits(cursor, remaining) {
+            let finished = try buffer.withUnsafeBytes { raw in
+                try Self.walkMessages(raw, length: received) { cursor -> Bool in
                     let header = cursor.pointee
-                    defer { cursor = UnsafePointer(mnl_nlmsg_next(cursor, &remaining)!) }
                     // Replies to an earlier, abandoned request (or not meant for us) are dropped.
-                    guard header.nlmsg_seq == sequence, header.nlmsg_pid == 0 || header.nlmsg_pid == portID else { continue }
+                    guard header.nlmsg_seq == sequence, header.nlmsg_pid == 0 || header.nlmsg_pid == portID else { return false }
                     if header.nlmsg_flags & UInt16(NLM_F_DUMP_INTR) != 0 { interrupted = true }
                     switch Int32(header.nlmsg_type) {
                     case NLMSG_NOOP:
-                        continue
+                        return false
                     case NLMSG_OVERRUN:
                         throw NetlinkError(operation: request.operation, errno: ENOBUFS)
                     case NLMSG_ERROR, NLMSG_DONE:
@@ -208,10 +213,9 @@ public final class NetlinkSocket: @unchecked Sendable {
                             sequence: header.nlmsg_seq, portID: header.nlmsg_pid,
                             payload: [UInt8](UnsafeRawBufferPointer(start: payloadStart, count: max(0, payloadLength)))))
                         // A non-dump request without NLM_F_ACK ends with its single reply.
-                        if !request.isDump, request.flags & UInt16(NLM_F_ACK) == 0 { return true }
+                        return !request.isDump && request.flags & UInt16(NLM_F_ACK) == 0
                     }
                 }
-                return false
             }
             if finished {
                 if interrupted {
