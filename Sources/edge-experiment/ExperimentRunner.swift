@@ -31,10 +31,20 @@ struct RunRecord {
 
 struct MTTRRecord {
     var scenario: ScenarioID
+    /// From SIGTERM to the first placement with no extender answer (default scheduling).
     var decisionSeconds: Double
+    /// From SIGTERM until every replica, re-created where default scheduling puts it, answered.
     var totalSeconds: Double
     var before: [String]
     var after: [String]
+    /// Placements tried until one got no extender answer.
+    var attempts = 1
+    /// From SIGTERM until edge-controller exited (nan: not within 30 s).
+    var controllerExitSeconds = Double.nan
+    /// One placement of every replica with the controller frozen (SIGSTOP), and how many pods it answered.
+    var hungPlacementSeconds = Double.nan
+    var hungAnswers = 0
+    var httpTimeout = 2.0
 }
 
 struct RunCommand: ParsableCommand {
@@ -63,7 +73,14 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Busy processes for S4.") var stressWorkers = 2
     @Option(help: "The compiled loss program (make bpf).") var lossObject = "Sources/CEdgeShim/bpfobj/loss.bpf.o"
     @Option(help: "The bounded CPU load script.") var cpuScript = "Tests/scripts/cpu_load.py"
-    @Flag(inversion: .prefixedNo, help: "Measure the extender rollback MTTR at the end.") var mttr = true
+    @Flag(inversion: .prefixedNo, help: "Measure the extender rollback MTTR at the end (stops the bed's controller).") var mttr = true
+    @Option(help: "Seconds per extender call, as httpTimeout in the scheduler configuration (kube-scheduler-config.yaml ships 2s).") var httpTimeout = 2.0
+    @Option(help: "VM bed (packaging/vm/experiment-vms.sh): the namespace with the bridge, the VMs' SSH forwards, controller and client.") var vmNetns: String?
+    @Option(name: .customLong("vm-node"), help: "VM bed: a node VM as ADDRESS:SSH_PORT, in node order (repeat; as many as --nodes).") var vmNodes: [String] = []
+    @Option(help: "VM bed: the SSH private key for root on the VMs.") var vmSshKey: String?
+    @Option(help: "VM bed: the controller's address on the bridge.") var vmControllerAddress: String?
+    @Option(help: "VM bed: the VMs' NIC on the bridge.") var vmDevice = "eth1"
+    @Option(help: "VM bed: the directory holding edge-agent in the VMs.") var vmAgentBin = "/usr/sbin"
 
     /// `--scenarios` in the order given; each at most once (a repeat would only duplicate runs).
     func parsedScenarios() throws -> [ScenarioID] {
@@ -112,6 +129,31 @@ struct RunCommand: ParsableCommand {
         guard extenderWeight > 0 && extenderWeight <= 100 else { throw ValidationError("--extender-weight must be in (0, 100], got \(extenderWeight)") }
         guard outagePeriod >= 1 && outagePeriod <= 600 else { throw ValidationError("--outage-period must be in [1, 600] s") }
         guard (1...16).contains(stressWorkers) else { throw ValidationError("--stress-workers must be in 1…16") }
+        guard httpTimeout >= 0.05 && httpTimeout <= 60 else { throw ValidationError("--http-timeout must be in [0.05, 60] s, got \(httpTimeout)") }
+        _ = try vmBed()
+    }
+
+    /// The VM bed the --vm-* options describe; nil without --vm-node.
+    func vmBed() throws -> VMBedOptions? {
+        guard !vmNodes.isEmpty else {
+            guard vmNetns == nil, vmSshKey == nil, vmControllerAddress == nil else {
+                throw ValidationError("--vm-netns, --vm-ssh-key and --vm-controller-address need --vm-node")
+            }
+            return nil
+        }
+        guard let netns = vmNetns, let key = vmSshKey, let ctl = vmControllerAddress else {
+            throw ValidationError("a VM bed (--vm-node) needs --vm-netns, --vm-ssh-key and --vm-controller-address")
+        }
+        guard vmNodes.count == nodes else { throw ValidationError("--nodes is \(nodes) but \(vmNodes.count) --vm-node given") }
+        let access = try vmNodes.map { text -> VMNodeAccess in
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let port = UInt16(parts[1]), port > 0, parts[0].split(separator: ".").count == 4 else {
+                throw ValidationError("--vm-node '\(text)': expected IPV4:SSH_PORT")
+            }
+            return VMNodeAccess(sshPort: port, address: String(parts[0]), netns: netns, sshKey: key)
+        }
+        guard Set(access.map(\.address)).count == access.count else { throw ValidationError("--vm-node addresses must be distinct") }
+        return VMBedOptions(netns: netns, controllerAddress: ctl, nodes: access, device: vmDevice, agentBin: vmAgentBin)
     }
 
     /// The binaries, templates, BPF object and script the run needs exist.
@@ -158,7 +200,7 @@ final class ExperimentRunner {
         let cpus = sysconf(Int32(_SC_NPROCESSORS_ONLN))
         bed = TestBed(TestBedOptions(
             nodes: opts.nodes, bin: URL(fileURLWithPath: opts.bin).standardizedFileURL.path, selfPath: selfPath,
-            experimentsDir: experiments, workDir: workDir, cpus: cpus))
+            experimentsDir: experiments, workDir: workDir, cpus: cpus, vm: try opts.vmBed()))
         settings = ScenarioSettings(lossObject: URL(fileURLWithPath: opts.lossObject).standardizedFileURL.path,
                                     cpuScript: URL(fileURLWithPath: opts.cpuScript).standardizedFileURL.path,
                                     stressWorkers: opts.stressWorkers, outagePeriod: opts.outagePeriod)
@@ -184,7 +226,7 @@ final class ExperimentRunner {
 
         try bed.setUp(log: log)
         let scenarios = try opts.parsedScenarios(), rates = try opts.parsedRates()
-        if scenarios.contains(.S1) && !ActiveScenario.netemAvailable(in: bed.nodeNS(opts.degradedNode)) {
+        if scenarios.contains(.S1) && !ActiveScenario.netemAvailable(on: bed.host(opts.degradedNode)) {
             notRunnable[.S1] = "not runnable here: sch_netem missing (run the VM variant)"
             log("S1: \(notRunnable[.S1]!)")
         }
@@ -216,7 +258,8 @@ final class ExperimentRunner {
         try Reports.writeSummary(records, degradedNode: bed.nodeNames[opts.degradedNode - 1], to: "\(outDir)/experiment_summary.csv")
         try Reports.writeStatistics(records, to: "\(outDir)/statistical_analysis.csv")
         let verdict = Reports.verdict(records: records, scenariosAsked: scenarios, notRunnable: notRunnable, mttr: mttrRecord,
-                                      label: opts.label, parameters: parameterLine())
+                                      label: opts.label, parameters: parameterLine(),
+                                      degradedNode: bed.nodeNames[opts.degradedNode - 1], responseBytes: opts.responseBytes)
         try verdict.write(toFile: "\(outDir)/verdict.txt", atomically: true, encoding: .utf8)
         log("verdict:\n" + verdict)
     }
@@ -224,7 +267,7 @@ final class ExperimentRunner {
     func parameterLine() -> String {
         "nodes \(opts.nodes), degraded node-\(opts.degradedNode), replicas \(opts.replicas), extender weight \(opts.extenderWeight), rps \(opts.rps), reps \(opts.reps), "
             + "warm-up \(opts.warmup) s, duration \(opts.duration) s, cool-down \(opts.cooldown) s, response \(opts.responseBytes) B, "
-            + "timeout \(opts.timeout) s, probe \(opts.probeRps)/s per node, S5 period \(opts.outagePeriod) s, binaries \(opts.bin)"
+            + "timeout \(opts.timeout) s, extender httpTimeout \(opts.httpTimeout) s, probe \(opts.probeRps)/s per node, S5 period \(opts.outagePeriod) s, binaries \(opts.bin)"
     }
 
     private func installSignalHandlers() {
@@ -250,11 +293,16 @@ final class ExperimentRunner {
 
     private func place(_ policy: PlacementPolicy) throws -> PlacementDecision {
         let out = try runCommand(inNamespace(bed.controllerNS, ["place", "--policy", policy.rawValue, "--replicas", String(opts.replicas),
-                                                                 "--extender-weight", String(opts.extenderWeight)]
+                                                                 "--extender-weight", String(opts.extenderWeight), "--http-timeout", String(opts.httpTimeout)]
                 + bed.nodeNames.flatMap { ["--node", $0] })).stdout
         do { return try JSONDecoder().decode(PlacementDecision.self, from: Data(out.utf8)) } catch {
             throw CommandFailure(description: "place printed no decision: \(out)")
         }
+    }
+
+    /// CPU seconds of the replica servers, summed (nan when one cannot be read).
+    private func cpuSeconds(_ servers: [Spawned], _ nodes: [String]) -> Double {
+        zip(servers, nodes).map { s, node in bed.cpuSeconds(s, node: bed.nodeNames.firstIndex(of: node)! + 1) ?? .nan }.reduce(0, +)
     }
 
     private func startReplicas(_ nodes: [String]) throws -> [Spawned] {
@@ -326,10 +374,10 @@ final class ExperimentRunner {
         bed.track(watch)
         let poller = ScorePoller(socket: bed.controllerSocket)
         let load0 = RunMetrics.hostLoad1()
-        let cpu0 = servers.map { processCPUSeconds(pid: $0.pid) ?? .nan }.reduce(0, +)
+        let cpu0 = cpuSeconds(servers, decision.nodes)
         try runCommand(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.duration) + replicaArgs(decision.nodes)
             + probeArgs + ["--probe-rps", String(opts.probeRps), "--out", raw]))
-        let cpu1 = servers.map { processCPUSeconds(pid: $0.pid) ?? .nan }.reduce(0, +)
+        let cpu1 = cpuSeconds(servers, decision.nodes)
         let scoreSamples = poller.finish()
         if !watch.waitExit(timeout: 15) { watch.stop() }
 
@@ -345,36 +393,98 @@ final class ExperimentRunner {
         return RunRecord(spec: spec, metrics: m, placement: decision.nodes, notes: decision.notes)
     }
 
-    /// Rollback: replicas run where the extender put them under a fault; at t0 the scheduler's
-    /// configuration loses the extender (simulated: the runner's placement policy switches to
-    /// spread, which is what kube-scheduler does after its config reload), the replicas are re-placed
-    /// by the default policy, and the clock stops when every replica runs where default scheduling
-    /// puts it and listens.
+    /// Rollback of the extender, on the real controller. The shipped scheduler configuration marks the
+    /// extender ignorable (packaging/examples/kube-scheduler-config.yaml), so stopping edge-controller
+    /// is a complete rollback: every extender call fails at once and kube-scheduler schedules as if
+    /// the extender were not configured. With replicas running where the extender put them under a
+    /// fault, at t0 the controller gets SIGTERM (what `systemctl stop edge-controller` sends); the
+    /// scheduler keeps placing pods, and default scheduling is restored at the first decision in
+    /// which no extender call was answered. The replicas whose node differs are then re-created where
+    /// default scheduling puts them (`kubectl rollout restart`), and the clock stops when the client
+    /// gets an answer from every replica.
+    ///
+    /// Before that, the controller is frozen (SIGSTOP) for one placement: a hung controller, not a
+    /// stopped one, costs each pod two httpTimeouts, which is what an operator waits for before
+    /// deciding to roll back.
     func measureMTTR(scenario: ScenarioID) throws -> MTTRRecord {
-        log("MTTR: extender rollback under \(scenario.rawValue) (simulated scheduler config reload)")
-        let fault = try ActiveScenario(scenario, node: opts.degradedNode, bed: bed, settings: settings, seconds: opts.warmup + 60)
+        log("MTTR: extender rollback under \(scenario.rawValue): SIGTERM to the real edge-controller, kube-scheduler-like placement with httpTimeout \(opts.httpTimeout) s")
+        guard let controller = bed.controller, controller.process.isRunning else {
+            throw CommandFailure(description: "MTTR: edge-controller is not running")
+        }
+        let fault = try ActiveScenario(scenario, node: opts.degradedNode, bed: bed, settings: settings, seconds: opts.warmup + 120)
         defer { fault.remove() }
         if opts.warmup > 0 {
             try runCommand(inNamespace(bed.clientNS, loadArgs(rps: 100, seconds: opts.warmup)
                 + bed.nodeNames.enumerated().flatMap { i, n in ["--replica", "\(n)@\(bed.nodeClientAddress(i + 1)):\(bed.probePort)"] }))
         }
         let before = try place(.extender)
+        guard before.extenderAnswers == opts.replicas else {
+            throw CommandFailure(description: "MTTR: the extender did not answer every pod before the rollback: \(before.notes)")
+        }
         var running = try startReplicas(before.nodes)
         defer { running.forEach { $0.stop() } }
 
+        // a hung controller: frozen for one placement of every replica
+        kill(controller.pid, SIGSTOP)
+        let hung = try place(.extender)
+        kill(controller.pid, SIGCONT)
+        log(String(format: "MTTR: with the controller frozen, placing %d pods took %.2f s (%d answered by the extender)",
+                   opts.replicas, hung.seconds, hung.extenderAnswers))
+
         let t0 = monotonicNow()
-        let after = try place(.spread)
+        kill(controller.pid, SIGTERM)
+        var attempts = 0
+        var after: PlacementDecision
+        repeat {
+            attempts += 1
+            after = try place(.extender)
+            guard monotonicNow() - t0 < 600 else {
+                throw CommandFailure(description: "MTTR: the extender still answered 600 s after SIGTERM (edge-controller did not stop)")
+            }
+        } while after.extenderAnswers > 0
         let tDecision = monotonicNow() - t0
-        // replica k moves when its node differs; the others keep running
+        let exited = controller.waitExit(timeout: 30)
+        let tExit = monotonicNow() - t0
+        let spread = try place(.spread)
+        guard after.nodes == spread.nodes else {
+            throw CommandFailure(description: "MTTR: with the extender gone placement gave \(after.nodes), default spreading gives \(spread.nodes)")
+        }
+        // the rolling restart: replica k moves when its node differs; the others keep running
         for (k, node) in after.nodes.enumerated() where before.nodes[k] != node {
             running[k].stop()
             let i = bed.nodeNames.firstIndex(of: node)! + 1
             running[k] = try bed.startServer(node: i, port: UInt16(7000 + k), label: "replica \(k)")
             bed.track(running[k])
         }
+        let verify = try waitForEveryReplica(after.nodes, deadline: t0 + 600)
         let total = monotonicNow() - t0
-        log(String(format: "MTTR: %.3f s (decision %.3f s); %@ -> %@", total, tDecision,
+        log(String(format: "MTTR: %.3f s — default scheduling after %.3f s (%d placement attempts), controller exited after %@ s, "
+                   + "every replica answered after %.3f s; %@ -> %@", total, tDecision, attempts,
+                   exited ? String(format: "%.3f", tExit) : "(not within 30)", verify,
                    before.nodes.joined(separator: ","), after.nodes.joined(separator: ",")))
-        return MTTRRecord(scenario: scenario, decisionSeconds: tDecision, totalSeconds: total, before: before.nodes, after: after.nodes)
+        return MTTRRecord(scenario: scenario, decisionSeconds: tDecision, totalSeconds: total, before: before.nodes, after: after.nodes,
+                          attempts: attempts, controllerExitSeconds: exited ? tExit : .nan,
+                          hungPlacementSeconds: hung.seconds, hungAnswers: hung.extenderAnswers, httpTimeout: opts.httpTimeout)
+    }
+
+    /// Sends a short burst from the client to the replicas until every one of them has answered a
+    /// request; returns the seconds since the first burst started.
+    private func waitForEveryReplica(_ nodes: [String], deadline: Double) throws -> Double {
+        let t0 = monotonicNow()
+        let csv = "\(bed.options.workDir)/mttr-verify.csv"
+        var answered = Set<Int>()
+        while true {
+            try runCommand(inNamespace(bed.clientNS, ["load", "--rps", String(20 * nodes.count), "--seconds", "0.5", "--timeout", String(opts.timeout),
+                                                      "--connections", "1", "--response-bytes", "1024", "--out", csv] + replicaArgs(nodes)))
+            let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").dropFirst()
+            for row in rows {
+                let f = row.split(separator: ",", omittingEmptySubsequences: false)
+                if f.count == 6, f[1] == "replica", f[5] == "ok", let port = Int(f[3]) { answered.insert(port - 7000) }
+            }
+            if answered.count == nodes.count { return monotonicNow() - t0 }
+            guard monotonicNow() < deadline else {
+                throw CommandFailure(description: "MTTR: replicas \(Set(0..<nodes.count).subtracting(answered).sorted()) never answered")
+            }
+        }
     }
 }

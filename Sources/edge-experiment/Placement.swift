@@ -23,6 +23,9 @@ struct PlacementDecision: Codable {
     var nodes: [String]
     var notes: [String]
     var seconds: Double
+    /// Pods for which the extender answered /filter or /prioritize. 0 under the extender policy
+    /// means every call failed and was ignored: the decision is default scheduling's.
+    var extenderAnswers = 0
 }
 
 /// The two extender verbs placement asks; `ExtenderClient` speaks them to the controller over HTTP.
@@ -68,13 +71,15 @@ enum Placer {
         var counts = [String: Int](uniqueKeysWithValues: nodes.map { ($0, 0) })
         var chosen: [String] = []
         var notes: [String] = []
+        var answers = 0
         for k in 0..<replicas {
             var candidates = nodes
             var priority: [String: Int] = [:]
             if policy == .extender, let extender {
                 let pod = "\(podPrefix)-\(k)"
                 let f: (passed: [String], failed: [String: String])
-                do { f = try extender.filter(pod: pod, nodeNames: nodes) } catch {
+                var answered = false
+                do { f = try extender.filter(pod: pod, nodeNames: nodes); answered = true } catch {
                     guard ignorable else { throw ExtenderCallError("\(pod) unschedulable: /filter failed: \(error)") }
                     notes.append("\(pod): /filter error, extender ignored (ignorable): \(error)")
                     f = (nodes, [:])
@@ -84,9 +89,10 @@ enum Placer {
                     notes.append("\(pod): filtered " + f.failed.keys.sorted().map { "\($0) (\(f.failed[$0]!))" }.joined(separator: ", "))
                 }
                 guard !candidates.isEmpty else { throw ExtenderCallError("\(pod) unschedulable: every node failed /filter") }
-                do { priority = try extender.prioritize(pod: pod, nodeNames: candidates) } catch {
+                do { priority = try extender.prioritize(pod: pod, nodeNames: candidates); answered = true } catch {
                     notes.append("\(pod): /prioritize error ignored: \(error)")
                 }
+                if answered { answers += 1 }
             }
             // never nil: nodes is non-empty, and an empty /filter answer threw above
             guard let best = pick(candidates: candidates, counts: counts, priority: priority, extenderWeight: extenderWeight) else {
@@ -95,7 +101,7 @@ enum Placer {
             counts[best]! += 1
             chosen.append(best)
         }
-        return PlacementDecision(nodes: chosen, notes: notes, seconds: monotonicNow() - t0)
+        return PlacementDecision(nodes: chosen, notes: notes, seconds: monotonicNow() - t0, extenderAnswers: answers)
     }
 }
 
@@ -111,17 +117,19 @@ struct PlaceCommand: ParsableCommand {
     @Option(help: "Pod name prefix sent to the extender.") var podPrefix = "web"
     @Option(help: "The extender's weight in the scheduler configuration.") var extenderWeight = 5.0
     @Flag(help: "A failing /filter fails the pod (default: ignorable, as the shipped configuration).") var notIgnorable = false
+    @Option(help: "Seconds per extender call before it counts as failed (the shipped configuration's httpTimeout: 2s).") var httpTimeout = 2.0
 
     func validate() throws {
         guard !nodes.isEmpty else { throw ValidationError("give at least one --node") }
         guard Set(nodes).count == nodes.count else { throw ValidationError("--node names must be distinct: \(nodes)") }
         guard (1...1000).contains(replicas) else { throw ValidationError("--replicas must be in 1…1000, got \(replicas)") }
         guard extenderWeight > 0 && extenderWeight <= 100 else { throw ValidationError("--extender-weight must be in (0, 100], got \(extenderWeight)") }
+        guard httpTimeout >= 0.05 && httpTimeout <= 60 else { throw ValidationError("--http-timeout must be in [0.05, 60] s, got \(httpTimeout)") }
     }
 
     func run() throws {
         let d = try Placer.place(replicas: replicas, nodes: nodes, policy: policy,
-                                 extender: ExtenderClient(url: try ControllerURL(parsing: url)), extenderWeight: extenderWeight,
+                                 extender: ExtenderClient(url: try ControllerURL(parsing: url), timeout: httpTimeout), extenderWeight: extenderWeight,
                                  ignorable: !notIgnorable, podPrefix: podPrefix)
         print(String(decoding: try JSONEncoder().encode(d), as: UTF8.self))
     }

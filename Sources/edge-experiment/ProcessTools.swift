@@ -42,11 +42,15 @@ final class Spawned {
     let logPath: String
     /// Signal the whole process group (the process was started as a session leader through setsid).
     let ownGroup: Bool
+    /// Standard input, when it is a pipe kept open for the process's life (a `NodeHost.daemon`
+    /// over SSH stops its remote side when this closes).
+    private let stdin: Pipe?
 
-    init(name: String, _ args: [String], logPath: String, ownGroup: Bool = false) throws {
+    init(name: String, _ args: [String], logPath: String, ownGroup: Bool = false, stdinPipe: Bool = false) throws {
         self.name = name
         self.logPath = logPath
         self.ownGroup = ownGroup
+        stdin = stdinPipe ? Pipe() : nil
         guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
             throw CommandFailure(description: "cannot create log file \(logPath)")
         }
@@ -58,7 +62,7 @@ final class Spawned {
         process.environment = env
         process.standardOutput = log
         process.standardError = log
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = stdin ?? FileHandle.nullDevice
         try process.run()
     }
 
@@ -83,6 +87,11 @@ final class Spawned {
 
     func stop() {
         guard process.isRunning else { return }
+        if let stdin {
+            // EOF first: a remote daemon is stopped by its shell and the SSH session ends by itself
+            try? stdin.fileHandleForWriting.close()
+            if waitExit(timeout: 5) { return }
+        }
         let target = ownGroup ? -pid : pid
         kill(target, SIGTERM)
         if !waitExit(timeout: 5) { kill(target, SIGKILL); _ = waitExit(timeout: 5) }
@@ -91,8 +100,12 @@ final class Spawned {
 
 /// CPU seconds (user + system, all threads) of a live process, from /proc/PID/stat.
 func processCPUSeconds(pid: Int32) -> Double? {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return nil }
+    (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)).flatMap(procStatCPUSeconds)
+}
+
+/// CPU seconds from the text of a /proc/PID/stat (read here or on a node VM).
+func procStatCPUSeconds(_ stat: String) -> Double? {
+    guard let close = stat.lastIndex(of: ")") else { return nil }
     // after "comm)": state is field 3, utime field 14, stime field 15
     let rest = stat[stat.index(after: close)...].split(separator: " ")
     guard rest.count > 12, let u = Double(rest[11]), let s = Double(rest[12]) else { return nil }

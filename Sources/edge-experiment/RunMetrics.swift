@@ -17,7 +17,10 @@ struct RunMetrics {
     var cpuSeconds = Double.nan
     /// CPU seconds of the replica servers per million answered requests.
     var cpuPerMillion = Double.nan
+    /// Changes of the best node (see `readWatch`).
     var reschedules = 0
+    /// Changes of the top node including tie-break flips between equally ranked nodes.
+    var topChangesByOrder = 0
     var watchSamples = 0
     var watchErrors = 0
     /// Spearman ρ over nodes: mean score badness vs mean probe latency.
@@ -64,18 +67,41 @@ struct RunMetrics {
         nodeLatencyMs = probe.mapValues { ExperimentStats.mean($0) }
     }
 
-    /// Reads the watch CSV: the top node per sample; a change between consecutive answered samples is a reschedule.
+    /// Reads the watch CSV (t_s,top,priorities,error). The best node changes when the node chosen
+    /// before is no longer among the best: its priority is now below the highest, or /filter dropped
+    /// it. A different top node while the previous one still ties for the highest priority is only
+    /// the tie-break (kube-scheduler picks at random among ties; `watch` picks by node order): it is
+    /// counted in `topChangesByOrder`, not as a reschedule. Error rows neither count nor break the chain.
     mutating func readWatch(csvPath: String) throws {
         let text = try String(contentsOfFile: csvPath, encoding: .utf8)
-        var last: Substring?
+        var best: Substring?
+        var lastTop: Substring?
         for line in text.split(separator: "\n").dropFirst() {
             let f = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard f.count >= 2 else { continue }
+            guard f.count >= 3 else { continue }
             guard !f[1].isEmpty else { watchErrors += 1; continue }
             watchSamples += 1
-            if let l = last, l != f[1] { reschedules += 1 }
-            last = f[1]
+            let top = f[1]
+            if let l = lastTop, l != top { topChangesByOrder += 1 }
+            lastTop = top
+            let priorities = Self.priorities(f[2])
+            if let b = best, b != top {
+                let highest = priorities.values.max()
+                if let pb = priorities[b], let h = highest, pb >= h { continue }
+                reschedules += 1
+            }
+            best = top
         }
+    }
+
+    /// "n1=3;n2=-;n3=7" → [n1: 3, n3: 7]; "-" (filtered) and unreadable entries are left out.
+    static func priorities(_ field: Substring) -> [Substring: Int] {
+        var out: [Substring: Int] = [:]
+        for pair in field.split(separator: ";") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            if kv.count == 2, let p = Int(kv[1]) { out[kv[0]] = p }
+        }
+        return out
     }
 
     /// Reschedules per minute of watch samples taken every `sampleInterval` seconds (0 with no sample).

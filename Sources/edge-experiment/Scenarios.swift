@@ -40,39 +40,41 @@ final class ActiveScenario {
 
     /// Applies `id` to node `i` of `bed` for about `seconds`.
     init(_ id: ScenarioID, node i: Int, bed: TestBed, settings: ScenarioSettings, seconds: Double) throws {
-        let ns = bed.nodeNS(i), dev = bed.clientFacingDevice(i)
-        func tc(_ args: [String]) throws { try runCommand(["ip", "netns", "exec", ns, "tc"] + args) }
+        let host = bed.host(i), dev = bed.clientFacingDevice(i)
+        func tc(_ args: [String]) throws { try runCommand(host.command(["tc"] + args)) }
+        func untc(_ args: [String]) { _ = try? runCommand(host.command(["tc"] + args), check: false) }
         switch id {
         case .S1:
             try tc(["qdisc", "add", "dev", dev, "root", "netem", "delay", "20ms", "5ms"])
-            undo.append { _ = try? runCommand(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"], check: false) }
+            undo.append { untc(["qdisc", "del", "dev", dev, "root"]) }
         case .S2:
             try tc(["qdisc", "add", "dev", dev, "clsact"])
-            undo.append { _ = try? runCommand(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "clsact"], check: false) }
+            undo.append { untc(["qdisc", "del", "dev", dev, "clsact"]) }
             try tc(["filter", "add", "dev", dev, "egress", "bpf", "da", "obj", settings.lossObject, "sec", "tc"])
         case .S3:
             try tc(["qdisc", "add", "dev", dev, "root", "tbf", "rate", "50mbit", "burst", "4kb", "latency", "50ms"])
-            undo.append { _ = try? runCommand(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", dev, "root"], check: false) }
+            undo.append { untc(["qdisc", "del", "dev", dev, "root"]) }
         case .S4:
-            // the node's servers and the busy loops share the last CPU; alone on the machine this
-            // would starve everything, so with one CPU the pressure is simply global
-            let cpu = bed.options.cpus > 1 ? bed.options.cpus - 1 : nil
+            // namespaces: the node's servers and the busy loops share the last CPU; alone on the
+            // machine this would starve everything, so with one CPU the pressure is simply global.
+            // A VM node has CPUs of its own: the busy loops run there, unpinned.
+            let cpu = !host.isVM && bed.options.cpus > 1 ? bed.options.cpus - 1 : nil
             if let cpu {
                 try bed.pin(node: i, cpu: cpu)
                 undo.append { bed.unpin(node: i) }
             }
-            let busy = try Spawned(name: "cpu pressure", bed.pinned(cpu,
-                                   ["python3", settings.cpuScript, "--workers", String(settings.stressWorkers), "--seconds", String(Int(seconds.rounded(.up)) + 30)]),
-                                   logPath: "\(bed.options.workDir)/cpu-pressure.log", ownGroup: true)
+            let load = ["python3", settings.cpuScript, "--workers", String(settings.stressWorkers), "--seconds", String(Int(seconds.rounded(.up)) + 30)]
+            let busy = try Spawned(name: "cpu pressure", host.isVM ? host.daemon(load) : bed.pinned(cpu, load),
+                                   logPath: "\(bed.options.workDir)/cpu-pressure.log", ownGroup: !host.isVM, stdinPipe: host.isVM)
             bed.track(busy)
             undo.append { busy.stop() }
         case .S5:
-            let devices = [bed.clientFacingDevice(i), bed.controllerFacingDevice(i)]
+            let devices = Array(Set([bed.clientFacingDevice(i), bed.controllerFacingDevice(i)])).sorted()
             let stop = DispatchSemaphore(value: 0)
             let finished = DispatchSemaphore(value: 0)
             let half = settings.outagePeriod / 2
             @Sendable func set(_ state: String) {
-                for d in devices { _ = try? runCommand(["ip", "-n", ns, "link", "set", d, state], check: false) }
+                for d in devices { _ = try? runCommand(host.command(["ip", "link", "set", d, state]), check: false) }
             }
             Thread.detachNewThread {
                 // up for half a period, down for half a period, until removed
@@ -96,13 +98,13 @@ final class ActiveScenario {
 
     deinit { remove() }
 
-    /// Whether this kernel has sch_netem (S1), probed on a throwaway device in `ns`.
-    static func netemAvailable(in ns: String) -> Bool {
+    /// Whether the node's kernel has sch_netem (S1), probed on a throwaway device there.
+    static func netemAvailable(on host: NodeHost) -> Bool {
         let dev = "netemprobe0"
-        guard (try? runCommand(["ip", "-n", ns, "link", "add", dev, "type", "veth", "peer", "name", "netemprobe1"], check: true)) != nil else {
+        guard (try? runCommand(host.command(["ip", "link", "add", dev, "type", "veth", "peer", "name", "netemprobe1"]), check: true)) != nil else {
             return false
         }
-        defer { _ = try? runCommand(["ip", "-n", ns, "link", "delete", dev], check: false) }
-        return (try? runCommand(["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", dev, "root", "netem", "delay", "1ms"], check: true)) != nil
+        defer { _ = try? runCommand(host.command(["ip", "link", "delete", dev]), check: false) }
+        return (try? runCommand(host.command(["tc", "qdisc", "add", "dev", dev, "root", "netem", "delay", "1ms"]), check: true)) != nil
     }
 }

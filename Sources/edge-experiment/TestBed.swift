@@ -5,6 +5,10 @@
 //
 //   controller ns  198.18.i.1  <-veth->  198.18.i.2      node-i ns   (agent pushes, extender)
 //   client ns      198.18.100+i.1 <-veth-> 198.18.100+i.2 node-i ns  (workload and probes)
+//
+// With `vm` set, the nodes are VMs made by packaging/vm/experiment-vms.sh instead: one link per
+// VM on a bridge in the namespace `vm.netns`, where the controller and the client run; the
+// runner reaches each VM over SSH (`NodeHost`) and neither creates nor deletes that namespace.
 import EdgeCore
 import EdgeRPC
 import Foundation
@@ -20,6 +24,21 @@ struct TestBedOptions {
     var workDir: String
     /// Online CPUs (S4 pins the degraded node's servers and the pressure to the last one).
     var cpus: Int
+    /// A bed of VMs instead of namespaces (nil: namespaces).
+    var vm: VMBedOptions? = nil
+}
+
+/// The VM bed made by packaging/vm/experiment-vms.sh.
+struct VMBedOptions {
+    /// The namespace holding the bridge, the VMs' qemu processes, the controller and the client.
+    var netns: String
+    /// The controller's address on the bridge (agents push to it).
+    var controllerAddress: String
+    var nodes: [VMNodeAccess]
+    /// The VMs' NIC on the bridge (scenarios act on it).
+    var device: String
+    /// Where edge-agent is installed in the VMs (from the .deb).
+    var agentBin: String
 }
 
 final class TestBed {
@@ -28,18 +47,24 @@ final class TestBed {
     let nodeNames: [String]
     private(set) var namespaces: [String] = []
     private(set) var daemons: [Spawned] = []
+    /// The bed's edge-controller (the MTTR measurement stops it).
+    private(set) var controller: Spawned?
     private let lock = NSLock()
     private var tornDown = false
     let probePort: UInt16 = 6999
 
-    var controllerNS: String { "\(tag)-ctl" }
-    var clientNS: String { "\(tag)-cli" }
+    var controllerNS: String { options.vm?.netns ?? "\(tag)-ctl" }
+    var clientNS: String { options.vm?.netns ?? "\(tag)-cli" }
     func nodeNS(_ i: Int) -> String { "\(tag)-n\(i)" }
+    /// Where commands for node `i` run.
+    func host(_ i: Int) -> NodeHost { options.vm.map { .vm($0.nodes[i - 1]) } ?? .namespace(nodeNS(i)) }
     /// The node's end of its client link (where scenarios act on the workload's traffic).
-    func clientFacingDevice(_ i: Int) -> String { "\(tag)m\(i)" }
-    /// The node's end of its controller link.
-    func controllerFacingDevice(_ i: Int) -> String { "\(tag)n\(i)" }
-    func nodeClientAddress(_ i: Int) -> String { "198.18.\(100 + i).2" }
+    func clientFacingDevice(_ i: Int) -> String { options.vm?.device ?? "\(tag)m\(i)" }
+    /// The node's end of its controller link (the same NIC on a VM).
+    func controllerFacingDevice(_ i: Int) -> String { options.vm?.device ?? "\(tag)n\(i)" }
+    func nodeClientAddress(_ i: Int) -> String { options.vm.map { $0.nodes[i - 1].address } ?? "198.18.\(100 + i).2" }
+    /// The controller's address as node `i` sees it.
+    func controllerAddress(fromNode i: Int) -> String { options.vm?.controllerAddress ?? "198.18.\(i).1" }
     var controllerSocket: String { "\(options.workDir)/controller.sock" }
 
     init(_ options: TestBedOptions) {
@@ -103,14 +128,35 @@ final class TestBed {
 
     /// Starts a workload server on node `i` listening on `port`; waits until it listens.
     func startServer(node i: Int, port: UInt16, label: String) throws -> Spawned {
+        let h = host(i)
         let s = try Spawned(name: "\(label) on node-\(i):\(port)",
-                            pinned(serverCPU(node: i), ["ip", "netns", "exec", nodeNS(i), options.selfPath, "serve", "--port", String(port)]),
-                            logPath: "\(options.workDir)/server-n\(i)-\(port).log")
+                            pinned(serverCPU(node: i), h.daemon([options.selfPath, "serve", "--port", String(port)])),
+                            logPath: "\(options.workDir)/server-n\(i)-\(port).log", stdinPipe: h.isVM)
         guard s.waitUntil(timeout: 15, { s.log.contains("listening") }) else {
             s.stop()
             throw CommandFailure(description: "\(s.name) did not start: \(s.log)")
         }
         return s
+    }
+
+    /// CPU seconds of a process started on node `i` (nil when it cannot be read).
+    func cpuSeconds(_ s: Spawned, node i: Int) -> Double? {
+        let h = host(i)
+        guard h.isVM else { return processCPUSeconds(pid: s.pid) }
+        guard let pid = NodeHost.remotePID(inLog: s.log),
+              let r = try? runCommand(h.command(["cat", "/proc/\(pid)/stat"]), check: true) else { return nil }
+        return procStatCPUSeconds(r.stdout)
+    }
+
+    /// Writes `text` to `path` on node `i` (a local file for a namespace node).
+    private func writeFile(node i: Int, path: String, _ text: String, mode: String = "0644") throws {
+        guard host(i).isVM else {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        let b64 = Data(text.utf8).base64EncodedString()
+        try runCommand(host(i).command(["sh", "-c", "mkdir -p '\(dir)' && echo \(b64) | base64 -d > '\(path)' && chmod \(mode) '\(path)'"]))
     }
 
     func setUp(log: (String) -> Void) throws {
@@ -119,37 +165,55 @@ final class TestBed {
         try "experiment-\(UUID().uuidString)".write(toFile: token, atomically: true, encoding: .utf8)
         chmod(token, 0o600)
 
-        try addNamespace(controllerNS)
-        try addNamespace(clientNS)
-        for i in 1...options.nodes {
-            try addNamespace(nodeNS(i))
-            try vethPair("\(tag)c\(i)", in: controllerNS, addrA: "198.18.\(i).1/24",
-                         controllerFacingDevice(i), in: nodeNS(i), addrB: "198.18.\(i).2/24")
-            try vethPair("\(tag)k\(i)", in: clientNS, addrA: "198.18.\(100 + i).1/24",
-                         clientFacingDevice(i), in: nodeNS(i), addrB: "\(nodeClientAddress(i))/24")
+        if let vm = options.vm {
+            guard vm.nodes.count == options.nodes else {
+                throw CommandFailure(description: "\(options.nodes) nodes asked, \(vm.nodes.count) VMs given")
+            }
+            log("VM bed in \(vm.netns): " + vm.nodes.enumerated().map { "node-\($0.offset + 1)=\($0.element.address)" }.joined(separator: " "))
+        } else {
+            try addNamespace(controllerNS)
+            try addNamespace(clientNS)
+            for i in 1...options.nodes {
+                try addNamespace(nodeNS(i))
+                try vethPair("\(tag)c\(i)", in: controllerNS, addrA: "198.18.\(i).1/24",
+                             controllerFacingDevice(i), in: nodeNS(i), addrB: "198.18.\(i).2/24")
+                try vethPair("\(tag)k\(i)", in: clientNS, addrA: "198.18.\(100 + i).1/24",
+                             clientFacingDevice(i), in: nodeNS(i), addrB: "\(nodeClientAddress(i))/24")
+            }
+            log("namespaces: \(namespaces.joined(separator: " "))")
         }
-        log("namespaces: \(namespaces.joined(separator: " "))")
 
         let ctlConf = "\(options.workDir)/controller.toml"
         try fill("controller.toml", ["TOKEN_FILE": token, "SOCKET": controllerSocket]).write(toFile: ctlConf, atomically: true, encoding: .utf8)
         let controller = try Spawned(name: "edge-controller", ["ip", "netns", "exec", controllerNS, "\(options.bin)/edge-controller", "--config", ctlConf],
                                      logPath: "\(options.workDir)/controller.log")
         track(controller)
+        self.controller = controller
         guard controller.waitUntil(timeout: 30, { FileManager.default.fileExists(atPath: controllerSocket) }) else {
             throw CommandFailure(description: "edge-controller did not start: \(controller.log)")
         }
 
         for i in 1...options.nodes {
+            let h = host(i)
             let sock = "\(options.workDir)/agent\(i).sock"
             let conf = "\(options.workDir)/agent\(i).toml"
-            try FileManager.default.createDirectory(atPath: "\(options.workDir)/state\(i)", withIntermediateDirectories: true)
-            try fill("agent.toml", ["NODE": nodeNames[i - 1], "STATE_DIR": "\(options.workDir)/state\(i)", "SOCKET": sock,
-                                    "CONTROLLER_URL": "http://198.18.\(i).1:8477", "TOKEN_FILE": token])
-                .write(toFile: conf, atomically: true, encoding: .utf8)
-            let agent = try Spawned(name: "edge-agent node-\(i)", ["ip", "netns", "exec", nodeNS(i), "\(options.bin)/edge-agent", "--config", conf],
-                                    logPath: "\(options.workDir)/agent\(i).log")
+            if h.isVM {
+                try runCommand(h.command(["mkdir", "-p", "\(options.workDir)/state\(i)"]))
+                try writeFile(node: i, path: token, try String(contentsOfFile: token, encoding: .utf8), mode: "0600")
+            } else {
+                try FileManager.default.createDirectory(atPath: "\(options.workDir)/state\(i)", withIntermediateDirectories: true)
+            }
+            try writeFile(node: i, path: conf, try fill("agent.toml", [
+                "NODE": nodeNames[i - 1], "STATE_DIR": "\(options.workDir)/state\(i)", "SOCKET": sock,
+                "CONTROLLER_URL": "http://\(controllerAddress(fromNode: i)):8477", "TOKEN_FILE": token]))
+            let agentBin = options.vm?.agentBin ?? options.bin
+            let agent = try Spawned(name: "edge-agent node-\(i)", h.daemon(["\(agentBin)/edge-agent", "--config", conf]),
+                                    logPath: "\(options.workDir)/agent\(i).log", stdinPipe: h.isVM)
             track(agent)
-            guard agent.waitUntil(timeout: 60, { FileManager.default.fileExists(atPath: sock) }) else {
+            let listening: () -> Bool = h.isVM
+                ? { (try? runCommand(h.command(["test", "-S", sock]), check: true)) != nil }
+                : { FileManager.default.fileExists(atPath: sock) }
+            guard agent.waitUntil(timeout: 60, listening) else {
                 throw CommandFailure(description: "edge-agent node-\(i) did not start: \(agent.log)")
             }
             let probe = try startServer(node: i, port: probePort, label: "probe server")

@@ -27,6 +27,14 @@ final class ParameterValidationTests: XCTestCase {
         assertRefused(RunCommand.self, ["--extender-weight", "0"], "--extender-weight must be in (0, 100], got 0.0")
         assertRefused(RunCommand.self, ["--outage-period", "0.5"], "--outage-period must be in [1, 600] s")
         assertRefused(RunCommand.self, ["--stress-workers", "17"], "--stress-workers must be in 1…16")
+        assertRefused(RunCommand.self, ["--vm-node", "10.0.0.2:2231"], "a VM bed (--vm-node) needs --vm-netns, --vm-ssh-key and --vm-controller-address")
+        assertRefused(RunCommand.self, ["--vm-netns", "bed"], "--vm-netns, --vm-ssh-key and --vm-controller-address need --vm-node")
+        let vm = ["--vm-netns", "bed", "--vm-ssh-key", "/k", "--vm-controller-address", "198.18.0.1", "--nodes", "2"]
+        assertRefused(RunCommand.self, vm + ["--vm-node", "198.18.0.11:2231"], "--nodes is 2 but 1 --vm-node given")
+        assertRefused(RunCommand.self, vm + ["--vm-node", "198.18.0.11", "--vm-node", "198.18.0.12:2232"], "--vm-node '198.18.0.11': expected IPV4:SSH_PORT")
+        assertRefused(RunCommand.self, vm + ["--vm-node", "198.18.0.11:2231", "--vm-node", "198.18.0.11:2232"], "--vm-node addresses must be distinct")
+        assertRefused(RunCommand.self, ["--http-timeout", "0"], "--http-timeout must be in [0.05, 60] s, got 0.0")
+        assertRefused(PlaceCommand.self, ["--policy", "extender", "--node", "a", "--http-timeout", "61"], "--http-timeout must be in [0.05, 60] s, got 61.0")
     }
 
     func testRunRefusesBadScenarioAndRateLists() {

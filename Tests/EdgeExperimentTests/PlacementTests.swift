@@ -130,6 +130,26 @@ final class PlacementTests: XCTestCase {
         XCTAssertEqual(d.notes.last, "web-3: /prioritize error ignored: timeout")
     }
 
+    func testExtenderAnswersCountPodsTheExtenderSpokeFor() throws {
+        // the MTTR measurement waits for a decision with 0 answers: default scheduling restored
+        let ext = ScriptedExtender(priorities: ["n1": 0, "n2": 10, "n3": 10, "n4": 10])
+        XCTAssertEqual(try place(3, policy: .extender, ext).extenderAnswers, 3)
+        XCTAssertEqual(try place(3, policy: .spread, ext).extenderAnswers, 0)
+        // /filter fails but /prioritize answers: the extender still shaped the decision
+        ext.filterAnswer = { _, _ in throw ScriptedFailure(description: "connection refused") }
+        XCTAssertEqual(try place(2, policy: .extender, ext).extenderAnswers, 2)
+    }
+
+    func testAStoppedExtenderGivesExactlyDefaultSpreading() throws {
+        let ext = ScriptedExtender(priorities: [:])
+        ext.filterAnswer = { _, _ in throw ScriptedFailure(description: "connection refused") }
+        ext.prioritizeAnswer = { _, _ in throw ScriptedFailure(description: "connection refused") }
+        let rolledBack = try place(4, policy: .extender, ext)
+        XCTAssertEqual(rolledBack.extenderAnswers, 0)
+        XCTAssertEqual(rolledBack.nodes, try place(4, policy: .spread, nil).nodes)
+        XCTAssertEqual(rolledBack.notes.count, 8, "a filter and a prioritize note per pod: \(rolledBack.notes)")
+    }
+
     func testBadNodeListsAreRefusedByName() {
         XCTAssertThrowsError(try place(1, policy: .spread, nil, nodes: [])) { error in
             XCTAssertEqual("\(error)", "no candidate nodes to place web replicas on")

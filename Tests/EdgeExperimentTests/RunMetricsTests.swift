@@ -44,11 +44,46 @@ final class RunMetricsTests: XCTestCase {
         var m = RunMetrics()
         try m.readWatch(csvPath: path)
         XCTAssertEqual(m.reschedules, 2)
+        XCTAssertEqual(m.topChangesByOrder, 2)
         XCTAssertEqual(m.watchSamples, 5)
         XCTAssertEqual(m.watchErrors, 1)
         // 2 changes over 5 samples × 1 s = 24 per minute; sampled every 0.5 s: 2 over 2.5 s = 48
         XCTAssertEqual(m.reschedulesPerMinute(), 24, accuracy: 1e-12)
         XCTAssertEqual(m.reschedulesPerMinute(sampleInterval: 0.5), 48, accuracy: 1e-12)
+    }
+
+    func testATieBreakFlipIsNotAReschedule() throws {
+        // n2 and n3 tie at 8: the top flips by order but n2 is still among the best (no reschedule);
+        // then n2 falls to 6 (reschedule to n3), then /filter drops n3 (reschedule to n4)
+        let path = try file("ties.csv", """
+            t_s,top,priorities,error
+            0.000,n2,n1=2;n2=8;n3=7;n4=5,
+            1.000,n3,n1=2;n2=8;n3=8;n4=5,
+            2.000,n2,n1=2;n2=8;n3=8;n4=5,
+            3.000,n3,n1=2;n2=6;n3=8;n4=5,
+            4.000,n4,n1=2;n2=6;n3=-;n4=7,
+
+            """)
+        var m = RunMetrics()
+        try m.readWatch(csvPath: path)
+        XCTAssertEqual(m.topChangesByOrder, 4)
+        XCTAssertEqual(m.reschedules, 2)
+        XCTAssertEqual(m.watchSamples, 5)
+    }
+
+    func testLoadOnTheDegradedNodeFollowsItsShareOfReplicas() {
+        func record(_ mode: Mode, _ placement: [String]) -> RunRecord {
+            RunRecord(spec: RunSpec(scenario: .S3, mode: mode, rps: 200, rep: 1), metrics: RunMetrics(), placement: placement, notes: [])
+        }
+        let records = [record(.baseline, ["node-1", "node-2", "node-3", "node-4"]),
+                       record(.proposed, ["node-2", "node-3", "node-4", "node-2"]),
+                       record(.proposed, ["node-1", "node-3", "node-4", "node-2"])]
+        // 200 rps × 1/4 × 16,384 B × 8 = 6.5536 Mbit/s; proposed: mean of 0 and 6.5536
+        XCTAssertEqual(Reports.degradedNodeLoadMbit(records, scenario: .S3, mode: .baseline, degradedNode: "node-1", responseBytes: 16384),
+                       6.5536, accuracy: 1e-9)
+        XCTAssertEqual(Reports.degradedNodeLoadMbit(records, scenario: .S3, mode: .proposed, degradedNode: "node-1", responseBytes: 16384),
+                       3.2768, accuracy: 1e-9)
+        XCTAssertTrue(Reports.degradedNodeLoadMbit(records, scenario: .S2, mode: .baseline, degradedNode: "node-1", responseBytes: 16384).isNaN)
     }
 
     func testNoWatchSamplesMeansNoReschedules() throws {

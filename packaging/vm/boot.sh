@@ -8,19 +8,23 @@
 SSH_OPTS=(-i "$VM_KEY" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes
           -o LogLevel=ERROR -o ConnectTimeout=5 -o ServerAliveInterval=5 -o ServerAliveCountMax=6)
 
+# With VM_NETNS set, the VMs' qemu processes run in that network namespace (taps on a bridge
+# there, see experiment-vms.sh), and so do their SSH forwards: every ssh/scp/ss enters it too.
+in_vm_netns() { if [ -n "${VM_NETNS:-}" ]; then ip netns exec "$VM_NETNS" "$@"; else "$@"; fi; }
+
 # vssh N [TIMEOUT] -- COMMAND: run COMMAND (one shell string) as root in VM N, bounded.
 vssh() {
     local n=$1 t=120
     shift
     if [ "$1" != -- ]; then t=$1; shift; fi
     shift
-    timeout "$t" ssh "${SSH_OPTS[@]}" -p $((VM_SSH_PORT_BASE + n)) root@127.0.0.1 "$@"
+    timeout "$t" ${VM_NETNS:+ip netns exec "$VM_NETNS"} ssh "${SSH_OPTS[@]}" -p $((VM_SSH_PORT_BASE + n)) root@127.0.0.1 "$@"
 }
 # vscp N FILE... root@127.0.0.1:DEST
 vscp() {
     local n=$1
     shift
-    timeout 120 scp -q "${SSH_OPTS[@]}" -P $((VM_SSH_PORT_BASE + n)) "$@"
+    timeout 120 ${VM_NETNS:+ip netns exec "$VM_NETNS"} scp -q "${SSH_OPTS[@]}" -P $((VM_SSH_PORT_BASE + n)) "$@"
 }
 
 # The .deb of package $1 at VERSION (the changelog's, set by the caller), in out/.
@@ -32,19 +36,23 @@ install_cmd() {
     echo "cd /root && DEBIAN_FRONTEND=noninteractive apt-get install -y $(for p in "$@"; do printf './%s ' "$(basename "$(deb "$p")")"; done) 2>&1"
 }
 
-# vm_start N [PEER]: boot VM N on its own qcow2 overlay of the image. NIC 1 = user-mode NAT with
-# the SSH forward 127.0.0.1:(VM_SSH_PORT_BASE + N). With PEER, NIC 2 = a point-to-point UDP
-# socket link to VM PEER on 127.0.0.1 (neither backend can be multi-queue in qemu: only tap
-# can, and a tap needs devices on the host; the mq + fq checks use a veth with 4 TX queues).
+# vm_start N [PEER | tap:IFNAME]: boot VM N on its own qcow2 overlay of the image. NIC 1 =
+# user-mode NAT with the SSH forward 127.0.0.1:(VM_SSH_PORT_BASE + N). With PEER, NIC 2 = a
+# point-to-point UDP socket link to VM PEER on 127.0.0.1 (neither backend can be multi-queue in
+# qemu: only tap can, and a tap needs devices on the host; the mq + fq checks use a veth with 4 TX
+# queues). With tap:IFNAME, NIC 2 = that tap, made beforehand in VM_NETNS.
 vm_start() {
     local n=$1 peer=${2:-}
     local link=()
-    if [ -n "$peer" ]; then
+    if [ "${peer#tap:}" != "$peer" ]; then
+        link=(-netdev "tap,id=link,ifname=${peer#tap:},script=no,downscript=no"
+              -device "virtio-net-pci,netdev=link,mac=52:54:00:77:00:0$n")
+    elif [ -n "$peer" ]; then
         link=(-netdev "socket,id=link,udp=127.0.0.1:$((VM_LINK_PORT_BASE + peer)),localaddr=127.0.0.1:$((VM_LINK_PORT_BASE + n))"
               -device "virtio-net-pci,netdev=link,mac=52:54:00:77:00:0$n")
     fi
     qemu-img create -q -f qcow2 -b "$IMG/root.raw" -F raw "$RUN/vm$n.qcow2" || return 1
-    qemu-system-x86_64 -name "edgevm$n" -nodefaults -machine q35 -accel tcg,thread=multi -cpu max \
+    ${VM_NETNS:+ip netns exec "$VM_NETNS"} qemu-system-x86_64 -name "edgevm$n" -nodefaults -machine q35 -accel tcg,thread=multi -cpu max \
         -smp "$VM_CPUS" -m "$VM_MEM" -display none -monitor none -no-reboot \
         -kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.img" \
         -append "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.hostname=edgevm$n" \
@@ -62,7 +70,7 @@ vm_ports_free() {
     local n port
     for n in "$@"; do
         port=$((VM_SSH_PORT_BASE + n))
-        ss -Hltn "sport = :$port" | grep -q . && die "127.0.0.1:$port is in use (another test bed running? VM_SSH_PORT_BASE=...)"
+        in_vm_netns ss -Hltn "sport = :$port" | grep -q . && die "127.0.0.1:$port is in use (another test bed running? VM_SSH_PORT_BASE=...)"
     done
     return 0
 }
