@@ -265,7 +265,8 @@ final class ExperimentRunner {
     }
 
     func parameterLine() -> String {
-        "nodes \(opts.nodes), degraded node-\(opts.degradedNode), replicas \(opts.replicas), extender weight \(opts.extenderWeight), rps \(opts.rps), reps \(opts.reps), "
+        (opts.vmNodes.isEmpty ? "bed: network namespaces on one kernel, " : "bed: one VM per node (\(opts.vmNodes.joined(separator: " "))), ")
+            + "nodes \(opts.nodes), degraded node-\(opts.degradedNode), replicas \(opts.replicas), extender weight \(opts.extenderWeight), rps \(opts.rps), reps \(opts.reps), "
             + "warm-up \(opts.warmup) s, duration \(opts.duration) s, cool-down \(opts.cooldown) s, response \(opts.responseBytes) B, "
             + "timeout \(opts.timeout) s, extender httpTimeout \(opts.httpTimeout) s, probe \(opts.probeRps)/s per node, S5 period \(opts.outagePeriod) s, binaries \(opts.bin)"
     }

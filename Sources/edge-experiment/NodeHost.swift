@@ -45,11 +45,19 @@ enum NodeHost {
 
     var isVM: Bool { if case .vm = self { return true } else { return false } }
 
+    /// ssh under a shell that waits for it. OpenSSH closes every inherited descriptor above 2 when
+    /// it starts, and swift-corelibs-foundation's Process watches a descriptor it leaves in the child
+    /// to learn that the child exited: on its closing, Foundation calls a *blocking* waitpid for that
+    /// child on its one monitor thread, so a long-lived ssh stopped the reaping of every other
+    /// process (seen: the runner hung on its next short command). The shell keeps the descriptor.
     private static func ssh(_ v: VMNodeAccess) -> [String] {
-        ["ip", "netns", "exec", v.netns, "ssh", "-i", v.sshKey, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        underShell + ["ip", "netns", "exec", v.netns, "ssh", "-i", v.sshKey, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
          "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5",
          "-o", "ServerAliveCountMax=6", "-p", String(v.sshPort), "root@127.0.0.1"]
     }
+
+    /// Runs the argv that follows as a child of a shell that waits for it and exits with its status.
+    static let underShell = ["sh", "-c", "\"$@\"; exit $?", "sh"]
 
     /// `'…'` with embedded single quotes closed, escaped and reopened; bare words stay bare.
     static func shellQuoted(_ s: String) -> String {

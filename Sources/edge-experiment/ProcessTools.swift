@@ -40,7 +40,11 @@ final class Spawned {
     let process = Process()
     let name: String
     let logPath: String
-    /// Signal the whole process group (the process was started as a session leader through setsid).
+    /// Signal the whole process group, not only the process: for a process with children that
+    /// must stop with it (a shell and its ssh, cpu_load.py's workers). swift-corelibs-foundation
+    /// already starts every child as the leader of a process group of its own, so the group is
+    /// the child's pid. (A `setsid` in front, as this once had, forks when its caller leads a group:
+    /// the process that stayed behind was in another group and survived `stop()`.)
     let ownGroup: Bool
     /// Standard input, when it is a pipe kept open for the process's life (a `NodeHost.daemon`
     /// over SSH stops its remote side when this closes).
@@ -56,7 +60,7 @@ final class Spawned {
         }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = (ownGroup ? ["setsid"] : []) + args
+        process.arguments = args
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NOTIFY_SOCKET")
         process.environment = env
@@ -64,6 +68,11 @@ final class Spawned {
         process.standardError = log
         process.standardInput = stdin ?? FileHandle.nullDevice
         try process.run()
+        if ownGroup && getpgid(process.processIdentifier) != process.processIdentifier {
+            // not started as a group leader (a Foundation that no longer does it): make it one;
+            // racing its exec, so it may fail, and then stop() reaches the process alone
+            _ = setpgid(process.processIdentifier, process.processIdentifier)
+        }
     }
 
     var pid: Int32 { process.processIdentifier }

@@ -97,7 +97,7 @@ enum Reports {
         let comps = compare(records)
         func rows(_ s: ScenarioID, _ metric: String) -> [Comparison] { comps.filter { $0.scenario == s && $0.metric == metric } }
         var lines: [String] = [
-            "edgenode placement experiment — network-namespace test bed (\(label))",
+            "edgenode placement experiment (\(label))",
             "parameters: \(parameters)",
             "relative change = (proposed − baseline) / baseline of the per-run means; p = Welch t-test (Mann–Whitney in statistical_analysis.csv)",
             "",

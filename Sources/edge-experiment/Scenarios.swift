@@ -65,7 +65,7 @@ final class ActiveScenario {
             }
             let load = ["python3", settings.cpuScript, "--workers", String(settings.stressWorkers), "--seconds", String(Int(seconds.rounded(.up)) + 30)]
             let busy = try Spawned(name: "cpu pressure", host.isVM ? host.daemon(load) : bed.pinned(cpu, load),
-                                   logPath: "\(bed.options.workDir)/cpu-pressure.log", ownGroup: !host.isVM, stdinPipe: host.isVM)
+                                   logPath: "\(bed.options.workDir)/cpu-pressure.log", ownGroup: true, stdinPipe: host.isVM)
             bed.track(busy)
             undo.append { busy.stop() }
         case .S5:

@@ -131,7 +131,7 @@ final class TestBed {
         let h = host(i)
         let s = try Spawned(name: "\(label) on node-\(i):\(port)",
                             pinned(serverCPU(node: i), h.daemon([options.selfPath, "serve", "--port", String(port)])),
-                            logPath: "\(options.workDir)/server-n\(i)-\(port).log", stdinPipe: h.isVM)
+                            logPath: "\(options.workDir)/server-n\(i)-\(port).log", ownGroup: h.isVM, stdinPipe: h.isVM)
         guard s.waitUntil(timeout: 15, { s.log.contains("listening") }) else {
             s.stop()
             throw CommandFailure(description: "\(s.name) did not start: \(s.log)")
@@ -208,7 +208,7 @@ final class TestBed {
                 "CONTROLLER_URL": "http://\(controllerAddress(fromNode: i)):8477", "TOKEN_FILE": token]))
             let agentBin = options.vm?.agentBin ?? options.bin
             let agent = try Spawned(name: "edge-agent node-\(i)", h.daemon(["\(agentBin)/edge-agent", "--config", conf]),
-                                    logPath: "\(options.workDir)/agent\(i).log", stdinPipe: h.isVM)
+                                    logPath: "\(options.workDir)/agent\(i).log", ownGroup: h.isVM, stdinPipe: h.isVM)
             track(agent)
             let listening: () -> Bool = h.isVM
                 ? { (try? runCommand(h.command(["test", "-S", sock]), check: true)) != nil }

@@ -14,7 +14,8 @@ final class NodeHostTests: XCTestCase {
 
     func testVMCommandIsSSHInTheBedNamespaceWithOneQuotedString() {
         let argv = NodeHost.vm(vm).command(["tc", "qdisc", "add", "dev", "eth1", "root", "netem", "delay", "20ms", "5ms"])
-        XCTAssertEqual(Array(argv.prefix(6)), ["ip", "netns", "exec", "exvms", "ssh", "-i"])
+        // under a shell that outlives ssh's closing of inherited descriptors (see NodeHost.ssh)
+        XCTAssertEqual(Array(argv.prefix(10)), ["sh", "-c", "\"$@\"; exit $?", "sh", "ip", "netns", "exec", "exvms", "ssh", "-i"])
         XCTAssertTrue(argv.contains("BatchMode=yes"))
         XCTAssertEqual(Array(argv.suffix(4)), ["-p", "2231", "root@127.0.0.1", "tc qdisc add dev eth1 root netem delay 20ms 5ms"])
     }
@@ -42,6 +43,38 @@ final class NodeHostTests: XCTestCase {
         XCTAssertFalse(s.process.isRunning)
         XCTAssertEqual(s.process.terminationReason, .exit, "the wrapper exited by itself, not by a signal")
         XCTAssertNotEqual(kill(pid, 0), 0, "the command was stopped")
+    }
+
+    func testAChildThatClosesItsDescriptorsDoesNotStopReapingUnderTheShell() throws {
+        // ssh closes inherited descriptors; without the shell around it Foundation then blocks its
+        // process monitor in waitpid for that child, and the next short command never returns
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("closer-\(getpid()).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let closer = try Spawned(name: "closer", NodeHost.underShell + ["python3", "-c", "import os, time; os.closerange(3, 65536); time.sleep(60)"],
+                                 logPath: log, ownGroup: true)
+        defer { closer.stop() }
+        Thread.sleep(forTimeInterval: 0.5)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread { _ = try? runCommand(["true"]); done.signal() }
+        XCTAssertEqual(done.wait(timeout: .now() + 20), .success, "a short command did not return while the closer ran")
+    }
+
+    func testStoppingAGroupStopsTheChildrenToo() throws {
+        // S4's busy loops and a VM daemon's shell + ssh: stop() must not leave the children running
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(getpid()).log").path
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        let s = try Spawned(name: "group", ["sh", "-c", "sleep 300 & echo \"child $!\"; wait"], logPath: log, ownGroup: true)
+        XCTAssertTrue(s.waitUntil(timeout: 10) { s.log.contains("child ") }, s.log)
+        let child = try XCTUnwrap(Int32(s.log.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        XCTAssertEqual(getpgid(s.pid), s.pid, "the process leads its group")
+        let t0 = monotonicNow()
+        s.stop()
+        XCTAssertLessThan(monotonicNow() - t0, 5, "SIGTERM to the group was enough")
+        // gone, or a zombie waiting for init (the state field of /proc/PID/stat is Z)
+        Thread.sleep(forTimeInterval: 0.2)
+        let stat = (try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)) ?? ""
+        let state = stat.lastIndex(of: ")").map { stat[stat.index($0, offsetBy: 2)] }
+        XCTAssertTrue(state == nil || state == "Z", "the child \(child) survived stop(): \(stat)")
     }
 
     func testRemotePIDAndProcStatParsing() {

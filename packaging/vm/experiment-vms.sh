@@ -71,7 +71,7 @@ trap 'log "interrupted"; exit 130' INT TERM
 DEADLINE_PID=$!
 
 VERSION=$(dpkg-parsechangelog -l "$REPO_ROOT/packaging/debian/changelog" -S Version)
-for p in edge-agent; do
+for p in edgectl edge-agent; do
     [ -f "$(deb "$p")" ] || { log "no $p .deb of $VERSION in out/: running make deb (release build, slow)"; make -C "$REPO_ROOT" deb || die "make deb failed"; }
 done
 "$VM_DIR/build-image.sh" || die "image build failed"
@@ -100,15 +100,15 @@ for n in $(seq 1 "$NODES"); do
 done
 log "SSH after $(for n in $(seq 1 "$NODES"); do printf '%s ' "${BOOTED[$n]}"; done)s; kernel $(vssh 1 -- uname -r)"
 
-# Each VM: the agent package (its unit stopped: the bed starts the agent itself, with the bed's
+# Each VM: the agent package and edgectl, which it depends on (the agent's unit stopped: the bed starts the agent itself, with the bed's
 # configuration), the bed's files at the host's paths, its address on the bridge. In parallel.
 prepare() {
     local n=$1
     vssh "$n" -- "mkdir -p '$(dirname "$EXE")' '$(dirname "$LOSS_OBJ")' '$(dirname "$CPU_SCRIPT")'" || return 1
-    vscp "$n" "$(deb edge-agent)" root@127.0.0.1:/root/ || return 1
+    vscp "$n" "$(deb edgectl)" "$(deb edge-agent)" root@127.0.0.1:/root/ || return 1
     vscp "$n" "$EXE" "root@127.0.0.1:$EXE" && vscp "$n" "$LOSS_OBJ" "root@127.0.0.1:$LOSS_OBJ" \
         && vscp "$n" "$CPU_SCRIPT" "root@127.0.0.1:$CPU_SCRIPT" || return 1
-    vssh "$n" 600 -- "$(install_cmd edge-agent)" || return 1
+    vssh "$n" 600 -- "$(install_cmd edgectl edge-agent)" || return 1
     vssh "$n" -- "systemctl disable --now edge-agent" || return 1
     # one wire packet per skb, as on the namespace bed's veths: faults act on packets, not GSO bursts
     vssh "$n" -- "ip addr add 198.18.0.$((10 + n))/24 dev eth1 && ip link set eth1 gso_max_segs 1 && ip link set eth1 up" || return 1
@@ -119,7 +119,7 @@ for n in $(seq 1 "$NODES"); do
     wait "${PREP_PIDS[$((n - 1))]}" || die "VM $n: preparation failed: $(tail -3 "$RUN/prepare-vm$n.log")"
 done
 for n in $(seq 1 "$NODES"); do
-    ip netns exec "$VM_NETNS" ping -c 1 -W 5 "198.18.0.$((10 + n))" >/dev/null || die "VM $n does not answer on the bridge"
+    vssh "$n" -- "ping -c 1 -W 5 $BRIDGE_ADDR" >/dev/null || die "VM $n does not reach $BRIDGE_ADDR over the bridge"
 done
 log "VMs ready: edge-agent $VERSION installed, bridge up"
 
