@@ -187,7 +187,7 @@ vm-bwm-bench:
 # experiments/results/vm-<time>/. EXPERIMENT_VM_ARGS overrides the preset. The preset is light
 # (3 nodes, 50 rps, 4 KiB responses, 2 connections per replica) because under TCG on 2 host cores
 # 4 nodes at 100 rps saturated the guest and the runs measured the emulator (experiments/README.md).
-EXPERIMENT_VM := --label vm-light --scenarios S1 --nodes 3 --rps 50 --reps 3 --warmup 8 --duration 15 \
+EXPERIMENT_VM := --label vm-light --scenarios S1 --nodes 3 --rps 50 --reps 4 --warmup 8 --duration 15 \
 	--cooldown 2 --outage-period 6 --response-bytes 4096 --connections 2
 .PHONY: experiment-vm
 experiment-vm: bpf experiment-plot-deps
@@ -197,7 +197,7 @@ experiment-vm: bpf experiment-plot-deps
 # The placement experiment on a bed of VMs, one per node, each with its own kernel (so S4 reaches
 # the agents' run-queue and CPU figures); controller and client on this host, on a bridge in a
 # namespace of their own. EXPERIMENT_VMS_NODES (3) VMs of 1 vCPU under TCG: a light preset again.
-EXPERIMENT_VMS := --label vms-light --scenarios S1,S4 --rps 50 --reps 3 --warmup 8 --duration 15 \
+EXPERIMENT_VMS := --label vms-light --scenarios S1,S4 --rps 50 --reps 4 --warmup 8 --duration 15 \
 	--cooldown 2 --outage-period 6 --response-bytes 4096 --connections 2
 .PHONY: experiment-vms
 experiment-vms: release experiment-plot-deps

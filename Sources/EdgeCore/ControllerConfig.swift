@@ -44,6 +44,11 @@ public struct ControllerConfig: Sendable, Equatable {
         public var normalisation: ScoreNormalisation
         /// Normalisation bounds per signal (used by `.fixed`); every signal has an entry.
         public var bounds: [ScoreSignal: SignalBounds]
+        /// The narrowest range `.minmax` spreads over [0, 1], per signal, in the signal's unit; every
+        /// signal has an entry. Candidates closer together than this are not told apart by the full
+        /// range: without it, healthy nodes 0.2 ms or 3 % CPU apart would land at 0 and 1 and the
+        /// top node would follow noise.
+        public var minmaxFloor: [ScoreSignal: Double]
         /// EWMA factor in (0, 1] applied when a node's raw score gets worse ("attack"): 1 = no smoothing.
         public var smoothing: Double
         /// EWMA factor in (0, 1] applied when it gets better ("release"). Smaller than `smoothing` by
@@ -53,12 +58,17 @@ public struct ControllerConfig: Sendable, Equatable {
         /// Score change (in [0, 1] score units) needed before a node's published score moves.
         public var hysteresis: Double
 
+        /// Default `minmaxFloor`: 1 ms of RTT or run-queue latency, 0.5 % retransmits, 1 weighted
+        /// drop per second, 10 % CPU.
+        public static let defaultMinmaxFloor: [ScoreSignal: Double] = [.rttP99: 1, .retrans: 0.005, .dropWeighted: 1,
+                                                                       .runqlatP95: 1, .cpu: 0.1]
         public init(weights: [ScoreSignal: Double], normalisation: ScoreNormalisation,
-                    bounds: [ScoreSignal: SignalBounds], smoothing: Double, recoverySmoothing: Double? = nil,
-                    hysteresis: Double) {
+                    bounds: [ScoreSignal: SignalBounds], minmaxFloor: [ScoreSignal: Double] = defaultMinmaxFloor,
+                    smoothing: Double, recoverySmoothing: Double? = nil, hysteresis: Double) {
             self.weights = weights
             self.normalisation = normalisation
             self.bounds = bounds
+            self.minmaxFloor = minmaxFloor
             self.smoothing = smoothing
             self.recoverySmoothing = recoverySmoothing ?? smoothing
             self.hysteresis = hysteresis
@@ -158,7 +168,7 @@ public struct ControllerConfig: Sendable, Equatable {
 
         let rpc = try RPCConfig.read(try doc.section("rpc", keys: RPCConfig.keys), defaults: d.rpc)
 
-        let sc = try doc.section("score", keys: ["weights", "normalisation", "bounds", "smoothing",
+        let sc = try doc.section("score", keys: ["weights", "normalisation", "bounds", "minmax_floor", "smoothing",
                                                   "recovery_smoothing", "hysteresis"])
         var weights = d.score.weights
         if let w = try sc.subsection("weights", keys: signalNames) {
@@ -177,10 +187,17 @@ public struct ControllerConfig: Sendable, Equatable {
                 }
             }
         }
+        var floor = d.score.minmaxFloor
+        if let f = try sc.subsection("minmax_floor", keys: signalNames) {
+            for signal in ScoreSignal.allCases {
+                floor[signal] = try f.number(signal.rawValue, default: floor[signal]!, rule: "≥ 0 (0 = the full range however narrow)") { $0 >= 0 }
+            }
+        }
         let score = Score(
             weights: weights,
             normalisation: try sc.choice("normalisation", default: d.score.normalisation),
             bounds: bounds,
+            minmaxFloor: floor,
             smoothing: try sc.number("smoothing", default: d.score.smoothing, rule: "in (0, 1]") { $0 > 0 && $0 <= 1 },
             recoverySmoothing: try sc.number("recovery_smoothing", default: d.score.recoverySmoothing,
                                              rule: "in (0, 1]") { $0 > 0 && $0 <= 1 },
@@ -245,6 +262,10 @@ public struct ControllerConfig: Sendable, Equatable {
         for signal in ScoreSignal.allCases {
             let b = score.bounds[signal]!
             t.key(signal.rawValue, "[\(TOMLText.number(b.lo)), \(TOMLText.number(b.hi))]")
+        }
+        t.section("score.minmax_floor")
+        for signal in ScoreSignal.allCases {
+            t.number(signal.rawValue, score.minmaxFloor[signal] ?? 0)
         }
 
         t.section("registry")

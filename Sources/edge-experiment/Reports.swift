@@ -189,9 +189,10 @@ enum Reports {
                 + "the machine with whatever else runs, which inflates and scatters every latency (see host_load1_* per run)",
                                 ExperimentStats.mean(loads), loads.max()!, ProcessInfo.processInfo.activeProcessorCount))
         }
-        if records.contains(where: { $0.spec.scenario == .S4 }) {
+        if records.contains(where: { $0.spec.scenario == .S4 }) && parameters.hasPrefix("bed: network namespaces") {
             lines.append("note: in the namespace bed every node shares one kernel, so the agents' CPU utilisation (/proc/stat) and run-queue "
-                + "latency are host-wide and identical for all nodes: S4 can only be seen through its effect on TCP. The VM variant gives each node its own kernel.")
+                + "latency are host-wide and identical for all nodes: S4 can only be seen through its effect on TCP. "
+                + "make experiment-vms gives each node its own kernel.")
         }
         return lines.joined(separator: "\n") + "\n"
     }

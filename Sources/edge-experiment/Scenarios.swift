@@ -19,7 +19,7 @@ enum ScenarioID: String, CaseIterable, ExpressibleByArgument {
         case .S1: return "delay 20ms±5ms (netem)"
         case .S2: return "2% packet loss (tc BPF)"
         case .S3: return "50 Mbit/s cap (tbf)"
-        case .S4: return "CPU pressure (pinned busy loops)"
+        case .S4: return "CPU pressure (busy loops)"
         case .S5: return "intermittent outage (links down/up)"
         }
     }

@@ -65,6 +65,26 @@ final class ControllerRPCTests: XCTestCase {
         XCTAssertEqual(missing["error"]?["message"], .string("no report received from node 'edge-z'"))
     }
 
+    func testScoreExplainNamesTheSignalsWidenedToTheMinMaxFloor() async throws {
+        var config = ControllerConfig.defaults
+        config.server.tokenFile = nil
+        config.server.listen = ListenAddress(host: "127.0.0.1", port: 0)
+        config.score = Fixtures.scoreConfig(normalisation: .minmax)
+        let core = try ControllerCore(config: config)
+        // RTT 0.3 ms apart (floor 1 ms); CPU 0.5 apart (floor 0.1): only rtt_p99 is widened
+        try core.registry.ingest(Fixtures.window("edge-a", rtt: 2.0, cpu: 0.2))
+        try core.registry.ingest(Fixtures.window("edge-b", rtt: 2.3, cpu: 0.7))
+        let router = core.rpcRouter(logger: .init(label: "test")) { "127.0.0.1:8477" }
+        let answer = try await call(router, "score.get", #"{"node":"edge-b","explain":true}"#)
+        let score = try XCTUnwrap(answer["result"]?["scores"]?.arrayValue?.first)
+        let notes = score["notes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        XCTAssertTrue(notes.contains("candidates closer than score.minmax_floor on rtt_p99: range widened to the floor"), "\(notes)")
+        let rtt = try XCTUnwrap(score["signals"]?.arrayValue?.first)
+        XCTAssertEqual(rtt["lo"]?.doubleValue ?? -1, 2.0, accuracy: 1e-9)
+        XCTAssertEqual(rtt["hi"]?.doubleValue ?? -1, 3.0, accuracy: 1e-9)
+        XCTAssertEqual(rtt["normalised"]?.doubleValue ?? -1, 0.3, accuracy: 1e-9)
+    }
+
     func testDryRun() async throws {
         let (router, _) = try makeRouter()
         let answer = try await call(router, "extender.dryrun", #"{"pod":\#(Fixtures.podObject),"node_names":["edge-a","edge-b","edge-q"]}"#)

@@ -77,6 +77,25 @@ final class ScorerTests: XCTestCase {
         XCTAssertEqual(scores[2].terms[0].bounds, SignalBounds(lo: 10, hi: 110))
     }
 
+    func testMinMaxWidensARangeNarrowerThanTheFloor() {
+        // RTT 2.0, 2.2, 2.4 ms: 0.4 ms apart, under the 1 ms floor → spread over [2.0, 3.0], not [2.0, 2.4]
+        let cfg = Fixtures.scoreConfig(normalisation: .minmax)
+        XCTAssertEqual(cfg.minmaxFloor[.rttP99], 1)
+        let inputs = [Fixtures.window("a", rtt: 2.0), Fixtures.window("b", rtt: 2.2), Fixtures.window("c", rtt: 2.4)]
+            .map(ScoreInputs.init)
+        let ranges = Scorer.ranges(over: inputs)
+        let scores = inputs.map { Scorer.score($0, settings: cfg, ranges: ranges) }
+        for (score, expected) in zip(scores, [0, 0.2, 0.4]) { XCTAssertEqual(score.terms[0].normalised!, expected, accuracy: 1e-9) }
+        XCTAssertEqual(scores[2].terms[0].bounds, SignalBounds(lo: 2.0, hi: 3.0))
+        // the same spread with the floor off reaches 1, as before the floor existed
+        var off = cfg
+        off.minmaxFloor[.rttP99] = 0
+        XCTAssertEqual(Scorer.score(inputs[2], settings: off, ranges: ranges).terms[0].normalised!, 1, accuracy: 1e-9)
+        // a range wider than the floor is used as it is
+        let wide = [Fixtures.window("a", rtt: 2), Fixtures.window("b", rtt: 25)].map(ScoreInputs.init)
+        XCTAssertEqual(Scorer.score(wide[1], settings: cfg, ranges: Scorer.ranges(over: wide)).terms[0].bounds, SignalBounds(lo: 2, hi: 25))
+    }
+
     func testMinMaxIgnoresAbsentValuesInRanges() {
         let inputs = [Fixtures.window("a", rtt: nil), Fixtures.window("b", rtt: 30), Fixtures.window("c", rtt: 60)]
             .map(ScoreInputs.init)

@@ -33,6 +33,7 @@ final class ControllerConfigTests: XCTestCase {
         XCTAssertEqual(d.score.weights, [.rttP99: 0.30, .retrans: 0.20, .dropWeighted: 0.20, .runqlatP95: 0.15, .cpu: 0.15])
         XCTAssertEqual(d.score.weights.values.reduce(0, +), 1, accuracy: 1e-12)
         XCTAssertEqual(d.score.normalisation, .fixed)
+        XCTAssertEqual(d.score.minmaxFloor, [.rttP99: 1, .retrans: 0.005, .dropWeighted: 1, .runqlatP95: 1, .cpu: 0.1])
         XCTAssertEqual(d.score.bounds[.rttP99], SignalBounds(lo: 0, hi: 200))
         XCTAssertEqual(d.score.bounds[.retrans], SignalBounds(lo: 0, hi: 0.05))
         XCTAssertEqual(d.score.bounds[.dropWeighted], SignalBounds(lo: 0, hi: 100))
@@ -80,6 +81,13 @@ final class ControllerConfigTests: XCTestCase {
         runqlat_p95 = [0.5, 5]
         cpu = [0.1, 0.9]
 
+        [score.minmax_floor]
+        rtt_p99 = 2.5
+        retrans = 0
+        drop_weighted = 3
+        runqlat_p95 = 0.5
+        cpu = 0.05
+
         [registry]
         stale_after = "30s"
         stale_policy = "lowest"
@@ -105,6 +113,7 @@ final class ControllerConfigTests: XCTestCase {
         XCTAssertEqual(c.score.bounds, [.rttP99: SignalBounds(lo: 1, hi: 50.5), .retrans: SignalBounds(lo: 0, hi: 0.1),
                                         .dropWeighted: SignalBounds(lo: 0, hi: 10), .runqlatP95: SignalBounds(lo: 0.5, hi: 5),
                                         .cpu: SignalBounds(lo: 0.1, hi: 0.9)])
+        XCTAssertEqual(c.score.minmaxFloor, [.rttP99: 2.5, .retrans: 0, .dropWeighted: 3, .runqlatP95: 0.5, .cpu: 0.05])
         XCTAssertEqual(c.registry, ControllerConfig.Registry(staleAfterSeconds: 30, stalePolicy: .lowest, maxNodes: 50))
         XCTAssertEqual(c.filter, ControllerConfig.Filter(maxRTTP99Ms: 150, maxRetransRate: 0.02, maxDropRate: 500, maxCPU: 0.95))
     }
@@ -116,10 +125,11 @@ final class ControllerConfigTests: XCTestCase {
     }
 
     func testPartialTablesKeepTheOtherDefaults() throws {
-        let c = try parse("[score.weights]\ncpu = 0.5\n[score.bounds]\nrtt_p99 = [0, 100]\n")
+        let c = try parse("[score.weights]\ncpu = 0.5\n[score.bounds]\nrtt_p99 = [0, 100]\n[score.minmax_floor]\ncpu = 0.2\n")
         var expected = ControllerConfig.defaults.score
         expected.weights[.cpu] = 0.5
         expected.bounds[.rttP99] = SignalBounds(lo: 0, hi: 100)
+        expected.minmaxFloor[.cpu] = 0.2
         XCTAssertEqual(c.score, expected)
     }
 
@@ -147,6 +157,11 @@ final class ControllerConfigTests: XCTestCase {
                        "/etc/edgenode/controller.toml: score.smoothing: must be in (0, 1], got 0.0")
         XCTAssertEqual(error("[score]\nrecovery_smoothing = 1.5"),
                        "/etc/edgenode/controller.toml: score.recovery_smoothing: must be in (0, 1], got 1.5")
+        XCTAssertEqual(error("[score.minmax_floor]\nrtt_p99 = -1"),
+                       "/etc/edgenode/controller.toml: score.minmax_floor.rtt_p99: must be ≥ 0 (0 = the full range however narrow), got -1.0")
+        XCTAssertEqual(error("[score.minmax_floor]\nlatency = 1"),
+                       "/etc/edgenode/controller.toml: score.minmax_floor.latency: unknown key (known keys in [score.minmax_floor]: "
+                       + "rtt_p99, retrans, drop_weighted, runqlat_p95, cpu)")
         XCTAssertEqual(error("[score]\nhysteresis = 1.5"),
                        "/etc/edgenode/controller.toml: score.hysteresis: must be in [0, 1], got 1.5")
     }

@@ -14,6 +14,15 @@ public enum ScoreExplainer {
         }
         if settings.normalisation == .minmax {
             notes.append("min-max normalisation over the fresh nodes at the time of the node's last report")
+            // signals whose range was the floor and where that changed this node's value (a node at
+            // the range's low end, or among equal candidates, is at 0 either way)
+            let widened = s.raw.terms.filter { t in
+                guard let b = t.bounds, let f = settings.minmaxFloor[t.signal], f > 0, let n = t.normalised, n > 0 else { return false }
+                return abs((b.hi - b.lo) - f) < 1e-12
+            }.map(\.signal.rawValue)
+            if !widened.isEmpty {
+                notes.append("candidates closer than score.minmax_floor on \(widened.joined(separator: ", ")): range widened to the floor")
+            }
         }
         if s.smoothing.smoothed - s.raw.total > settings.hysteresis, settings.recoverySmoothing < settings.smoothing {
             notes.append("recovering: raw \(fmt(s.raw.total)) is better than smoothed \(fmt(s.smoothing.smoothed)); "

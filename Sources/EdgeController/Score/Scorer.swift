@@ -80,7 +80,9 @@ public enum Scorer {
         return Swift.min(Swift.max(n, 0), 1)
     }
 
-    /// Scores one node. `ranges` is required for `.minmax` and ignored for `.fixed`.
+    /// Scores one node. `ranges` is required for `.minmax` and ignored for `.fixed`. Under `.minmax`
+    /// a range narrower than `settings.minmaxFloor` is widened upwards to it (the best candidate
+    /// still maps to 0); the term's `bounds` are the widened ones.
     public static func score(_ inputs: ScoreInputs, settings: ControllerConfig.Score, ranges: SignalRanges? = nil) -> RawScore {
         var presentWeight = 0.0
         for signal in ScoreSignal.allCases where inputs[signal] != nil {
@@ -99,7 +101,12 @@ public enum Scorer {
             let bounds: SignalBounds?
             switch settings.normalisation {
             case .fixed: bounds = settings.bounds[signal]
-            case .minmax: bounds = ranges?.ranges[signal] ?? SignalBounds(lo: x, hi: x)
+            case .minmax:
+                // the candidates' range, widened to the signal's floor: a spread smaller than the
+                // floor is noise and must not reach from 0 to 1
+                let r = ranges?.ranges[signal] ?? SignalBounds(lo: x, hi: x)
+                let floor = settings.minmaxFloor[signal] ?? 0
+                bounds = r.hi - r.lo < floor ? SignalBounds(lo: r.lo, hi: r.lo + floor) : r
             }
             let n = bounds.map { normalise(x, lo: $0.lo, hi: $0.hi) } ?? 0
             let w = presentWeight > 0 ? configured / presentWeight : 0
