@@ -11,13 +11,7 @@ final class AgentConfigTests: XCTestCase {
 
     /// The error `text` produces, rendered.
     private func error(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
-        do {
-            _ = try parse(text)
-            XCTFail("no error for:\n\(text)", file: file, line: line)
-            return ""
-        } catch {
-            return "\(error)"
-        }
+        rejection(text, by: parse, file: file, line: line)
     }
 
     func testEmptyOrCommentOnlyFileGivesTheDefaults() throws {

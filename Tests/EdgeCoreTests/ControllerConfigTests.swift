@@ -8,14 +8,9 @@ final class ControllerConfigTests: XCTestCase {
         try ControllerConfig.parse(text: text, file: Self.file)
     }
 
+    /// The error `text` produces, rendered.
     private func error(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
-        do {
-            _ = try parse(text)
-            XCTFail("no error for:\n\(text)", file: file, line: line)
-            return ""
-        } catch {
-            return "\(error)"
-        }
+        rejection(text, by: parse, file: file, line: line)
     }
 
     func testEmptyFileGivesTheDefaults() throws {

@@ -9,11 +9,9 @@ final class ControllerSourceConfigTests: XCTestCase {
         try ControllerConfig.parse(text: text, file: Self.file)
     }
 
-    /// The text of the error `text` is rejected with.
+    /// The error `text` produces, rendered.
     private func error(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
-        var message = ""
-        XCTAssertThrowsError(try parse(text), "accepted:\n\(text)", file: file, line: line) { message = "\($0)" }
-        return message
+        rejection(text, by: parse, file: file, line: line)
     }
 
     func testAbsentSectionMeansPush() throws {
