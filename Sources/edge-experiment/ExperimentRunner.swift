@@ -446,10 +446,6 @@ final class ExperimentRunner {
         let tDecision = monotonicNow() - t0
         let exited = controller.waitExit(timeout: 30)
         let tExit = monotonicNow() - t0
-        let spread = try place(.spread)
-        guard after.nodes == spread.nodes else {
-            throw CommandFailure(description: "MTTR: with the extender gone placement gave \(after.nodes), default spreading gives \(spread.nodes)")
-        }
         // the rolling restart: replica k moves when its node differs; the others keep running
         for (k, node) in after.nodes.enumerated() where before.nodes[k] != node {
             running[k].stop()
@@ -459,6 +455,11 @@ final class ExperimentRunner {
         }
         let verify = try waitForEveryReplica(after.nodes, deadline: t0 + 600)
         let total = monotonicNow() - t0
+        // checked once the clock has stopped: the check is the runner's, not part of the rollback
+        let spread = try place(.spread)
+        guard after.nodes == spread.nodes else {
+            throw CommandFailure(description: "MTTR: with the extender gone placement gave \(after.nodes), default spreading gives \(spread.nodes)")
+        }
         log(String(format: "MTTR: %.3f s — default scheduling after %.3f s (%d placement attempts), controller exited after %@ s, "
                    + "every replica answered after %.3f s; %@ -> %@", total, tDecision, attempts,
                    exited ? String(format: "%.3f", tExit) : "(not within 30)", verify,
@@ -477,10 +478,8 @@ final class ExperimentRunner {
         while true {
             try runCommand(inNamespace(bed.clientNS, ["load", "--rps", String(20 * nodes.count), "--seconds", "0.5", "--timeout", String(opts.timeout),
                                                       "--connections", "1", "--response-bytes", "1024", "--out", csv] + replicaArgs(nodes)))
-            let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").dropFirst()
-            for row in rows {
-                let f = row.split(separator: ",", omittingEmptySubsequences: false)
-                if f.count == 6, f[1] == "replica", f[5] == "ok", let port = Int(f[3]) { answered.insert(port - 7000) }
+            for row in try RunMetrics.requestRows(csvPath: csv) where !row.probe && row.ok {
+                if let port = Int(row.port) { answered.insert(port - 7000) }
             }
             if answered.count == nodes.count { return monotonicNow() - t0 }
             guard monotonicNow() < deadline else {

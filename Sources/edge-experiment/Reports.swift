@@ -179,7 +179,7 @@ enum Reports {
                 + "(failed probes count at their time to fail); \(records.count - rhos.count) runs had a constant side (ρ undefined)")
         }
         let resched = records.map { $0.metrics.reschedulesPerMinute() }
-        let flips = records.map { Double($0.metrics.topChangesByOrder) / (max(1, Double($0.metrics.watchSamples))) * 60 }
+        let flips = records.map { $0.metrics.perMinuteOfWatch($0.metrics.topChangesByOrder) }
         lines.append(String(format: "schedule stability (no criterion): the best node changed %.2f times per minute of /filter + /prioritize samples on average "
                             + "(%.2f top-node changes counting tie-break flips between equally ranked nodes)",
                             ExperimentStats.mean(resched), ExperimentStats.mean(flips)))

@@ -39,20 +39,36 @@ struct RunMetrics {
         return v
     }
 
-    /// Reads the request CSV; replica rows give the workload figures, probe rows the per-node latency.
-    mutating func readRequests(csvPath: String, seconds: Double) throws {
+    /// One row of the request CSV `load` writes (offset_s,kind,node,port,latency_ms,outcome).
+    struct RequestRow {
+        var probe: Bool
+        var node: Substring
+        var port: Substring
+        var latencyMs: Double
+        var ok: Bool
+    }
+
+    /// The rows of a request CSV; a malformed row is an error naming the file and the row.
+    static func requestRows(csvPath: String) throws -> [RequestRow] {
         let text = try String(contentsOfFile: csvPath, encoding: .utf8)
-        var latencies: [Double] = [], okLatencies: [Double] = []
-        var probe: [String: [Double]] = [:]
-        for line in text.split(separator: "\n").dropFirst() {
+        return try text.split(separator: "\n").dropFirst().map { line in
             let f = line.split(separator: ",", omittingEmptySubsequences: false)
             guard f.count == 6, let ms = Double(f[4]) else { throw CommandFailure(description: "\(csvPath): bad row '\(line)'") }
-            if f[1] == "probe" {
-                probe[String(f[2]), default: []].append(ms)
+            return RequestRow(probe: f[1] == "probe", node: f[2], port: f[3], latencyMs: ms, ok: f[5] == "ok")
+        }
+    }
+
+    /// Reads the request CSV; replica rows give the workload figures, probe rows the per-node latency.
+    mutating func readRequests(csvPath: String, seconds: Double) throws {
+        var latencies: [Double] = [], okLatencies: [Double] = []
+        var probe: [String: [Double]] = [:]
+        for row in try Self.requestRows(csvPath: csvPath) {
+            if row.probe {
+                probe[String(row.node), default: []].append(row.latencyMs)
                 continue
             }
-            latencies.append(ms)
-            if f[5] == "ok" { okLatencies.append(ms) }
+            latencies.append(row.latencyMs)
+            if row.ok { okLatencies.append(row.latencyMs) }
         }
         requests = latencies.count
         ok = okLatencies.count
@@ -106,7 +122,12 @@ struct RunMetrics {
 
     /// Reschedules per minute of watch samples taken every `sampleInterval` seconds (0 with no sample).
     func reschedulesPerMinute(sampleInterval: Double = 1) -> Double {
-        Double(reschedules) / (max(1, Double(watchSamples)) * sampleInterval) * 60
+        perMinuteOfWatch(reschedules, sampleInterval: sampleInterval)
+    }
+
+    /// `count` events per minute of watch samples taken every `sampleInterval` seconds (0 with no sample).
+    func perMinuteOfWatch(_ count: Int, sampleInterval: Double = 1) -> Double {
+        Double(count) / (max(1, Double(watchSamples)) * sampleInterval) * 60
     }
 
     /// One `nodes.list` answer as badness per node: the smoothed score, and 1 (the worst) for a
