@@ -103,11 +103,13 @@ vm_stop_all() {
     rm -f "$RUN"/*.qcow2
 }
 
-# ------------------------------------------------------------------ one-VM scripts (bench, experiment)
-# They share this life cycle: results to OUT, scratch in RUN, a deadline, one VM with SSH.
+# ------------------------------------------------------------ bench and experiment scripts
+# They share this life cycle: results to OUT, scratch in RUN, a deadline, VMs with SSH (one VM
+# through vm_single_boot; experiment-vms.sh boots several itself).
 
-# vm_single_setup NAME TIMEOUT OUT_DIR: scratch directory, EXIT trap (VM stopped, *.log and
-# *.txt of RUN kept in OUT), and a deadline that TERMs the script after TIMEOUT seconds.
+# vm_single_setup NAME TIMEOUT OUT_DIR: scratch directory, EXIT trap (VMs stopped, VM_NETNS
+# deleted when set, *.log and *.txt of RUN kept in OUT, which the script may still change), and a
+# deadline that TERMs the script after TIMEOUT seconds.
 vm_single_setup() {
     RUN=$(mktemp -d "$VM_CACHE/$1.XXXXXX")
     OUT=$3
@@ -122,15 +124,16 @@ vm_single_cleanup() {
     trap - EXIT INT TERM
     kill "$DEADLINE_PID" 2>/dev/null
     vm_stop_all
+    [ -n "${VM_NETNS:-}" ] && ip netns delete "$VM_NETNS" 2>/dev/null
     mkdir -p "$OUT" && cp "$RUN"/*.log "$RUN"/*.txt "$OUT"/ 2>/dev/null
     rm -rf "$RUN"
-    log "VM stopped; results in $OUT"
+    log "VMs stopped; results in $OUT"
     exit "$rc"
 }
 
-# vm_single_boot PACKAGE...: the .debs (make deb when out/ lacks one), the image, VM 1 up on SSH
-# with PACKAGES copied to /root; dies on any failure.
-vm_single_boot() {
+# vm_inputs PACKAGE...: VERSION, the packages' .debs (make deb when out/ lacks one) and the image
+# (IMG); dies on any failure.
+vm_inputs() {
     local p
     VERSION=$(dpkg-parsechangelog -l "$REPO_ROOT/packaging/debian/changelog" -S Version)
     for p in "$@"; do
@@ -139,9 +142,15 @@ vm_single_boot() {
         make -C "$REPO_ROOT" deb || die "make deb failed"
         break
     done
-    vm_ports_free 1
     "$VM_DIR/build-image.sh" || die "image build failed"
     IMG=$VM_IMAGE_DIR
+}
+
+# vm_single_boot PACKAGE...: vm_inputs, then VM 1 up on SSH with PACKAGES copied to /root; dies on
+# any failure.
+vm_single_boot() {
+    vm_ports_free 1
+    vm_inputs "$@"
     vm_start 1 || die "cannot start the VM"
     log "booting the VM (TCG, $VM_CPUS vCPUs, $VM_MEM MiB)"
     vm_wait_ssh "$VM_BOOT_TIMEOUT" 1

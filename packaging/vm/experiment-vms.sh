@@ -49,33 +49,9 @@ done
 [ -c /dev/net/tun ] || die "/dev/net/tun missing: the VMs' links are taps (modprobe tun)"
 
 START=$(date +%s)
-RUN=$(mktemp -d "$VM_CACHE/expvms.XXXXXX")
-QEMU_PIDS=()
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    kill "$DEADLINE_PID" 2>/dev/null
-    vm_stop_all
-    ip netns delete "$VM_NETNS" 2>/dev/null
-    LATEST=$(readlink -f "$REPO_ROOT/experiments/results/latest" 2>/dev/null)
-    if [ -n "$LATEST" ] && [ -d "$LATEST" ] && [ "$LATEST" -nt "$RUN" ]; then
-        mkdir -p "$LATEST/vms" && cp "$RUN"/*.log "$LATEST/vms/" 2>/dev/null
-    fi
-    rm -rf "$RUN"
-    log "VMs stopped, $VM_NETNS deleted"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT TERM
-( sleep "$EXPERIMENT_VMS_TIMEOUT"; log "time limit ($EXPERIMENT_VMS_TIMEOUT s) reached: stopping"; kill -TERM $$ ) &
-DEADLINE_PID=$!
-
-VERSION=$(dpkg-parsechangelog -l "$REPO_ROOT/packaging/debian/changelog" -S Version)
-for p in edgectl edge-agent; do
-    [ -f "$(deb "$p")" ] || { log "no $p .deb of $VERSION in out/: running make deb (release build, slow)"; make -C "$REPO_ROOT" deb || die "make deb failed"; }
-done
-"$VM_DIR/build-image.sh" || die "image build failed"
-IMG=$VM_IMAGE_DIR
+# OUT: where the VMs' logs go; once the runner has written its results, their vms/ subdirectory.
+vm_single_setup expvms "$EXPERIMENT_VMS_TIMEOUT" "$REPO_ROOT/experiments/results/vms-$(date -u +%Y%m%dT%H%M%SZ)"
+vm_inputs edgectl edge-agent
 
 # The bed's link: a bridge in a namespace of its own, one tap per VM.
 ip netns add "$VM_NETNS" || die "cannot create namespace $VM_NETNS"
@@ -96,7 +72,7 @@ for n in $(seq 1 "$NODES"); do vm_start "$n" "tap:exvm$n" || die "cannot start V
 log "booting $NODES VMs (TCG, $VM_CPUS vCPU, $VM_MEM MiB each) in $VM_NETNS"
 vm_wait_ssh "$VM_BOOT_TIMEOUT" $(seq 1 "$NODES")
 for n in $(seq 1 "$NODES"); do
-    case "${BOOTED[$n]:-}" in ''|dead) die "VM $n: no SSH within $VM_BOOT_TIMEOUT s (${BOOTED[$n]:-timeout}); see $RUN/console-vm$n.log";; esac
+    case "${BOOTED[$n]:-}" in ''|dead) die "VM $n: no SSH within $VM_BOOT_TIMEOUT s (${BOOTED[$n]:-timeout}); see $OUT/console-vm$n.log";; esac
 done
 log "SSH after $(for n in $(seq 1 "$NODES"); do printf '%s ' "${BOOTED[$n]}"; done)s; kernel $(vssh 1 -- uname -r)"
 
@@ -129,9 +105,10 @@ log "edge-experiment run --nodes $NODES $*"
     "${NODE_ARGS[@]}" "$@" 2>&1 | tee "$RUN/experiment.log"
 RC=${PIPESTATUS[0]}
 
-OUT=$(readlink -f "$REPO_ROOT/experiments/results/latest")
+LATEST=$(readlink -f "$REPO_ROOT/experiments/results/latest")
+[ -n "$LATEST" ] && [ "$LATEST" -nt "$RUN" ] && OUT=$LATEST/vms
 for py in python3 /usr/bin/python3; do
-    if "$py" -c 'import matplotlib' 2>/dev/null; then "$py" "$REPO_ROOT/experiments/plot.py" "$OUT"; break; fi
+    if "$py" -c 'import matplotlib' 2>/dev/null; then "$py" "$REPO_ROOT/experiments/plot.py" "$LATEST"; break; fi
 done
-log "done in $(( $(date +%s) - START )) s (edge-experiment exit status $RC); results in $OUT"
+log "done in $(( $(date +%s) - START )) s (edge-experiment exit status $RC); results in $LATEST"
 exit "$RC"
