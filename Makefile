@@ -1,6 +1,7 @@
 # edgenode — build, test, benchmark, package.
 #
-#   make check      the README's test command: install build deps (apt), build, run every test
+#   make check      the README's test command: install build deps (apt), build, run every test,
+#                   build the .debs (lintian: any E:/W: fails) and check them unpacked
 #   make demo       the README's main job: deps, release build, agent + controller, live view
 #   make            BPF objects + debug build
 #   make test       unit + kernel tests (root; kernel tests fail loudly under CI=true)
@@ -56,8 +57,11 @@ test: bpf
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# The .debs too (issue 17): built, lintian-clean (any E: or W: fails) and checked unpacked.
 check: deps
 	$(MAKE) test
+	$(MAKE) deb
+	$(MAKE) deb-check
 
 # only what run-local.sh runs (a full `make release` also builds edge-bench: minutes more)
 DEMO_PRODUCTS := edge-agent edge-controller edgectl
@@ -81,6 +85,7 @@ clean:
 #
 #   make deb            .debs of edge-agent, edge-controller, edgectl in out/, checked by lintian
 #                       (stages the tree in out/deb-build/: packaging/build-debs.sh)
+#   make deb-check      the .debs unpacked into a throwaway root: files, conffiles, units, Depends
 #   make deb-deps       apt-get install what building the .debs needs (swift itself: /opt/swift)
 #   make man-check      mandoc -Tlint on man/, then ManPageTests: edgectl --help and each daemon's
 #                       --check-config against the pages and the shipped conffiles
@@ -91,10 +96,14 @@ APT_DEB := debhelper devscripts dpkg-dev lintian chrpath rsync pkg-config mandoc
 MAN_PAGES := $(wildcard man/*.[1-8])
 ANSIBLE_INVENTORY := ansible/inventory/vms.example.yml
 
-.PHONY: deb deb-deps ansible-deps man-check ansible-lint
+.PHONY: deb deb-check deb-deps ansible-deps man-check ansible-lint
 
 deb: deb-deps
 	./packaging/build-debs.sh
+
+# the .debs of out/ unpacked into a throwaway root: files, conffiles, units, Depends, --version
+deb-check:
+	./packaging/check-debs.sh
 
 deb-deps: deps
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_DEB)
@@ -113,7 +122,7 @@ man-check: bpf
 
 ansible-lint: ansible-deps
 	cd ansible && ansible-lint
-	for p in ansible/site.yml ansible/upgrade.yml ansible/rollback-extender.yml; do \
+	for p in ansible/site.yml ansible/upgrade.yml ansible/rollback-extender.yml ansible/status.yml ansible/cleanup.yml; do \
 	    ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook -i $(ANSIBLE_INVENTORY) --syntax-check $$p || exit 1; \
 	done
 
