@@ -116,7 +116,7 @@ final class ControllerReloadTests: XCTestCase {
                         filter: "max_rtt_p99_ms = 50")
         hangUp()
         XCTAssertTrue(try eventually { try explain("edge-a").raw > 0.49 },
-                      "weights not applied after SIGHUP: \(try explain("edge-a"))\n\(controller.log)")
+                      "weights not applied after SIGHUP: \((try? explain("edge-a")).map { "\($0)" } ?? "-")\n\(controller.log)")
         let after = try explain("edge-a")
         XCTAssertEqual(after.raw, 0.5, accuracy: 1e-9)
         XCTAssertEqual(after.signals?.first { $0.signal == "rtt_p99" }?.configuredWeight, 1)
