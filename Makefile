@@ -203,3 +203,22 @@ EXPERIMENT_VMS := --label vms-light --scenarios S1,S4 --rps 50 --reps 4 --warmup
 experiment-vms: release experiment-plot-deps
 	$(SWIFT) build -c release --static-swift-stdlib --product edge-experiment
 	./packaging/vm/experiment-vms.sh .build/release/edge-experiment $(EXPERIMENT_VMS) $(EXPERIMENT_VMS_ARGS)
+
+# ---------------------------------------------------------------------------------------------
+# Operator checks (issue 17). Root.
+#
+#   make check-kernel   before an install: edgectl doctor --no-agent (edge-agent --doctor's probes);
+#                       fails when something is MISSING, prints DEGRADED lines and goes on
+#   make smoke-test     on a node with the agent running: edgectl smoke (SMOKE_ARGS="--socket …")
+
+.PHONY: check-kernel smoke-test
+
+check-kernel: bpf
+	$(SWIFT) build --product edge-agent
+	$(SWIFT) build --product edgectl
+	rc=0; .build/debug/edgectl doctor --no-agent $(DOCTOR_ARGS) || rc=$$?; \
+	if [ $$rc -ge 2 ]; then echo "check-kernel: something edgenode needs is MISSING (see above)"; exit 1; fi
+
+smoke-test:
+	$(SWIFT) build --product edgectl
+	.build/debug/edgectl smoke $(SMOKE_ARGS)

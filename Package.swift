@@ -94,6 +94,9 @@ let package = Package(
         ]),
         .executableTarget(name: "edgectl", dependencies: [
             "EdgeCore", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            // the smoke test's bulk TCP server (NIO is linked through EdgeRPC already)
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "edge-bench", dependencies: [
             "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController",
