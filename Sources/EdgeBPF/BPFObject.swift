@@ -26,8 +26,8 @@ public final class BPFObject {
     /// Opens a compiled object from a file (tests and tools; the daemons use embedded ones).
     public init(file path: String) throws {
         BPFLog.capture()
-        let obj = bpf_object__open_file(path, nil)
-        guard let obj, libbpf_get_error(UnsafeRawPointer(obj)) == 0 else {
+        // libbpf 1.x: NULL and errno on failure
+        guard let obj = bpf_object__open_file(path, nil) else {
             throw BPFError("open BPF object file \(path)", errno: errno == 0 ? ENOENT : errno, log: BPFLog.take())
         }
         handle = obj

@@ -14,7 +14,8 @@ struct SmokeCommand: ParsableCommand {
             Creates a network namespace joined to this one by a veth pair with a small tbf, sends
             bulk TCP across it (RTT samples, retransmits, drops with their reason) while threads
             sleep and wake (run-queue samples), and removes it all. Run it as root in the agent's
-            network namespace. Exit status 1 names each signal that did not move.
+            network namespace. Exit status 1 names each signal that did not move; 2 when the
+            traffic could not be made (not root, no iproute2).
             """)
 
     @OptionGroup var agent: AgentSocketOptions
@@ -50,7 +51,10 @@ struct SmokeCommand: ParsableCommand {
         }
         let leftovers = ns.remove()
         for e in leftovers { FileHandle.standardError.write(Data("smoke: cleanup: \(e)\n".utf8)) }
-        if let setupError { throw ValidationError("smoke: cannot make the traffic: \(setupError)") }
+        if let setupError {
+            FileHandle.standardError.write(Data("edgectl smoke: cannot make the traffic: \(setupError)\n".utf8))
+            throw ExitCode(2)
+        }
 
         // two more ticks: the last interval with our traffic is in the window
         let startTicks: AgentStatus = try client.call("agent.status")
