@@ -44,9 +44,10 @@ public final class KernelTelemetry {
             return obj
         }
         var plan = TelemetryPlan.fromBTF()
-        var (obj, refused) = try BPFProbe.loadAccepted(plan.load, open: open)
-        if !refused.isEmpty {
-            plan.apply(refused: refused) { BPFProbe.refusal(of: $0, open: open) }
+        let first = try BPFProbe.loadAccepted(plan.load, open: open)
+        var obj = first.object
+        if !first.refused.isEmpty {
+            plan.apply(refused: first.refused) { BPFProbe.refusal(of: $0, open: open) }
             let loaded = try BPFProbe.loadAccepted(plan.load, open: open)
             obj = loaded.object
             plan.apply(refused: loaded.refused) { _ in "refused" }

@@ -55,17 +55,22 @@ public enum BPFProbe {
 }
 
 extension BPFError {
-    /// One line saying why a load failed: the verifier's last word when it spoke, else the errno.
+    /// One line saying why a load failed: the verifier's last words when it spoke (e.g. "func
+    /// 'sched_switch' doesn't have 4-th argument; invalid bpf_context access off=32 size=8"),
+    /// else libbpf's last line (a missing attach target), else the errno.
     public var verdict: String {
-        let lines = (log ?? "").split(separator: "\n").map(trimmed)
-        // libbpf brackets the verifier log with "-- BEGIN/END PROG LOAD LOG --"; the verdict is the
-        // last line inside that is not the "processed N insns" summary
-        let said = lines.filter { l in
-            !l.isEmpty && !l.hasPrefix("--") && !l.hasPrefix("libbpf:") && !l.hasPrefix("processed ")
-                && !l.contains("failed to load") && !l.contains("BEGIN PROG LOAD LOG")
+        let lines = (log ?? "").split(separator: "\n").map(trimmed).filter { !$0.isEmpty }
+        // inside libbpf's "-- BEGIN/END PROG LOAD LOG --": instruction and register-state lines
+        // start with "N:", source lines with ";"; the verdict lines are the others
+        let verifier = lines.filter { l in
+            !l.hasPrefix("libbpf:") && !l.hasPrefix("--") && !l.hasPrefix(";") && !l.hasPrefix("processed ")
+                && !l.hasPrefix("verification time") && !l.hasPrefix("stack depth")
+                && !(l.first?.isNumber == true && l.contains(":"))
         }
         let errText = String(cString: strerror(errno))
-        if let last = said.last { return "\(last) (\(errText))" }
+        if !verifier.isEmpty { return verifier.suffix(2).joined(separator: "; ") + " (\(errText))" }
+        let libbpf = lines.filter { $0.hasPrefix("libbpf:") && !$0.contains("failed to load object") && !$0.contains("PROG LOAD LOG") }
+        if let last = libbpf.last { return String(last.dropFirst(8)) + " (\(errText))" }
         return "\(operation): \(errText) (errno \(errno))"
     }
 }
