@@ -158,6 +158,15 @@ soak: release
 	$(SWIFT) build -c release --static-swift-stdlib --product edge-soak
 	.build/release/edge-soak --bin-dir .build/release --extender-seconds $(SOAK_SECONDS)
 
+# Issue 13's attacks replayed against release builds in namespaces (root), with figures: watchdog
+# gaps, RSS, descriptors, root's latency under attack. ABUSE_SECONDS per flood (default 10).
+ABUSE_SECONDS ?= 10
+.PHONY: abuse
+abuse: bpf
+	for p in edge-soak edge-agent edge-controller; do \
+	    $(SWIFT) build -c release --static-swift-stdlib --product $$p || exit 1; done
+	.build/release/edge-soak --bin-dir .build/release --runs abuse-agent --abuse-seconds $(ABUSE_SECONDS)
+
 # ---------------------------------------------------------------------------------------------
 # VM test bed (issue 5): Debian 12 VMs with Debian's own kernel under qemu TCG, the .debs from
 # out/ installed and checked there (units, watchdog, edgectl, man, EDT over mq + fq, ansible).

@@ -119,6 +119,8 @@ let package = Package(
         .testTarget(name: "EdgeBPFTests", dependencies: ["EdgeBPF", "EdgeAgent", "EdgeTestSupport"]),
         .testTarget(name: "EdgeNetlinkTests", dependencies: ["EdgeNetlink", "EdgeTestSupport", "CLibbpf"]),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "EdgeCore", "EdgeRPC", "EdgeTestSupport"]),
+        // edgectl's printing of untrusted text (issue 13), tested against the executable's module.
+        .testTarget(name: "EdgectlTests", dependencies: ["edgectl", "EdgeCore"]),
         .testTarget(name: "EdgeControllerTests", dependencies: [
             "EdgeController", "EdgeCore", "EdgeRPC", "EdgeTestSupport", "EdgeJansson",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
