@@ -145,6 +145,9 @@ experiment-full: release experiment-plot-deps
 #   make soak        release build, then edge-soak (root): 1 000 concurrent RPC clients on the agent,
 #                    10 000 simulated nodes pushing to the controller, extender load for SOAK_SECONDS
 #                    (default 60; 600 for the issue's ten minutes) with RSS/fd samples every 10 s.
+#   make abuse       release build, then edge-soak --runs abuse-agent (root): issue 13's attacks by a
+#                    socket-group member on the agent in a namespace, with watchdog gaps, RSS, fds and
+#                    root's latency per phase.
 
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 60

@@ -115,7 +115,11 @@ let package = Package(
         .target(name: "EdgeTestSupport", path: "Tests/EdgeTestSupport"),
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
         .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore"]),
-        .testTarget(name: "EdgeRPCTests", dependencies: ["EdgeRPC", "EdgeCore", "EdgeTestSupport"]),
+        .testTarget(name: "EdgeRPCTests", dependencies: [
+            "EdgeRPC", "EdgeCore", "EdgeTestSupport",
+            // to hold the server's event loops still while a client races it (RPCNonRootPeerTests)
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "EdgeBPFTests", dependencies: ["EdgeBPF", "EdgeAgent", "EdgeTestSupport"]),
         .testTarget(name: "EdgeNetlinkTests", dependencies: ["EdgeNetlink", "EdgeTestSupport", "CLibbpf"]),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "EdgeCore", "EdgeRPC", "EdgeTestSupport"]),

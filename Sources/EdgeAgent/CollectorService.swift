@@ -46,8 +46,8 @@ final class TickThread: @unchecked Sendable {
     private let interval: Duration
     private let name: String
     private let body: (Bool) -> Bool
-    private let condition = NSCondition()
-    // guarded by `condition`
+    private let lock = NSLock()
+    // guarded by `lock`
     private var stopping = false
     private var finished = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
@@ -67,16 +67,15 @@ final class TickThread: @unchecked Sendable {
     /// Asks the thread to stop and waits until its current tick, if any, has finished.
     func stop() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            condition.lock()
+            lock.lock()
             stopping = true
             if finished {
-                condition.unlock()
+                lock.unlock()
                 c.resume()
                 return
             }
             waiters.append(c)
-            condition.broadcast()
-            condition.unlock()
+            lock.unlock()
         }
     }
 
@@ -86,25 +85,26 @@ final class TickThread: @unchecked Sendable {
         var failing = false
         while true {
             next = next.advanced(by: interval)
-            condition.lock()
-            while !stopping {
+            // Relative sleeps on the monotonic clock, in slices so that stop() is seen within
+            // 50 ms; a condition wait would take a wall-clock deadline, which a clock step stretches.
+            var stop = false
+            while true {
+                stop = lock.withLock { stopping }
                 let left = clock.now.duration(to: next)
-                if left <= .zero { break }
+                if stop || left <= .zero { break }
                 let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
-                _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
+                Thread.sleep(forTimeInterval: min(seconds, 0.05))
             }
-            let stop = stopping
-            condition.unlock()
             if stop { break }
             failing = body(failing)
             // after a long stall (suspend, overload) resume from now instead of bursting
             if next.duration(to: clock.now) > interval * 2 { next = clock.now }
         }
-        condition.lock()
+        lock.lock()
         finished = true
         let resume = waiters
         waiters = []
-        condition.unlock()
+        lock.unlock()
         for c in resume { c.resume() }
     }
 }

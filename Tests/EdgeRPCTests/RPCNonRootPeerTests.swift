@@ -2,6 +2,7 @@ import EdgeCore
 import EdgeRPC
 import EdgeTestSupport
 import Foundation
+import NIOPosix
 import XCTest
 
 /// Peers that are not root, made with setpriv; the client is a small Python script because
@@ -113,9 +114,10 @@ final class RPCNonRootPeerTests: XCTestCase {
     }
 
     /// Issue 13 finding 2: a member connects, hands the connection to a child and execs a
-    /// setuid-root binary; the child then asks for a write. Rights are fixed when connect(2)
-    /// returns, so none of the tries may succeed (they did in most tries when CapEff was read
-    /// from the pid after accept).
+    /// setuid-root binary; the child then asks for a write. The server's event loops are held
+    /// still while this happens, so it accepts only after the exec (the order that made the
+    /// old CapEff-after-accept rule grant the write). Rights are fixed when connect(2)
+    /// returns, so every try must be refused.
     func testExecOfASetuidBinaryAfterConnectGainsNothing() throws {
         XCTAssertEqual(chmod(live.path, 0o666), 0)
         // A setuid-root copy of sleep: after the exec the connecting pid is euid 0 with every capability.
@@ -127,10 +129,11 @@ final class RPCNonRootPeerTests: XCTestCase {
         let race = """
             import os, socket, sys, time
             s = socket.socket(socket.AF_UNIX)
+            s.settimeout(30)
             s.connect(sys.argv[1])
             pid = os.fork()
             if pid != 0:
-                os.execv(sys.argv[2], [sys.argv[2], "1"])  # the connecting process becomes euid 0
+                os.execv(sys.argv[2], [sys.argv[2], "4"])  # the connecting process becomes euid 0
             time.sleep(0.3)
             with open("/proc/%d/status" % os.getppid()) as f:
                 euid = [l.split()[2] for l in f if l.startswith("Uid:")][0]
@@ -139,7 +142,11 @@ final class RPCNonRootPeerTests: XCTestCase {
             """
         try race.write(toFile: live.directory + "/race.py", atomically: true, encoding: .utf8)
         var raised = 0
-        for _ in 0..<20 {
+        for _ in 0..<4 {
+            // Hold every event loop (the server's accept and its reads) for 2 s.
+            for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
+                loop.execute { usleep(2_000_000) }
+            }
             let r = try sh(["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                             "/usr/bin/python3", live.directory + "/race.py", live.path, helper])
             let line = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
