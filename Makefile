@@ -145,6 +145,9 @@ experiment-full: release experiment-plot-deps
 #   make soak        release build, then edge-soak (root): 1 000 concurrent RPC clients on the agent,
 #                    10 000 simulated nodes pushing to the controller, extender load for SOAK_SECONDS
 #                    (default 60; 600 for the issue's ten minutes) with RSS/fd samples every 10 s.
+#   make abuse       release build, then edge-soak --runs abuse-agent (root): issue 13's attacks by a
+#                    socket-group member on the agent in a namespace, with watchdog gaps, RSS, fds and
+#                    root's latency per phase.
 
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 60
@@ -157,6 +160,15 @@ fuzz: bpf
 soak: release
 	$(SWIFT) build -c release --static-swift-stdlib --product edge-soak
 	.build/release/edge-soak --bin-dir .build/release --extender-seconds $(SOAK_SECONDS)
+
+# Issue 13's attacks replayed against release builds in namespaces (root), with figures: watchdog
+# gaps, RSS, descriptors, root's latency under attack. ABUSE_SECONDS per flood (default 10).
+ABUSE_SECONDS ?= 10
+.PHONY: abuse
+abuse: bpf
+	for p in edge-soak edge-agent edge-controller; do \
+	    $(SWIFT) build -c release --static-swift-stdlib --product $$p || exit 1; done
+	.build/release/edge-soak --bin-dir .build/release --runs abuse-agent --abuse-seconds $(ABUSE_SECONDS)
 
 # ---------------------------------------------------------------------------------------------
 # VM test bed (issue 5): Debian 12 VMs with Debian's own kernel under qemu TCG, the .debs from
