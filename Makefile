@@ -166,6 +166,9 @@ experiment-full: deps release experiment-plot-deps
 #   make soak        release build, then edge-soak (root): 1 000 concurrent RPC clients on the agent,
 #                    10 000 simulated nodes pushing to the controller, extender load for SOAK_SECONDS
 #                    (default 60; 600 for the issue's ten minutes) with RSS/fd samples every 10 s.
+#   make abuse       release build, then edge-soak --runs abuse-agent (root): issue 13's attacks by a
+#                    socket-group member on the agent in a namespace, with watchdog gaps, RSS, fds and
+#                    root's latency per phase.
 
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 60
@@ -178,6 +181,15 @@ fuzz: deps bpf
 soak: deps release
 	$(SWIFT) build -c release --static-swift-stdlib --product edge-soak
 	.build/release/edge-soak --bin-dir .build/release --extender-seconds $(SOAK_SECONDS)
+
+# Issue 13's attacks replayed against release builds in namespaces (root), with figures: watchdog
+# gaps, RSS, descriptors, root's latency under attack. ABUSE_SECONDS per flood (default 10).
+ABUSE_SECONDS ?= 10
+.PHONY: abuse
+abuse: bpf
+	for p in edge-soak edge-agent edge-controller; do \
+	    $(SWIFT) build -c release --static-swift-stdlib --product $$p || exit 1; done
+	.build/release/edge-soak --bin-dir .build/release --runs abuse-agent --abuse-seconds $(ABUSE_SECONDS)
 
 # ---------------------------------------------------------------------------------------------
 # VM test bed (issue 5): Debian 12 VMs with Debian's own kernel under qemu TCG, the .debs from
@@ -233,3 +245,22 @@ EXPERIMENT_VMS := --label vms-light --scenarios S1,S4 --rps 50 --reps 4 --warmup
 experiment-vms: vm-deps release experiment-plot-deps
 	$(SWIFT) build -c release --static-swift-stdlib --product edge-experiment
 	./packaging/vm/experiment-vms.sh .build/release/edge-experiment $(EXPERIMENT_VMS) $(EXPERIMENT_VMS_ARGS)
+
+# ---------------------------------------------------------------------------------------------
+# Operator checks (issue 17). Root.
+#
+#   make check-kernel   before an install: edgectl doctor --no-agent (edge-agent --doctor's probes);
+#                       fails when something is MISSING, prints DEGRADED lines and goes on
+#   make smoke-test     on a node with the agent running: edgectl smoke (SMOKE_ARGS="--socket …")
+
+.PHONY: check-kernel smoke-test
+
+check-kernel: bpf
+	$(SWIFT) build --product edge-agent
+	$(SWIFT) build --product edgectl
+	rc=0; .build/debug/edgectl doctor --no-agent $(DOCTOR_ARGS) || rc=$$?; \
+	if [ $$rc -ge 2 ]; then echo "check-kernel: something edgenode needs is MISSING (see above)"; exit 1; fi
+
+smoke-test:
+	$(SWIFT) build --product edgectl
+	.build/debug/edgectl smoke $(SMOKE_ARGS)

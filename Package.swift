@@ -96,6 +96,9 @@ let package = Package(
         ]),
         .executableTarget(name: "edgectl", dependencies: [
             "EdgeCore", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            // the smoke test's bulk TCP server (NIO is linked through EdgeRPC already)
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "edge-bench", dependencies: [
             "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController",
@@ -117,10 +120,16 @@ let package = Package(
         .target(name: "EdgeTestSupport", path: "Tests/EdgeTestSupport"),
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
         .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore"]),
-        .testTarget(name: "EdgeRPCTests", dependencies: ["EdgeRPC", "EdgeCore", "EdgeTestSupport"]),
+        .testTarget(name: "EdgeRPCTests", dependencies: [
+            "EdgeRPC", "EdgeCore", "EdgeTestSupport",
+            // to hold the server's event loops still while a client races it (RPCNonRootPeerTests)
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "EdgeBPFTests", dependencies: ["EdgeBPF", "EdgeAgent", "EdgeTestSupport"]),
         .testTarget(name: "EdgeNetlinkTests", dependencies: ["EdgeNetlink", "EdgeTestSupport", "CLibbpf"]),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "EdgeCore", "EdgeRPC", "EdgeTestSupport"]),
+        // edgectl's printing of untrusted text (issue 13), tested against the executable's module.
+        .testTarget(name: "EdgectlTests", dependencies: ["edgectl", "EdgeCore"]),
         .testTarget(name: "EdgeControllerTests", dependencies: [
             "EdgeController", "EdgeCore", "EdgeRPC", "EdgeTestSupport", "EdgeJansson",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

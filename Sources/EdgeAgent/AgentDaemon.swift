@@ -46,7 +46,7 @@ public enum AgentDaemon {
             throw AgentStartupError(kind: .kernel, message: "cannot load telemetry BPF: \(e)")
         }
         for m in kernel.missing {
-            logger.warning("kernel lacks \(m.hook): signal '\(m.signal)' stays absent (needs a kernel with that tracepoint and BTF)")
+            logger.warning("telemetry: \(m.summary)")
         }
 
         let weights = TelemetryAggregator(windowSeconds: config.telemetry.windowSeconds,

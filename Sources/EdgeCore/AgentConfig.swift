@@ -177,8 +177,8 @@ public struct AgentConfig: Sendable, Equatable {
             defaultDropWeight: try t.number("default_drop_weight", default: d.telemetry.defaultDropWeight,
                                             rule: "≥ 0") { $0 >= 0 })
 
-        let r = try doc.section("rpc", keys: RPCConfig.keys)
-        let rpc = try RPCConfig.read(r, defaults: d.rpc)
+        let r = try doc.section("rpc", keys: RPCConfig.agentKeys)
+        let rpc = try RPCConfig.read(r, defaults: d.rpc, hasAdminGroup: true)
 
         let m = try doc.section("metrics", keys: ["listen"])
         let metrics = Metrics(listen: try m.listenAddress("listen", default: d.metrics.listen!.description,
@@ -256,7 +256,8 @@ public struct AgentConfig: Sendable, Equatable {
     /// Linux interface names: 1–15 bytes, not "." or "..", no "/", ":" or whitespace.
     static func isInterfaceName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 15 && name != "." && name != ".."
-            && !name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace || !$0.isASCII })
+            && !name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace || !$0.isASCII
+                                       || ($0.asciiValue ?? 0) < 0x20 || $0 == "\u{7f}" })  // a NUL would cut the name short
     }
 
     /// The kernel's TCP_CA_NAME_MAX is 16 with the NUL; module names are tcp_<name>.
@@ -283,7 +284,7 @@ public struct AgentConfig: Sendable, Equatable {
             t.number(reason, telemetry.dropWeights[reason]!)
         }
 
-        rpc.write(to: &t)
+        rpc.writeAgent(to: &t)
 
         t.section("metrics")
         t.string("listen", metrics.listen?.description ?? "")

@@ -14,6 +14,11 @@ import Synchronization
 public struct ExtenderReply: Sendable {
     public var status: Int
     public var body: Data
+    /// /filter: the reason of every node filtered out (for the metrics, not the wire).
+    public var filteredReasons: [String] = []
+    /// /prioritize: the candidate given the highest priority (the first of equals), i.e. where
+    /// this placement decision steers the pod.
+    public var placedOn: String? = nil
 }
 
 /// Answers `/filter` and `/prioritize` from the registry.
@@ -56,7 +61,8 @@ public struct Extender: Sendable {
                 nodeNames: args.nodeNames == nil ? nil : decision.passing.map { names[$0] },
                 failed: decision.failed, unresolvable: decision.unresolvable,
                 nodeList: args.nodeList?.kind == .object ? args.nodeList : nil, keptItems: kept, error: "")
-            return ExtenderReply(status: 200, body: Data(body))
+            return ExtenderReply(status: 200, body: Data(body),
+                                 filteredReasons: Array(decision.failed.values) + Array(decision.unresolvable.values))
         } catch {
             return ExtenderReply(status: 400, body: Data(ExtenderResponseWriter.filterError("edgenode: \(error)")))
         }
@@ -68,8 +74,10 @@ public struct Extender: Sendable {
     public func handlePrioritize(body: Data, now: MonotonicInstant = .now) -> ExtenderReply {
         do {
             let names = try ParsedExtenderArgs.read(body).candidateNames()
-            let body = ExtenderResponseWriter.hostPriorityList(hosts: names, scores: priorities(names, now: now))
-            return ExtenderReply(status: 200, body: Data(body))
+            let scores = priorities(names, now: now)
+            let body = ExtenderResponseWriter.hostPriorityList(hosts: names, scores: scores)
+            let best = scores.indices.max { a, b in scores[a] < scores[b] || (scores[a] == scores[b] && a > b) }
+            return ExtenderReply(status: 200, body: Data(body), placedOn: best.map { names[$0] })
         } catch {
             return ExtenderReply(status: 400, body: Data(ExtenderResponseWriter.prioritizeError("edgenode: \(error)")))
         }
