@@ -39,10 +39,11 @@ public final class ControllerCore: Sendable {
             }
             token = nil
         }
-        registry = NodeRegistry(score: config.score, registry: config.registry)
+        registry = NodeRegistry(score: config.score, registry: config.registry, damping: config.damping)
         metrics = ControllerMetrics()
         extender = Extender(registry: registry, policy: ExtenderPolicy(
-            filter: config.filter, stalePolicy: config.registry.stalePolicy, staleAfter: registry.staleAfter))
+            filter: config.filter, stalePolicy: config.registry.stalePolicy, staleAfter: registry.staleAfter,
+            damping: config.damping))
         ingest = ReportIngest(token: token, registry: registry, maxBytes: limits.maxReportBytes)
     }
 

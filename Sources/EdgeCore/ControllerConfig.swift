@@ -1,5 +1,6 @@
 // edge-controller's configuration file (/etc/edgenode/controller.toml). Same rules as the agent's:
 // every key has a default, unknown keys and wrong types are errors, durations are Double seconds.
+import Foundation
 import TOMLKit
 
 /// How signals are mapped into [0, 1] before weighting.
@@ -107,6 +108,32 @@ public struct ControllerConfig: Sendable, Equatable {
         }
     }
 
+    /// [damping]: memory of unreliable nodes, after BGP route-flap damping (RFC 2439). Every time a
+    /// node's telemetry goes stale, or comes back from stale, the node earns `penalty`; the penalty
+    /// halves every `halfLifeSeconds`. Above `suppress` the node is suppressed (filtered while other
+    /// candidates remain, otherwise ranked lowest) until the penalty has decayed below `reuse`. The
+    /// penalty never exceeds the value that decays to `reuse` in `maxSuppressSeconds`, so a node that
+    /// stops flapping is reused at most that long after its last flap.
+    public struct Damping: Sendable, Equatable {
+        /// Penalty per stale↔fresh transition; 0 switches damping off.
+        public var penalty: Double
+        public var halfLifeSeconds: Double
+        public var suppress: Double
+        public var reuse: Double
+        public var maxSuppressSeconds: Double
+
+        public init(penalty: Double, halfLifeSeconds: Double, suppress: Double, reuse: Double, maxSuppressSeconds: Double) {
+            self.penalty = penalty
+            self.halfLifeSeconds = halfLifeSeconds
+            self.suppress = suppress
+            self.reuse = reuse
+            self.maxSuppressSeconds = maxSuppressSeconds
+        }
+
+        /// The most penalty a node can hold: `reuse · 2^(max_suppress / half_life)` (RFC 2439's ceiling).
+        public var ceiling: Double { reuse * Foundation.pow(2, maxSuppressSeconds / halfLifeSeconds) }
+    }
+
     public var server: Server
     public var rpc: RPCConfig
     public var score: Score
@@ -114,16 +141,24 @@ public struct ControllerConfig: Sendable, Equatable {
     public var filter: Filter
     /// [source]: pushes (the default) or a Prometheus server.
     public var source: Source
+    public var damping: Damping
 
     public init(server: Server, rpc: RPCConfig, score: Score, registry: Registry, filter: Filter,
-                source: Source = .push) {
+                source: Source = .push, damping: Damping = defaultDamping) {
         self.server = server
         self.rpc = rpc
         self.score = score
         self.registry = registry
         self.filter = filter
         self.source = source
+        self.damping = damping
     }
+
+    /// One outage (two transitions, 2 000 less a little decay) stays below `suppress`; a second
+    /// outage within a few minutes crosses it. A minute's half-life forgets a single outage in about
+    /// 1.5 min (down to `reuse`); `max_suppress` bounds a node that flapped for hours to 10 min.
+    public static let defaultDamping = Damping(penalty: 1000, halfLifeSeconds: 60, suppress: 2000, reuse: 750,
+                                               maxSuppressSeconds: 600)
 
     /// The configuration of an empty file.
     public static let defaults = ControllerConfig(
@@ -152,7 +187,7 @@ public struct ControllerConfig: Sendable, Equatable {
     /// Parses and validates TOML text; `file` is used in error messages.
     public static func parse(text: String, file: String) throws -> ControllerConfig {
         let doc = try ConfigDocument(text: text, file: file)
-        try doc.checkSections(["server", "rpc", "score", "registry", "filter", "source"])
+        try doc.checkSections(["server", "rpc", "score", "registry", "filter", "source", "damping"])
         let d = defaults
 
         let s = try doc.section("server", keys: ["listen", "token_file", "tls_cert", "tls_key"])
@@ -223,8 +258,30 @@ public struct ControllerConfig: Sendable, Equatable {
 
         let source = try readSource(try doc.section("source", keys: sourceKeys), staleAfter: registry.staleAfterSeconds)
 
+        let damping = try readDamping(try doc.section("damping", keys: ["penalty", "half_life", "suppress", "reuse", "max_suppress"]))
+
         return ControllerConfig(server: server, rpc: rpc, score: score, registry: registry, filter: filter,
-                                source: source)
+                                source: source, damping: damping)
+    }
+
+    /// [damping]; `reuse` must be below `suppress` (the hysteresis between the two is the point).
+    private static func readDamping(_ s: ConfigSection) throws -> Damping {
+        let d = defaultDamping
+        let damping = Damping(
+            penalty: try s.number("penalty", default: d.penalty, rule: "≥ 0 (0 = no damping)") { $0 >= 0 },
+            halfLifeSeconds: try s.duration("half_life", default: "1m", range: 1...86400),
+            suppress: try s.number("suppress", default: d.suppress, rule: "> 0") { $0 > 0 },
+            reuse: try s.number("reuse", default: d.reuse, rule: "> 0") { $0 > 0 },
+            maxSuppressSeconds: try s.duration("max_suppress", default: "10m", range: 1...86400))
+        guard damping.reuse < damping.suppress else {
+            throw s.error("reuse", "must be below damping.suppress (\(damping.suppress)), got \(damping.reuse)")
+        }
+        // The ceiling must be able to reach `suppress`, or a node could never be suppressed.
+        guard damping.ceiling > damping.suppress else {
+            throw s.error("max_suppress", "too short for damping.half_life: the penalty ceiling reuse·2^(max_suppress/half_life) = "
+                + "\(TOMLText.number(damping.ceiling)) must be above damping.suppress (\(damping.suppress))")
+        }
+        return damping
     }
 
     /// score.bounds.<signal> = [lo, hi] with lo < hi.
@@ -280,6 +337,13 @@ public struct ControllerConfig: Sendable, Equatable {
         t.number("max_cpu", filter.maxCPU ?? 0)
 
         writeSource(to: &t)
+
+        t.section("damping")
+        t.number("penalty", damping.penalty)
+        t.duration("half_life", damping.halfLifeSeconds)
+        t.number("suppress", damping.suppress)
+        t.number("reuse", damping.reuse)
+        t.duration("max_suppress", damping.maxSuppressSeconds)
         return t.text
     }
 }

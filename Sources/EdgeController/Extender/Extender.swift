@@ -76,17 +76,26 @@ public struct Extender: Sendable {
         var unresolvable: [String: String] = [:]
     }
 
+    /// Nodes suppressed by flap damping are filtered only while some other candidate passes: damping
+    /// ranks an unreliable node behind every other feasible one, it never makes a pod unschedulable.
     func decideFilter(_ names: [String], now: MonotonicInstant) -> FilterDecision {
         var decision = FilterDecision()
         decision.passing.reserveCapacity(names.count)
+        var suppressed: [(index: Int, reason: String)] = []
         registry.withRecords(reading: NodeFacts.init) { lookup in
             for (i, name) in names.enumerated() {
                 switch policy.verdict(for: lookup(name), now: now) {
                 case .pass: decision.passing.append(i)
                 case let .failed(reason): decision.failed[name] = reason
                 case let .unresolvable(reason): decision.unresolvable[name] = reason
+                case let .suppressed(reason): suppressed.append((i, reason))
                 }
             }
+        }
+        if decision.passing.isEmpty {
+            decision.passing = suppressed.map(\.index) // request order, like the rest
+        } else {
+            for s in suppressed { decision.unresolvable[names[s.index]] = s.reason }
         }
         return decision
     }

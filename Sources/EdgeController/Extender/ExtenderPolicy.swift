@@ -10,6 +10,9 @@ public enum FilterVerdict: Equatable, Sendable {
     case failed(String)
     /// Fails whatever is preempted (no usable telemetry).
     case unresolvable(String)
+    /// Suppressed by flap damping: filtered only when some other candidate passes (`Extender`
+    /// decides that over the whole candidate list), otherwise kept and ranked lowest.
+    case suppressed(String)
 }
 
 /// The filter and priority rules.
@@ -18,12 +21,17 @@ public struct ExtenderPolicy: Sendable {
     public var filter: ControllerConfig.Filter
     public var stalePolicy: StalePolicy
     public var staleAfter: Duration
+    public var damping: ControllerConfig.Damping
 
-    public init(filter: ControllerConfig.Filter, stalePolicy: StalePolicy, staleAfter: Duration) {
+    public init(filter: ControllerConfig.Filter, stalePolicy: StalePolicy, staleAfter: Duration,
+                damping: ControllerConfig.Damping = ControllerConfig.defaultDamping) {
         self.filter = filter
         self.stalePolicy = stalePolicy
         self.staleAfter = staleAfter
+        self.damping = damping
     }
+
+    static let suppressedReason = "edgenode: node suppressed after repeated telemetry outages (flap damping)"
 
     /// Reasons are prefixed "edgenode:" because kube-scheduler shows them next to other plugins' reasons.
     func verdict(for record: NodeFacts?, now: MonotonicInstant) -> FilterVerdict {
@@ -34,6 +42,9 @@ public struct ExtenderPolicy: Sendable {
             guard stalePolicy == .filter else { return .pass }
             let age = (now - r.lastSeen).seconds
             return .unresolvable("edgenode: telemetry stale (last report \(fmt(age))s ago, stale_after \(fmt(staleAfter.seconds))s)")
+        }
+        if r.damping.isSuppressed(at: now, damping) {
+            return .suppressed(Self.suppressedReason)
         }
         var over: [String] = []
         // An absent signal (no samples) cannot exceed a limit.
@@ -52,10 +63,12 @@ public struct ExtenderPolicy: Sendable {
         return over.isEmpty ? .pass : .failed("edgenode: " + over.joined(separator: "; "))
     }
 
-    /// Published priority; 0 for stale and unknown nodes (whatever the policy: with `.filter` they
-    /// normally never reach prioritize, but if filter is not configured they must still rank last).
+    /// Published priority; 0 for stale, unknown and suppressed nodes (whatever the policy: with
+    /// `.filter` they normally never reach prioritize, but if filter is not configured, or nothing
+    /// else was feasible, they must still rank last).
     func priority(for record: NodeFacts?, now: MonotonicInstant) -> Int {
-        guard let r = record, !r.isStale(at: now, staleAfter: staleAfter) else { return 0 }
+        guard let r = record, !r.isStale(at: now, staleAfter: staleAfter),
+              !r.damping.isSuppressed(at: now, damping) else { return 0 }
         return r.priority
     }
 }
@@ -71,6 +84,7 @@ struct NodeFacts {
     var cpuUtilization: Double?
     /// The published (smoothed, hysteresis-held) priority.
     var priority: Int
+    var damping: DampingState
 
     /// Reads the record in place (`inout` only so that the registry need not copy it; nothing is written).
     @inline(__always)
@@ -81,6 +95,7 @@ struct NodeFacts {
         dropRate = r.window.dropRate
         cpuUtilization = r.window.cpuUtilization
         priority = r.smoothing.priority
+        damping = r.damping
     }
 
     func isStale(at now: MonotonicInstant, staleAfter: Duration) -> Bool {

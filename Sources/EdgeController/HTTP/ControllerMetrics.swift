@@ -24,6 +24,8 @@ public final class ControllerMetrics: @unchecked Sendable {
         let priority: Gauge
         let raw: Gauge
         let age: Gauge
+        let penalty: Gauge
+        let suppressed: Gauge
     }
 
     public init(prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -57,11 +59,15 @@ public final class ControllerMetrics: @unchecked Sendable {
             g.priority.set(Double(n.extenderPriority))
             g.raw.set(n.raw.total)
             g.age.set(n.age.seconds)
+            g.penalty.set(n.damping.penalty)
+            g.suppressed.set(n.damping.suppressed ? 1 : 0)
         }
         for (name, g) in nodeGauges where !seen.contains(name) {
             prometheus.unregisterGauge(g.priority)
             prometheus.unregisterGauge(g.raw)
             prometheus.unregisterGauge(g.age)
+            prometheus.unregisterGauge(g.penalty)
+            prometheus.unregisterGauge(g.suppressed)
             nodeGauges.removeValue(forKey: name)
         }
         return prometheus.emitToBuffer()
@@ -76,6 +82,10 @@ public final class ControllerMetrics: @unchecked Sendable {
             raw: prometheus.makeGauge(name: "edgenode_node_score_raw", labels: [("node", node)],
                                       help: "Latest raw badness score of the node in [0,1]"),
             age: prometheus.makeGauge(name: "edgenode_report_age_seconds", labels: [("node", node)],
-                                      help: "Seconds since the node's last accepted report"))
+                                      help: "Seconds since the node's last accepted report"),
+            penalty: prometheus.makeGauge(name: "edgenode_node_damping_penalty", labels: [("node", node)],
+                                          help: "Flap damping penalty of the node (decayed to now)"),
+            suppressed: prometheus.makeGauge(name: "edgenode_node_suppressed", labels: [("node", node)],
+                                             help: "1 while flap damping suppresses the node, else 0"))
     }
 }

@@ -58,6 +58,7 @@ public struct ControllerRPC: Sendable {
         return ScoreGetResult(
             normalisation: config.score.normalisation.rawValue, smoothing: config.score.smoothing,
             hysteresis: config.score.hysteresis,
-            scores: snaps.map { ScoreExplainer.explain($0, settings: config.score, registry: config.registry, explain: explain) })
+            scores: snaps.map { ScoreExplainer.explain($0, settings: config.score, registry: config.registry,
+                                                        damping: config.damping, explain: explain) })
     }
 }

@@ -31,10 +31,13 @@ public final class NodeRegistry: @unchecked Sendable {
     /// `settings.staleAfterSeconds` as a Duration.
     public let staleAfter: Duration
     private let smoother: ScoreSmoother
+    public let damping: ControllerConfig.Damping
 
-    public init(score: ControllerConfig.Score, registry: ControllerConfig.Registry) {
+    public init(score: ControllerConfig.Score, registry: ControllerConfig.Registry,
+                damping: ControllerConfig.Damping = ControllerConfig.defaultDamping) {
         self.scoreSettings = score
         self.settings = registry
+        self.damping = damping
         self.staleAfter = .milliseconds(Int64((registry.staleAfterSeconds * 1000).rounded()))
         self.smoother = ScoreSmoother(score)
     }
@@ -60,11 +63,15 @@ public final class NodeRegistry: @unchecked Sendable {
             raw = Scorer.score(inputs, settings: scoreSettings, ranges: freshRanges(including: window.node, inputs, now: now))
         }
         let carried = previous.flatMap { $0.isStale(at: now, staleAfter: staleAfter) ? nil : $0.smoothing }
+        var damping = previous?.damping ?? DampingState(at: now)
+        if let previous {
+            damping.reported(at: now, previous: previous.lastSeen, staleAfter: staleAfter, self.damping)
+        }
         let record = NodeRecord(
             window: window, inputs: inputs,
             firstSeen: previous?.firstSeen ?? now, lastSeen: now,
             reportCount: (previous?.reportCount ?? 0) + 1,
-            raw: raw, smoothing: smoother.next(previous: carried, raw: raw.total))
+            raw: raw, smoothing: smoother.next(previous: carried, raw: raw.total), damping: damping)
         nodes[window.node] = record
         accepted += 1
         return snapshot(of: window.node, record, now: now)
@@ -121,7 +128,9 @@ public final class NodeRegistry: @unchecked Sendable {
 
     private func snapshot(of name: String, _ r: NodeRecord, now: MonotonicInstant) -> NodeSnapshot {
         NodeSnapshot(name: name, window: r.window, age: now - r.lastSeen, reportCount: r.reportCount,
-                     stale: r.isStale(at: now, staleAfter: staleAfter), raw: r.raw, smoothing: r.smoothing)
+                     stale: r.isStale(at: now, staleAfter: staleAfter), raw: r.raw, smoothing: r.smoothing,
+                     damping: DampingView(r.damping.view(at: now, lastSeen: r.lastSeen, staleAfter: staleAfter, damping),
+                                          at: now, damping))
     }
 
     /// Min–max ranges over the fresh nodes, with `name`'s new inputs in place of its old ones.
