@@ -19,6 +19,14 @@ public enum StalePolicy: String, CaseIterable, Sendable {
     case lowest
 }
 
+/// The priority of a node that has never reported (missing telemetry is not sickness: it stays feasible).
+public enum UnknownPolicy: String, CaseIterable, Sendable {
+    /// Priority 0: every node with telemetry ranks before it.
+    case lowest
+    /// Priority 5, the middle of the range: neither preferred nor avoided.
+    case neutral
+}
+
 /// The controller's settings.
 public struct ControllerConfig: Sendable, Equatable {
     /// [server]: the HTTP listener (report ingest, scheduler extender, /metrics).
@@ -83,11 +91,34 @@ public struct ControllerConfig: Sendable, Equatable {
         public var stalePolicy: StalePolicy
         /// Most nodes tracked.
         public var maxNodes: Int
+        /// Priority of nodes that never reported (they are never filtered for it).
+        public var unknownPolicy: UnknownPolicy
+        /// Envoy's panic threshold: when fewer than this share of a request's candidates have fresh
+        /// telemetry, /filter keeps every candidate and /prioritize ranks them all equal. 0 = never.
+        public var panicThreshold: Double
+        /// Where the registry is kept across restarts; nil = not kept.
+        public var stateFile: String?
+        /// Time between saves of `stateFile` (it is also saved on a clean stop).
+        public var saveIntervalSeconds: Double
+        /// After a start with a saved registry, /readyz waits until this share of the saved nodes
+        /// has reported again, or until `warmupSeconds` have passed.
+        public var readyShare: Double
+        /// Longest wait for `readyShare`; also how long saved nodes that have not reported since the
+        /// start count as "not heard yet" (feasible) rather than stale.
+        public var warmupSeconds: Double
 
-        public init(staleAfterSeconds: Double, stalePolicy: StalePolicy, maxNodes: Int) {
+        public init(staleAfterSeconds: Double, stalePolicy: StalePolicy, maxNodes: Int,
+                    unknownPolicy: UnknownPolicy = .lowest, panicThreshold: Double = 0.5, stateFile: String? = nil,
+                    saveIntervalSeconds: Double = 30, readyShare: Double = 0.8, warmupSeconds: Double = 75) {
             self.staleAfterSeconds = staleAfterSeconds
             self.stalePolicy = stalePolicy
             self.maxNodes = maxNodes
+            self.unknownPolicy = unknownPolicy
+            self.panicThreshold = panicThreshold
+            self.stateFile = stateFile
+            self.saveIntervalSeconds = saveIntervalSeconds
+            self.readyShare = readyShare
+            self.warmupSeconds = warmupSeconds
         }
     }
 
@@ -172,7 +203,8 @@ public struct ControllerConfig: Sendable, Equatable {
                      .dropWeighted: SignalBounds(lo: 0, hi: 100), .runqlatP95: SignalBounds(lo: 0, hi: 20),
                      .cpu: SignalBounds(lo: 0, hi: 1)],
             smoothing: 0.3, recoverySmoothing: 0.05, hysteresis: 0.05),
-        registry: Registry(staleAfterSeconds: 15, stalePolicy: .filter, maxNodes: 20000),
+        registry: Registry(staleAfterSeconds: 15, stalePolicy: .filter, maxNodes: 20000,
+                           stateFile: "/var/lib/edge-controller/registry.json"),
         filter: Filter(maxRTTP99Ms: nil, maxRetransRate: nil, maxDropRate: nil, maxCPU: nil))
 
     static let staleAfterRange = 1.0...3600.0
@@ -238,11 +270,19 @@ public struct ControllerConfig: Sendable, Equatable {
                                              rule: "in (0, 1]") { $0 > 0 && $0 <= 1 },
             hysteresis: try sc.number("hysteresis", default: d.score.hysteresis, rule: "in [0, 1]") { $0 >= 0 && $0 <= 1 })
 
-        let r = try doc.section("registry", keys: ["stale_after", "stale_policy", "max_nodes"])
+        let r = try doc.section("registry", keys: ["stale_after", "stale_policy", "max_nodes", "unknown_policy", "panic_threshold",
+                                                    "state_file", "save_interval", "ready_share", "warmup"])
+        let dr = d.registry
         let registry = Registry(
             staleAfterSeconds: try r.duration("stale_after", default: "15s", range: staleAfterRange),
-            stalePolicy: try r.choice("stale_policy", default: d.registry.stalePolicy),
-            maxNodes: try r.int("max_nodes", default: d.registry.maxNodes, range: maxNodesRange))
+            stalePolicy: try r.choice("stale_policy", default: dr.stalePolicy),
+            maxNodes: try r.int("max_nodes", default: dr.maxNodes, range: maxNodesRange),
+            unknownPolicy: try r.choice("unknown_policy", default: dr.unknownPolicy),
+            panicThreshold: try r.number("panic_threshold", default: dr.panicThreshold, rule: "in [0, 1] (0 = never)") { $0 >= 0 && $0 <= 1 },
+            stateFile: try r.absolutePath("state_file", default: dr.stateFile ?? "", allowEmpty: true),
+            saveIntervalSeconds: try r.duration("save_interval", default: "30s", range: 1...3600),
+            readyShare: try r.number("ready_share", default: dr.readyShare, rule: "in [0, 1]") { $0 >= 0 && $0 <= 1 },
+            warmupSeconds: try r.duration("warmup", default: "75s", range: 0...3600))
 
         let f = try doc.section("filter", keys: ["max_rtt_p99_ms", "max_retrans_rate", "max_drop_rate", "max_cpu"])
         func limit(_ key: String, max: Double?) throws -> Double? {
@@ -329,6 +369,12 @@ public struct ControllerConfig: Sendable, Equatable {
         t.duration("stale_after", registry.staleAfterSeconds)
         t.string("stale_policy", registry.stalePolicy.rawValue)
         t.int("max_nodes", registry.maxNodes)
+        t.string("unknown_policy", registry.unknownPolicy.rawValue)
+        t.number("panic_threshold", registry.panicThreshold)
+        t.string("state_file", registry.stateFile ?? "")
+        t.duration("save_interval", registry.saveIntervalSeconds)
+        t.number("ready_share", registry.readyShare)
+        t.duration("warmup", registry.warmupSeconds)
 
         t.section("filter")
         t.number("max_rtt_p99_ms", filter.maxRTTP99Ms ?? 0)

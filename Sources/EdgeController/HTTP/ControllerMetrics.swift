@@ -47,6 +47,28 @@ public final class ControllerMetrics: @unchecked Sendable {
                                          help: "Time to decode, decide and encode an extender request").record(duration)
     }
 
+    /// Whether an extender answer was given in panic (too few fresh candidates).
+    public func recordPanic(verb: String, _ panic: Bool) {
+        prometheus.makeGauge(name: "edgenode_extender_panic", labels: [("verb", verb)],
+                             help: "1 when the last answer was given in panic (fewer fresh candidates than registry.panic_threshold: "
+                                + "nothing filtered, priorities flat), else 0").set(Double(panic ? 1 : 0))
+        if panic {
+            prometheus.makeCounter(name: "edgenode_extender_panic_total", labels: [("verb", verb)],
+                                   help: "Extender answers given in panic").increment()
+        }
+    }
+
+    /// The share of fresh candidates and the rejections of one /filter call.
+    public func recordFilter(_ f: FilterSummary) {
+        prometheus.makeGauge(name: "edgenode_filter_fresh_share",
+                             help: "Share of the last /filter call's candidates with fresh telemetry")
+            .set(f.candidates > 0 ? Double(f.fresh) / Double(f.candidates) : 1)
+        for (cause, n) in f.rejected {
+            prometheus.makeCounter(name: "edgenode_filter_rejected_total", labels: [("cause", cause)],
+                                   help: "Nodes turned away by /filter, by cause (stale, suppressed, limit)").increment(by: Int64(n))
+        }
+    }
+
     /// Brings per-node gauges in line with the registry and renders the exposition text.
     public func render(nodes: [NodeSnapshot]) -> [UInt8] {
         lock.lock()
@@ -60,7 +82,7 @@ public final class ControllerMetrics: @unchecked Sendable {
             g.raw.set(n.raw.total)
             g.age.set(n.age.seconds)
             g.penalty.set(n.damping.penalty)
-            g.suppressed.set(n.damping.suppressed ? 1 : 0)
+            g.suppressed.set(Double(n.damping.suppressed ? 1 : 0))
         }
         for (name, g) in nodeGauges where !seen.contains(name) {
             prometheus.unregisterGauge(g.priority)

@@ -16,6 +16,8 @@ struct NodeRecord: Sendable {
     var smoothing: SmoothedScore
     /// Flap damping: penalties earned by going stale and coming back.
     var damping: DampingState
+    /// Loaded from the state file and not heard from since this controller started.
+    var restored = false
 
     func isStale(at now: MonotonicInstant, staleAfter: Duration) -> Bool {
         now - lastSeen > staleAfter
@@ -35,6 +37,8 @@ public struct NodeSnapshot: Sendable, Equatable {
     public var smoothing: SmoothedScore
     /// Flap damping as of the snapshot (the pending fresh→stale transition of a stale node included).
     public var damping: DampingView
+    /// Loaded from the state file and not heard from since the controller started.
+    public var restored = false
 
     /// The priority the extender returns for this node: the published priority, or 0 when stale or
     /// suppressed by flap damping.

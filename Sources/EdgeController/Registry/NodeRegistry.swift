@@ -25,6 +25,8 @@ public final class NodeRegistry: @unchecked Sendable {
     private let lock = NSLock()
     private var nodes: [String: NodeRecord] = [:]
     private var accepted: UInt64 = 0
+    /// Nodes `restore` put back at start.
+    private var restoredAtStart = 0
 
     public let scoreSettings: ControllerConfig.Score
     public let settings: ControllerConfig.Registry
@@ -64,7 +66,9 @@ public final class NodeRegistry: @unchecked Sendable {
         }
         let carried = previous.flatMap { $0.isStale(at: now, staleAfter: staleAfter) ? nil : $0.smoothing }
         var damping = previous?.damping ?? DampingState(at: now)
-        if let previous {
+        // A node restored from the state file was silent because the controller was down, not
+        // because the node flapped: its first report after the restart is not a transition.
+        if let previous, !previous.restored {
             damping.reported(at: now, previous: previous.lastSeen, staleAfter: staleAfter, self.damping)
         }
         let record = NodeRecord(
@@ -99,6 +103,59 @@ public final class NodeRegistry: @unchecked Sendable {
         return (nodes.count, nodes.count - stale, stale, accepted)
     }
 
+    /// Nodes loaded from the state file at start, and how many of them have reported since.
+    public func restoredCounts() -> (restored: Int, heard: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (restoredAtStart, restoredAtStart - nodes.values.filter(\.restored).count)
+    }
+
+    // MARK: - the state file (`RegistryStore`)
+
+    /// Every node in its saved form, times as ages before `now`.
+    func savedNodes(now: MonotonicInstant) -> [RegistryFile.SavedNode] {
+        lock.lock()
+        defer { lock.unlock() }
+        return nodes.keys.sorted().map { name in
+            let r = nodes[name]!
+            var window = r.window
+            window.peers = []
+            let d = r.damping.view(at: now, lastSeen: r.lastSeen, staleAfter: staleAfter, damping)
+            return RegistryFile.SavedNode(
+                window: window, reportCount: r.reportCount,
+                lastSeenAgeSeconds: (now - r.lastSeen).seconds, firstSeenAgeSeconds: (now - r.firstSeen).seconds,
+                raw: r.raw, smoothing: r.smoothing,
+                dampingPenalty: d.penalty(at: now, damping), suppressed: d.isSuppressed(at: now, damping), flaps: d.flaps)
+        }
+    }
+
+    /// Puts saved nodes back, `sinceSave` seconds after they were saved; nodes already present
+    /// (reported in the meantime) keep their live state. At most `max_nodes`, most recent first.
+    /// Returns how many were restored.
+    func restore(_ saved: [RegistryFile.SavedNode], sinceSave: Double, now: MonotonicInstant) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        // Ages are capped at a day: older is stale either way, and an instant far before boot is not needed.
+        func ago(_ seconds: Double) -> MonotonicInstant {
+            let s = min(max(0, seconds + sinceSave), 86400)
+            return now - .milliseconds(Int64(s * 1000))
+        }
+        var count = 0
+        for n in saved.sorted(by: { $0.lastSeenAgeSeconds < $1.lastSeenAgeSeconds })
+        where nodes[n.window.node] == nil && nodes.count < settings.maxNodes && !n.window.node.isEmpty {
+            let lastSeen = ago(n.lastSeenAgeSeconds)
+            var record = NodeRecord(
+                window: n.window, inputs: ScoreInputs(n.window), firstSeen: min(ago(n.firstSeenAgeSeconds), lastSeen),
+                lastSeen: lastSeen, reportCount: n.reportCount, raw: n.raw, smoothing: n.smoothing,
+                damping: DampingState(penalty: n.dampingPenalty, at: ago(0), suppressed: n.suppressed, flaps: n.flaps))
+            record.restored = true
+            nodes[n.window.node] = record
+            count += 1
+        }
+        restoredAtStart += count
+        return count
+    }
+
     /// Runs `body` with the lock held and a lookup function; for callers that read many nodes at once
     /// (the extender), so that one request sees one consistent state and pays for one lock.
     func withRecords<R>(_ body: ((String) -> NodeRecord?) throws -> R) rethrows -> R {
@@ -130,7 +187,7 @@ public final class NodeRegistry: @unchecked Sendable {
         NodeSnapshot(name: name, window: r.window, age: now - r.lastSeen, reportCount: r.reportCount,
                      stale: r.isStale(at: now, staleAfter: staleAfter), raw: r.raw, smoothing: r.smoothing,
                      damping: DampingView(r.damping.view(at: now, lastSeen: r.lastSeen, staleAfter: staleAfter, damping),
-                                          at: now, damping))
+                                          at: now, damping), restored: r.restored)
     }
 
     /// Min–max ranges over the fresh nodes, with `name`'s new inputs in place of its old ones.
