@@ -300,8 +300,10 @@ public struct ControllerConfig: Sendable, Equatable {
 
         let damping = try readDamping(try doc.section("damping", keys: ["penalty", "half_life", "suppress", "reuse", "max_suppress"]))
 
-        return ControllerConfig(server: server, rpc: rpc, score: score, registry: registry, filter: filter,
-                                source: source, damping: damping)
+        let config = ControllerConfig(server: server, rpc: rpc, score: score, registry: registry, filter: filter,
+                                      source: source, damping: damping)
+        try config.validateForStart(file: file) // StartupChecks.swift: the daemon runs the same rules
+        return config
     }
 
     /// [damping]; `reuse` must be below `suppress` (the hysteresis between the two is the point).

@@ -8,6 +8,7 @@
 import EdgeCore
 import EdgeJansson
 import Foundation
+import Synchronization
 
 /// An HTTP-ready reply.
 public struct ExtenderReply: Sendable {
@@ -17,12 +18,20 @@ public struct ExtenderReply: Sendable {
     public var panic = false
     /// For /filter: what the logs and /metrics get (live values stay out of the body).
     public var filter: FilterSummary?
+    /// /filter: the reason of every node filtered out (for the metrics, not the wire).
+    public var filteredReasons: [String] = []
+    /// /prioritize: the candidate given the highest priority (the first of equals), i.e. where
+    /// this placement decision steers the pod.
+    public var placedOn: String? = nil
 
-    public init(status: Int, body: Data, panic: Bool = false, filter: FilterSummary? = nil) {
+    public init(status: Int, body: Data, panic: Bool = false, filter: FilterSummary? = nil,
+                filteredReasons: [String] = [], placedOn: String? = nil) {
         self.status = status
         self.body = body
         self.panic = panic
         self.filter = filter
+        self.filteredReasons = filteredReasons
+        self.placedOn = placedOn
     }
 }
 
@@ -39,11 +48,19 @@ public struct FilterSummary: Sendable {
 /// Answers `/filter` and `/prioritize` from the registry.
 public struct Extender: Sendable {
     public let registry: NodeRegistry
-    public let policy: ExtenderPolicy
+    /// Shared by every copy of this extender (HTTP routes, RPC), so a reload reaches all of them.
+    private let rules: PolicyHolder
+    /// The rules in force; each request reads them once.
+    public var policy: ExtenderPolicy { rules.get() }
 
     public init(registry: NodeRegistry, policy: ExtenderPolicy) {
         self.registry = registry
-        self.policy = policy
+        self.rules = PolicyHolder(policy)
+    }
+
+    /// New [filter] limits (reload); the next request uses them.
+    public func apply(filter: ControllerConfig.Filter) {
+        rules.update { $0.filter = filter }
     }
 
     /// `/filter`: a request that cannot be understood gets 400 with the reason in `Error`.
@@ -70,7 +87,8 @@ public struct Extender: Sendable {
                 nodeList: args.nodeList?.kind == .object ? args.nodeList : nil, keptItems: kept, error: "")
             return ExtenderReply(status: 200, body: Data(body), panic: decision.panic,
                                  filter: FilterSummary(fresh: decision.fresh, candidates: decision.candidates,
-                                                       rejected: decision.rejected, details: decision.details))
+                                                       rejected: decision.rejected, details: decision.details),
+                                 filteredReasons: Array(decision.failed.values) + Array(decision.unresolvable.values))
         } catch {
             return ExtenderReply(status: 400, body: Data(ExtenderResponseWriter.filterError("edgenode: \(error)")))
         }
@@ -83,8 +101,10 @@ public struct Extender: Sendable {
         do {
             let names = try ParsedExtenderArgs.read(body).candidateNames()
             let answer = priorities(names, now: now)
-            let body = ExtenderResponseWriter.hostPriorityList(hosts: names, scores: answer.scores)
-            return ExtenderReply(status: 200, body: Data(body), panic: answer.panic)
+            let scores = answer.scores
+            let body = ExtenderResponseWriter.hostPriorityList(hosts: names, scores: scores)
+            let best = scores.indices.max { a, b in scores[a] < scores[b] || (scores[a] == scores[b] && a > b) }
+            return ExtenderReply(status: 200, body: Data(body), panic: answer.panic, placedOn: best.map { names[$0] })
         } catch {
             return ExtenderReply(status: 400, body: Data(ExtenderResponseWriter.prioritizeError("edgenode: \(error)")))
         }
@@ -119,6 +139,7 @@ public struct Extender: Sendable {
         decision.passing.reserveCapacity(names.count)
         decision.candidates = names.count
         var suppressed: [(index: Int, reason: String)] = []
+        let policy = self.policy
         registry.withRecords(reading: NodeFacts.init) { lookup in
             for (i, name) in names.enumerated() {
                 let facts = lookup(name)
@@ -163,7 +184,8 @@ public struct Extender: Sendable {
     /// candidate gets the same priority (0): the extender then changes no ranking at all, as if it
     /// were not configured, instead of sending every pod to the few nodes that have reported.
     func priorities(_ names: [String], now: MonotonicInstant) -> (scores: [Int64], panic: Bool) {
-        registry.withRecords(reading: NodeFacts.init) { lookup in
+        let policy = self.policy
+        return registry.withRecords(reading: NodeFacts.init) { lookup in
             var fresh = 0
             let scores = names.map { name -> Int64 in
                 let facts = lookup(name)
@@ -176,4 +198,12 @@ public struct Extender: Sendable {
             return (scores, false)
         }
     }
+}
+
+/// The extender's rules behind a lock: read once per request, replaced on reload.
+final class PolicyHolder: Sendable {
+    private let value: Mutex<ExtenderPolicy>
+    init(_ policy: ExtenderPolicy) { value = Mutex(policy) }
+    func get() -> ExtenderPolicy { value.withLock { $0 } }
+    func update(_ body: (inout ExtenderPolicy) -> Void) { value.withLock { body(&$0) } }
 }
