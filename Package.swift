@@ -61,6 +61,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), // ListenReportingService
         ]),
         .target(name: "EdgeAgent", dependencies: [
             "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeNetlink", "EdgeSystemd",
@@ -76,6 +77,7 @@ let package = Package(
             "EdgeCore", "EdgeRPC", "EdgeSystemd", "EdgeJansson",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"), // SIGHUP reload
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -94,6 +96,9 @@ let package = Package(
         ]),
         .executableTarget(name: "edgectl", dependencies: [
             "EdgeCore", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            // the smoke test's bulk TCP server (NIO is linked through EdgeRPC already)
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "edge-bench", dependencies: [
             "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController",

@@ -223,8 +223,10 @@ public struct AgentConfig: Sendable, Equatable {
             pinPath: try s.absolutePath("pin_path", default: d.shaping.pinPath, allowEmpty: false)!,
             hostCongestionControl: congestion)
 
-        return AgentConfig(agent: agent, telemetry: telemetry, rpc: rpc, metrics: metrics,
-                           controller: controller, shaping: shaping)
+        let config = AgentConfig(agent: agent, telemetry: telemetry, rpc: rpc, metrics: metrics,
+                                 controller: controller, shaping: shaping)
+        try config.validateForStart(file: file) // StartupChecks.swift: the daemon runs the same rules
+        return config
     }
 
     /// telemetry.drop_weights: reason → weight ≥ 0. Reasons are normalised to the kernel's upper-case

@@ -143,9 +143,16 @@ public final class Shaper: @unchecked Sendable {
         try recordClsactIntent(link)
         try recordCongestionControlIfNew()
 
-        let mounted = try BPFFS.ensureDirectory(settings.pinPath)
+        // Errors here name the directory and shaping.pin_path, which set it.
+        let mounted: Bool
+        let dp: EDTDatapath
+        do {
+            mounted = try BPFFS.ensureDirectory(settings.pinPath)
+            dp = try EDTDatapath(pinDirectory: settings.pinPath)
+        } catch let e as BPFError {
+            throw BPFError("shaping.pin_path \(settings.pinPath): \(e.operation)", errno: e.errno, log: e.log, hint: e.hint)
+        }
         if mounted { logger.notice("mounted bpffs for \(settings.pinPath)") }
-        let dp = try EDTDatapath(pinDirectory: settings.pinPath)
         let (programFD, programInfo, adopted) = try chooseProgram(dp)
 
         let (qdiscAction, qdiscStatus, policing) = try ensureQdiscs(link)
