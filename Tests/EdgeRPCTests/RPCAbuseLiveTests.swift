@@ -136,12 +136,12 @@ final class RPCAbuseLiveTests: XCTestCase {
         let holder = try Holder(script: holdScript, socket: server.path, count: 4, go: go, wait: 6)
         let first = try holder.line()
         XCTAssertEqual(first.filter { $0 == "open" }.count, 3, "\(first)")
-        XCTAssertEqual(first.last,
-                       "server busy: uid 65534 already has 3 connections (limit 3, rpc.max_clients_per_uid)")
+        XCTAssertEqual(first.filter { $0 != "open" },
+                       ["server busy: uid 65534 already has 3 connections (limit 3, rpc.max_clients_per_uid)"])
         // Root is not bound by the member's connections.
         XCTAssertEqual(try server.client().call("sum", params: SumParams(values: [2, 3]), as: SumResult.self),
                        SumResult(total: 5, callerUid: 0))
-        FileManager.default.createFile(atPath: go, contents: nil)
+        _ = FileManager.default.createFile(atPath: go, contents: nil)
         let second = try holder.line()
         holder.process.waitUntilExit()
         XCTAssertEqual(second, ["closed", "closed", "closed"], "idle connections must be closed after rpc.idle_timeout")
@@ -157,13 +157,14 @@ final class RPCAbuseLiveTests: XCTestCase {
         let go = server.directory + "/go"
         let holder = try Holder(script: holdScript, socket: server.path, count: 6, go: go, wait: 0.2)
         let first = try holder.line()
+        // Connections are set up on two event loops: which one is turned away may vary.
         XCTAssertEqual(first.filter { $0 == "open" }.count, 5, "\(first)")
-        XCTAssertEqual(first.last, "server busy: too many clients connected (limit 10, rpc.max_clients)")
+        XCTAssertEqual(first.filter { $0 != "open" }, ["server busy: too many clients connected (limit 10, rpc.max_clients)"])
         let clients = (0..<3).map { _ in server.client() }
         for c in clients {
             XCTAssertEqual(try c.call("echo", params: EchoParams(text: "root"), as: String.self), "root")
         }
-        FileManager.default.createFile(atPath: go, contents: nil)
+        _ = FileManager.default.createFile(atPath: go, contents: nil)
         _ = try holder.line()
         holder.process.waitUntilExit()
     }
