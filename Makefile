@@ -23,7 +23,8 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
 	-Ibpf/include -Ibpf -I/usr/include/$(MULTIARCH)
 
 APT_BUILD := libbpf-dev libelf-dev libsystemd-dev libmnl-dev libjansson-dev zlib1g-dev \
-	iproute2 python3 procps kmod mandoc man-db openssl passwd util-linux prometheus
+	iproute2 python3 procps kmod mandoc man-db openssl passwd util-linux prometheus \
+	containernetworking-plugins iptables
 
 .PHONY: all bpf build release test check demo bench run deps clean
 
@@ -45,7 +46,7 @@ $(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h bpf/include/*.h)
 build: bpf
 	$(SWIFT) build
 
-PRODUCTS := edge-agent edge-controller edgectl edge-bench
+PRODUCTS := edge-agent edge-controller edgectl edge-bench edgenode-bandwidth
 
 # one product at a time: a plain `swift build -c release` would also build EdgeTestSupport,
 # which imports XCTest and cannot link statically
