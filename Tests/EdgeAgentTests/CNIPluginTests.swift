@@ -194,7 +194,8 @@ final class CNIPluginTests: XCTestCase {
             guard i["sandbox"] == nil, let n = i["name"]?.stringValue, n != "cni0" else { return nil }
             return n
         }.first)
-        XCTAssertTrue(try f.ingressFilters(hostVeth).contains("edgenode-classify"), try f.ingressFilters(hostVeth))
+        let filters = try f.ingressFilters(hostVeth)
+        XCTAssertTrue(filters.contains("edgenode-classify"), filters)
         // edgectl says where the class came from
         let listed = try sh([try Products.path("edgectl"), "shape", "list", "--socket", f.socket]).stdout
         XCTAssertTrue(listed.contains("cni"), listed)
