@@ -13,10 +13,10 @@
 #include <bpf/bpf_core_read.h>
 #include "edge_hist.h"
 #include "telemetry.h"
+#include "edge_compat.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
-#define TASK_RUNNING 0
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -156,35 +156,49 @@ int BPF_PROG(edge_tcp_retransmit, struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+static __always_inline bool skb_netns_ok(struct sk_buff *skb)
+{
+	struct net_device *dev;
+	struct net *net = 0;
+
+	if (!targ_netns_inum)
+		return 1;
+	dev = BPF_CORE_READ(skb, dev);
+	if (dev)
+		net = BPF_CORE_READ(dev, nd_net.net);
+	else {
+		struct sock *sk = BPF_CORE_READ(skb, sk);
+		if (sk)
+			net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	}
+	return netns_ok(net);
+}
+
+static __always_inline void drop_add(__u32 key)
+{
+	__u64 *c = bpf_map_lookup_elem(&drop_count, &key);
+
+	if (c)
+		(*c)++;
+}
+
+/* 5.17+: drops by reason (edge_compat.bpf.h, 3) */
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(edge_kfree_skb, struct sk_buff *skb, void *location, int reason)
 {
-	__u32 key;
-	__u64 *c;
-
-	/* consumed is not dropped: since 6.3 consume_skb has its own tracepoint, but some paths
-	 * still pass SKB_CONSUMED here; its value moves between kernels, so ask BTF */
-	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
-	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+	if (edge_drop_is_consumed(reason) || !skb_netns_ok(skb))
 		return 0;
-	if (targ_netns_inum) {
-		struct net_device *dev = BPF_CORE_READ(skb, dev);
-		struct net *net = 0;
+	drop_add(edge_drop_slot(reason));
+	return 0;
+}
 
-		if (dev)
-			net = BPF_CORE_READ(dev, nd_net.net);
-		else {
-			struct sock *sk = BPF_CORE_READ(skb, sk);
-			if (sk)
-				net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
-		}
-		if (!netns_ok(net))
-			return 0;
-	}
-	key = reason < 0 || reason >= EDGE_MAX_DROP_REASONS ? EDGE_MAX_DROP_REASONS - 1 : (__u32)reason;
-	c = bpf_map_lookup_elem(&drop_count, &key);
-	if (c)
-		(*c)++;
+/* 5.15–5.16: the tracepoint has no reason; count the drop all the same */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(edge_kfree_skb_pre517, struct sk_buff *skb, void *location)
+{
+	if (!skb_netns_ok(skb))
+		return 0;
+	drop_add(EDGE_DROP_REASON_UNREPORTED);
 	return 0;
 }
 
@@ -210,20 +224,34 @@ int BPF_PROG(edge_sched_wakeup_new, struct task_struct *p)
 	return 0;
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(edge_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
-	     unsigned int prev_state)
+static __always_inline void runq_switched(struct task_struct *prev, struct task_struct *next, long prev_state)
 {
 	__u64 *ts;
 
 	/* a preempted task goes straight back to the run queue */
-	if (prev_state == TASK_RUNNING)
+	if (prev_state == EDGE_TASK_RUNNING)
 		runq_enqueued(prev);
 
 	ts = bpf_task_storage_get(&runq_start, next, 0, 0);
 	if (!ts || !*ts)
-		return 0;
+		return;
 	hist_add(&runq_hist, bpf_ktime_get_ns() - *ts);
 	*ts = 0;
+}
+
+/* 5.18+: the scheduler passes prev's state (edge_compat.bpf.h, 2) */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(edge_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	runq_switched(prev, next, prev_state);
+	return 0;
+}
+
+/* 5.15–5.17: no prev_state argument; read it from the task */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(edge_sched_switch_pre518, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	runq_switched(prev, next, edge_task_state(prev));
 	return 0;
 }

@@ -156,6 +156,30 @@ int edge_btf_kernel_has_type(const char *name)
 	return 0;
 }
 
+int edge_btf_kernel_tracepoint_args(const char *tracepoint)
+{
+	char name[128];
+	struct btf *btf = kernel_btf();
+	const struct btf_type *t;
+	int id;
+
+	if (!btf)
+		return -ENOENT;
+	if (snprintf(name, sizeof(name), "btf_trace_%s", tracepoint) >= (int)sizeof(name))
+		return -ENAMETOOLONG;
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -ENOENT;
+	// typedef void (*btf_trace_X)(void *__data, args...): typedef -> pointer -> func proto
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_ptr(t))
+		return -EINVAL;
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return -EINVAL;
+	return btf_vlen(t) - 1;
+}
+
 int edge_bpf_prog_stats(int prog_fd, uint64_t *run_time_ns, uint64_t *run_cnt, uint32_t *id)
 {
 	struct bpf_prog_info info;

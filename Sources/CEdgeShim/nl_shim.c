@@ -96,3 +96,5 @@ int edge_nl_parse_status(const struct nlmsghdr *nlh, size_t len, const char **ex
 }
 
 int edge_nl_enter_netns(int netns_fd) { return setns(netns_fd, CLONE_NEWNET); }
+
+int edge_nl_unshare_netns(void) { return unshare(CLONE_NEWNET); }

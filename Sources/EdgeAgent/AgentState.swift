@@ -28,7 +28,7 @@ public final class AgentState: @unchecked Sendable {
 
     public func status() -> AgentStatus {
         let k = collector.kernel
-        let attached = KernelTelemetry.hooks.map(\.program).filter { p in !k.missing.contains { $0.program == p } }
+        let attached = k.attached
         let up = startedAt.duration(to: .now)
         return AgentStatus(
             node: node, version: EdgenodeVersion.current, pid: getpid(),

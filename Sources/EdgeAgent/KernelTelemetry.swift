@@ -17,46 +17,55 @@ public struct KernelCounters: Sendable {
 
 
 public final class KernelTelemetry {
-    /// Program name → the tp_btf hook it needs and the signal it feeds.
-    static let hooks: [(program: String, tracepoint: String, signal: String)] = [
-        ("edge_tcp_probe", "tcp_probe", "rtt"),
-        ("edge_tcp_retransmit", "tcp_retransmit_skb", "retransmits"),
-        ("edge_kfree_skb", "kfree_skb", "drops"),
-        ("edge_sched_wakeup", "sched_wakeup", "runqlat"),
-        ("edge_sched_wakeup_new", "sched_wakeup_new", "runqlat"),
-        ("edge_sched_switch", "sched_switch", "runqlat"),
-    ]
-
     let object: BPFObject
     private var links: [BPFLink] = []
     private let rttHist, runqHist, peerRTT, retransCount, dropCount: BPFMap
-    /// Hooks missing from this kernel (their signals stay absent).
+    /// Programs attached to their hooks.
+    public let attached: [String]
+    /// Programs this kernel does not offer or refused, each with why and what took over.
     public let missing: [MissingHook]
     /// kfree_skb reason value → name without the SKB_DROP_REASON_ prefix (from kernel BTF).
     public let dropReasonNames: [Int: String]
     /// The network namespace filtered on (inode), nil = every namespace.
     public let netnsInode: UInt32?
 
-    /// Loads and attaches every program whose hook exists.
+    /// Loads and attaches every program this kernel accepts. Kernel BTF picks each program or
+    /// its older variant (TelemetryPlan.fromBTF); if the kernel still refuses the object, each
+    /// program is loaded alone to find the refused ones, which are switched off (or replaced by
+    /// their fallback) so the others still load.
     /// - Parameter netnsInode: count only sockets/packets of this network namespace (nil = all).
     public init(netnsInode: UInt32?) throws {
         guard BPFSystem.hasKernelBTF else {
             throw BPFError("load telemetry: kernel BTF missing at /sys/kernel/btf/vmlinux (CO-RE needs a kernel built with CONFIG_DEBUG_INFO_BTF=y)", errno: ENOENT)
         }
-        let obj = try BPFObject(embedded: "telemetry")
-        try obj.setConstant("targ_netns_inum", netnsInode ?? 0)
-        var missing: [MissingHook] = []
-        for h in Self.hooks where !BPFSystem.kernelHasType("btf_trace_\(h.tracepoint)") {
-            try obj.setAutoload(h.program, false)
-            missing.append(MissingHook(program: h.program, hook: "tp_btf/\(h.tracepoint)", signal: h.signal))
+        let open = { () throws -> BPFObject in
+            let obj = try BPFObject(embedded: "telemetry")
+            try obj.setConstant("targ_netns_inum", netnsInode ?? 0)
+            return obj
         }
-        try obj.load()
+        var plan = TelemetryPlan.fromBTF()
+        let first = try BPFProbe.loadAccepted(plan.load, open: open)
+        var obj = first.object
+        if !first.refused.isEmpty {
+            plan.apply(refused: first.refused) { BPFProbe.refusal(of: $0, open: open) }
+            let loaded = try BPFProbe.loadAccepted(plan.load, open: open)
+            obj = loaded.object
+            plan.apply(refused: loaded.refused) { _ in "refused" }
+        }
         var links: [BPFLink] = []
-        for h in Self.hooks where !missing.contains(where: { $0.program == h.program }) {
-            links.append(try obj.program(h.program).attach())
+        var missing = plan.off
+        for name in plan.load {
+            do {
+                links.append(try obj.program(name).attach())
+            } catch {
+                let p = TelemetryProgram.named(name)
+                missing.append(MissingHook(program: name, hook: p?.hook ?? "?", signal: p?.signal ?? "?",
+                                           reason: "attach failed: \(error)"))
+            }
         }
         object = obj
         self.links = links
+        self.attached = links.map(\.programName)
         self.missing = missing
         self.netnsInode = netnsInode
         rttHist = try obj.map("rtt_hist")
@@ -100,9 +109,16 @@ public final class KernelTelemetry {
         return out
     }
 
+    /// The kernel's name for a drop reason; the last slot (edge_compat.bpf.h's
+    /// EDGE_DROP_REASON_UNREPORTED) holds drops whose reason the kernel did not say or that lie
+    /// beyond the map.
     public func reasonName(_ value: Int) -> String {
-        dropReasonNames[value] ?? "REASON_\(value)"
+        if let name = dropReasonNames[value] { return name }
+        return value == Self.unreportedDropSlot ? "UNREPORTED" : "REASON_\(value)"
     }
+
+    /// EDGE_MAX_DROP_REASONS - 1 (bpf/telemetry.h).
+    public static let unreportedDropSlot = 255
 
     static func loadDropReasonNames() -> [Int: String] {
         guard let values = try? BPFSystem.kernelEnum("skb_drop_reason") else { return [:] }

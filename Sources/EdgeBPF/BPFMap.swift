@@ -107,6 +107,13 @@ public enum BPFSystem {
         edge_btf_kernel_has_type(name) != 0
     }
 
+    /// How many arguments a tp_btf program on `tracepoint` gets on this kernel (nil: no such
+    /// tracepoint in BTF). A program that reads more is refused by the verifier.
+    public static func tracepointArguments(_ tracepoint: String) -> Int? {
+        let n = edge_btf_kernel_tracepoint_args(tracepoint)
+        return n >= 0 ? Int(n) : nil
+    }
+
     public static var hasKernelBTF: Bool { access("/sys/kernel/btf/vmlinux", R_OK) == 0 }
 
     /// Every enumerator of a kernel enum, e.g. "skb_drop_reason" → [value: name].

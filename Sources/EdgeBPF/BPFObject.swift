@@ -23,6 +23,17 @@ public final class BPFObject {
         self.name = name
     }
 
+    /// Opens a compiled object from a file (tests and tools; the daemons use embedded ones).
+    public init(file path: String) throws {
+        BPFLog.capture()
+        // libbpf 1.x: NULL and errno on failure
+        guard let obj = bpf_object__open_file(path, nil) else {
+            throw BPFError("open BPF object file \(path)", errno: errno == 0 ? ENOENT : errno, log: BPFLog.take())
+        }
+        handle = obj
+        name = path
+    }
+
     deinit { bpf_object__close(handle) }
 
     /// Names of every program in the object.

@@ -1,16 +1,40 @@
 // The agent's local API wire types, shared by edge-agent and edgectl (one module, as in
 // Tailscale's LocalAPI): what `agent.status`, `telemetry.get` and `telemetry.reasons` carry.
 
-/// A hook the running kernel does not have: its program was switched off before load.
+/// A telemetry program the running kernel does not offer or refused: it was switched off before
+/// load. Where an older variant took over (`fallback`), the signal still moves, minus `loses`.
 public struct MissingHook: Sendable, Equatable, Codable {
     public var program: String
     public var hook: String
     public var signal: String
+    /// Why it is off: the hook is absent, the tracepoint passes fewer arguments, or the verifier's word.
+    public var reason: String?
+    /// The program that feeds `signal` instead, if any.
+    public var fallback: String?
+    /// What the fallback cannot measure (e.g. drop reasons).
+    public var loses: String?
 
-    public init(program: String, hook: String, signal: String) {
+    public init(program: String, hook: String, signal: String, reason: String? = nil,
+                fallback: String? = nil, loses: String? = nil) {
         self.program = program
         self.hook = hook
         self.signal = signal
+        self.reason = reason
+        self.fallback = fallback
+        self.loses = loses
+    }
+
+    /// One line for logs and `edgectl status`.
+    public var summary: String {
+        var s = "\(program) (\(hook)) off"
+        if let reason { s += ": \(reason)" }
+        if let fallback {
+            s += "; \(fallback) feeds \(signal) instead"
+            if let loses { s += " without \(loses)" }
+        } else {
+            s += "; signal '\(signal)' stays absent"
+        }
+        return s
     }
 }
 

@@ -214,8 +214,8 @@ public struct AgentConfig: Sendable, Equatable {
             defaultDropWeight: try t.number("default_drop_weight", default: d.telemetry.defaultDropWeight,
                                             rule: "≥ 0") { $0 >= 0 })
 
-        let r = try doc.section("rpc", keys: RPCConfig.keys)
-        let rpc = try RPCConfig.read(r, defaults: d.rpc)
+        let r = try doc.section("rpc", keys: RPCConfig.agentKeys)
+        let rpc = try RPCConfig.read(r, defaults: d.rpc, hasAdminGroup: true)
 
         let m = try doc.section("metrics", keys: ["listen"])
         let metrics = Metrics(listen: try m.listenAddress("listen", default: d.metrics.listen!.description,
@@ -267,8 +267,10 @@ public struct AgentConfig: Sendable, Equatable {
         var shapingWithClasses = shaping
         shapingWithClasses.classes = try shapingClasses(s)
 
-        return AgentConfig(agent: agent, telemetry: telemetry, rpc: rpc, metrics: metrics,
-                           controller: controller, shaping: shapingWithClasses)
+        let config = AgentConfig(agent: agent, telemetry: telemetry, rpc: rpc, metrics: metrics,
+                                 controller: controller, shaping: shapingWithClasses)
+        try config.validateForStart(file: file) // StartupChecks.swift: the daemon runs the same rules
+        return config
     }
 
     /// [[shaping.class]]: selector and rate required, horizon optional; selectors unique.
@@ -331,7 +333,8 @@ public struct AgentConfig: Sendable, Equatable {
     /// Linux interface names: 1–15 bytes, not "." or "..", no "/", ":" or whitespace.
     static func isInterfaceName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 15 && name != "." && name != ".."
-            && !name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace || !$0.isASCII })
+            && !name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace || !$0.isASCII
+                                       || ($0.asciiValue ?? 0) < 0x20 || $0 == "\u{7f}" })  // a NUL would cut the name short
     }
 
     /// The kernel's TCP_CA_NAME_MAX is 16 with the NUL; module names are tcp_<name>.
@@ -358,7 +361,7 @@ public struct AgentConfig: Sendable, Equatable {
             t.number(reason, telemetry.dropWeights[reason]!)
         }
 
-        rpc.write(to: &t)
+        rpc.writeAgent(to: &t)
 
         t.section("metrics")
         t.string("listen", metrics.listen?.description ?? "")

@@ -46,7 +46,8 @@ public final class NetlinkRequest {
     }
 
     /// Appends the family header (ifinfomsg, tcmsg, ...) right after the netlink header.
-    /// Must come before any attribute.
+    /// Must come before any attribute; inside a nest it starts the nest's payload (a veth's
+    /// VETH_INFO_PEER carries the peer's ifinfomsg before the peer's attributes).
     public func putFamilyHeader<T>(_ value: T) {
         var copy = value
         let size = MemoryLayout<T>.size

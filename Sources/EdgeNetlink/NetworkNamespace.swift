@@ -68,6 +68,30 @@ public final class NetworkNamespace: @unchecked Sendable {
     }
 }
 
+extension NetworkNamespace {
+    /// Runs `body` on a new thread inside a new, unnamed network namespace (only `lo`, down),
+    /// and waits. Nothing outside can see it, no name can collide, and it disappears with
+    /// everything in it (devices, qdiscs, filters) once `body`'s sockets are closed and the
+    /// thread ends. For probes that must not touch the host's devices.
+    public static func runInThrowawayNamespace<T>(_ body: @escaping () throws -> T) throws -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            box.result = Result {
+                guard edge_nl_unshare_netns() == 0 else {
+                    throw NamespaceError(operation: "unshare(CLONE_NEWNET) for a throwaway namespace", errno: Glibc.errno)
+                }
+                return try body()
+            }
+            done.signal()
+        }
+        thread.name = "netns-throwaway"
+        thread.start()
+        done.wait()
+        return try box.result!.get()
+    }
+}
+
 private final class ResultBox<T>: @unchecked Sendable {
     var result: Result<T, Error>?
 }

@@ -22,6 +22,12 @@ struct EdgeAgentCommand: AsyncParsableCommand {
     @Flag(help: "Validate the configuration, print it with defaults filled in, and exit.")
     var checkConfig = false
 
+    @Flag(help: "Check what edgenode needs on this node (BTF, each telemetry hook and the EDT program by a real load, mq/sch_fq/clsact/cls_bpf in a throwaway namespace, bpffs, capabilities, cgroups, kernel version), print one line each and exit 0 (all OK), 1 (something DEGRADED) or 2 (something MISSING). Needs root. edgectl doctor runs this.")
+    var doctor = false
+
+    @Flag(help: "With --doctor: print the report as JSON.")
+    var json = false
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -51,8 +57,15 @@ struct EdgeAgentCommand: AsyncParsableCommand {
         }
         if checkConfig {
             print(settings.tomlText)
+            // The files the daemon opens at start fail the check as they would fail the start.
+            let problems = settings.startupFileProblems()
+            if !problems.isEmpty {
+                Self.fail(problems.map { "edge-agent: invalid configuration: \(config): \($0)" }.joined(separator: "\n"),
+                          status: AgentStartupError.Kind.config.rawValue)
+            }
             return
         }
+        if doctor { Self.runDoctor(config: settings, json: json) }
         do {
             try await AgentDaemon.run(config: settings, configPath: configPath, logger: logger)
         } catch let e as AgentStartupError {
@@ -60,6 +73,21 @@ struct EdgeAgentCommand: AsyncParsableCommand {
         } catch let e as ConfigError {
             Self.fail("edge-agent: invalid configuration: \(e)", status: AgentStartupError.Kind.config.rawValue)
         }
+    }
+
+    static func runDoctor(config: AgentConfig, json: Bool) -> Never {
+        guard getuid() == 0 || geteuid() == 0 else {
+            fail("edge-agent --doctor: needs root (it loads BPF programs and creates a throwaway network namespace)", status: 2)
+        }
+        let report = NodeDoctor.run(config: config)
+        if json {
+            let e = EdgeJSON.encoder()
+            e.outputFormatting.insert(.prettyPrinted)
+            print(String(decoding: (try? e.encode(report)) ?? Data(), as: UTF8.self))
+        } else {
+            print(report.rendered())
+        }
+        Foundation.exit(report.status.exitCode)
     }
 
     static func fail(_ message: String, status: Int32) -> Never {

@@ -12,7 +12,8 @@ struct Edgectl: ParsableCommand {
         version: EdgenodeVersion.current,
         subcommands: [StatusCommand.self, TelemetryCommand.self, ReasonsCommand.self,
                       ShapeCommand.self, QdiscCommand.self,
-                      NodesCommand.self, ScoreCommand.self, ExtenderCommand.self])
+                      NodesCommand.self, ScoreCommand.self, ExtenderCommand.self,
+                      DoctorCommand.self, SmokeCommand.self])
 }
 
 /// Options every agent subcommand shares.

@@ -22,7 +22,7 @@ struct StatusCommand: ParsableCommand {
         t.add("metrics", s.metricsListen ?? "off")
         t.add("telemetry", "\(s.telemetry.attached.count) programs attached, \(s.telemetry.ticks) ticks, netns \(s.telemetry.netns)")
         t.add("window", "\(Fmt.seconds(s.telemetry.windowSeconds)) every \(s.telemetry.intervalSeconds)s")
-        for m in s.telemetry.missing { t.add("missing", "\(m.hook) (\(m.signal) absent)") }
+        for m in s.telemetry.missing { t.add(m.fallback == nil ? "missing" : "degraded", m.summary) }
         if let e = s.telemetry.sourceError { t.add("source error", e) }
         t.add("shaping", s.shaping)
         if let p = s.podTimestamps { t.add("pod timestamps", p) }

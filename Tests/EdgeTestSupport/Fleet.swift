@@ -62,6 +62,11 @@ public struct FleetAgentSettings {
     public var caFile: String?
     public var pushInterval = "500ms"
     public var pushTimeout = "400ms"
+    /// shaping.device, nil = the default route's device.
+    public var shapingDevice: String?
+    /// shaping.pin_path (on bpffs; the test removes it), nil = the default. With it the agent's
+    /// state_dir moves into the fleet's directory, so agents that shape do not share one.
+    public var shapingPinPath: String?
 
     public init(interval: String = "250ms", window: String? = nil, metricsListen: String = "", shaping: Bool? = nil,
                 controllerURL: String? = nil, caFile: String? = nil, pushInterval: String = "500ms",
@@ -181,6 +186,12 @@ public final class Fleet {
 
         """
         if let shaping = s.shaping { text += "[shaping]\nenabled = \(shaping)\n" }
+        if s.shaping == nil && (s.shapingDevice != nil || s.shapingPinPath != nil) { text += "[shaping]\n" }
+        if let device = s.shapingDevice { text += "device = \"\(device)\"\n" }
+        if let pin = s.shapingPinPath {
+            text += "pin_path = \"\(pin)\"\n"
+            text = text.replacingOccurrences(of: "[agent]\n", with: "[agent]\nstate_dir = \"\(path("\(name)-state"))\"\n")
+        }
         if let url = s.controllerURL {
             text += """
             [controller]

@@ -67,6 +67,7 @@ struct sk_buff {
 
 struct task_struct {
 	int pid;
+	unsigned int __state; /* `long state` before 5.14: see edge_compat.bpf.h */
 };
 
 #pragma clang attribute pop

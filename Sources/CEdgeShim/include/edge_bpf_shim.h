@@ -32,6 +32,10 @@ int edge_btf_kernel_enum(const char *enum_name,
 /// Whether the kernel's BTF has a struct/union/enum/typedef/func of this name (for probing).
 int edge_btf_kernel_has_type(const char *name);
 
+/// How many arguments tp_btf programs on `tracepoint` get (the params of the kernel's
+/// btf_trace_<tracepoint> prototype after its __data pointer), or a negative errno.
+int edge_btf_kernel_tracepoint_args(const char *tracepoint);
+
 /// Cumulative run time and run count of a program (needs kernel.bpf_stats_enabled=1).
 int edge_bpf_prog_stats(int prog_fd, uint64_t *run_time_ns, uint64_t *run_cnt, uint32_t *id);
 

@@ -52,6 +52,10 @@ int edge_nl_attr_next(const void *buf, size_t len, size_t *cursor,
 /// _GNU_SOURCE, which Swift's Glibc module does not see). Returns 0 or -1 with errno set.
 int edge_nl_enter_netns(int netns_fd);
 
+/// unshare(CLONE_NEWNET): moves the calling thread into a new, empty network namespace that
+/// nothing else can see and that goes away with the thread. Returns 0 or -1 with errno set.
+int edge_nl_unshare_netns(void);
+
 /// Decodes an NLMSG_ERROR or NLMSG_DONE message.
 /// Returns the positive errno it carries (0 for an ACK or a clean DONE), or -1 if the message
 /// is too short to hold the status. *extack is set to the kernel's NLMSGERR_ATTR_MSG text

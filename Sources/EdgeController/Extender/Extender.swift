@@ -8,21 +8,35 @@
 import EdgeCore
 import EdgeJansson
 import Foundation
+import Synchronization
 
 /// An HTTP-ready reply.
 public struct ExtenderReply: Sendable {
     public var status: Int
     public var body: Data
+    /// /filter: the reason of every node filtered out (for the metrics, not the wire).
+    public var filteredReasons: [String] = []
+    /// /prioritize: the candidate given the highest priority (the first of equals), i.e. where
+    /// this placement decision steers the pod.
+    public var placedOn: String? = nil
 }
 
 /// Answers `/filter` and `/prioritize` from the registry.
 public struct Extender: Sendable {
     public let registry: NodeRegistry
-    public let policy: ExtenderPolicy
+    /// Shared by every copy of this extender (HTTP routes, RPC), so a reload reaches all of them.
+    private let rules: PolicyHolder
+    /// The rules in force; each request reads them once.
+    public var policy: ExtenderPolicy { rules.get() }
 
     public init(registry: NodeRegistry, policy: ExtenderPolicy) {
         self.registry = registry
-        self.policy = policy
+        self.rules = PolicyHolder(policy)
+    }
+
+    /// New [filter] limits (reload); the next request uses them.
+    public func apply(filter: ControllerConfig.Filter) {
+        rules.update { $0.filter = filter }
     }
 
     /// `/filter`: a request that cannot be understood gets 400 with the reason in `Error`.
@@ -47,7 +61,8 @@ public struct Extender: Sendable {
                 nodeNames: args.nodeNames == nil ? nil : decision.passing.map { names[$0] },
                 failed: decision.failed, unresolvable: decision.unresolvable,
                 nodeList: args.nodeList?.kind == .object ? args.nodeList : nil, keptItems: kept, error: "")
-            return ExtenderReply(status: 200, body: Data(body))
+            return ExtenderReply(status: 200, body: Data(body),
+                                 filteredReasons: Array(decision.failed.values) + Array(decision.unresolvable.values))
         } catch {
             return ExtenderReply(status: 400, body: Data(ExtenderResponseWriter.filterError("edgenode: \(error)")))
         }
@@ -59,8 +74,10 @@ public struct Extender: Sendable {
     public func handlePrioritize(body: Data, now: MonotonicInstant = .now) -> ExtenderReply {
         do {
             let names = try ParsedExtenderArgs.read(body).candidateNames()
-            let body = ExtenderResponseWriter.hostPriorityList(hosts: names, scores: priorities(names, now: now))
-            return ExtenderReply(status: 200, body: Data(body))
+            let scores = priorities(names, now: now)
+            let body = ExtenderResponseWriter.hostPriorityList(hosts: names, scores: scores)
+            let best = scores.indices.max { a, b in scores[a] < scores[b] || (scores[a] == scores[b] && a > b) }
+            return ExtenderReply(status: 200, body: Data(body), placedOn: best.map { names[$0] })
         } catch {
             return ExtenderReply(status: 400, body: Data(ExtenderResponseWriter.prioritizeError("edgenode: \(error)")))
         }
@@ -79,6 +96,7 @@ public struct Extender: Sendable {
     func decideFilter(_ names: [String], now: MonotonicInstant) -> FilterDecision {
         var decision = FilterDecision()
         decision.passing.reserveCapacity(names.count)
+        let policy = self.policy
         registry.withRecords(reading: NodeFacts.init) { lookup in
             for (i, name) in names.enumerated() {
                 switch policy.verdict(for: lookup(name), now: now) {
@@ -93,8 +111,17 @@ public struct Extender: Sendable {
 
     /// One priority per candidate, in request order, under one registry lock.
     func priorities(_ names: [String], now: MonotonicInstant) -> [Int64] {
-        registry.withRecords(reading: NodeFacts.init) { lookup in
+        let policy = self.policy
+        return registry.withRecords(reading: NodeFacts.init) { lookup in
             names.map { Int64(policy.priority(for: lookup($0), now: now)) }
         }
     }
+}
+
+/// The extender's rules behind a lock: read once per request, replaced on reload.
+final class PolicyHolder: Sendable {
+    private let value: Mutex<ExtenderPolicy>
+    init(_ policy: ExtenderPolicy) { value = Mutex(policy) }
+    func get() -> ExtenderPolicy { value.withLock { $0 } }
+    func update(_ body: (inout ExtenderPolicy) -> Void) { value.withLock { body(&$0) } }
 }

@@ -52,6 +52,20 @@ public struct ExtenderPolicy: Sendable {
         return over.isEmpty ? .pass : .failed("edgenode: " + over.joined(separator: "; "))
     }
 
+    /// The bounded label values a filter reason counts under in
+    /// `edgenode_extender_filtered_nodes_total`: "no_telemetry", "stale", or one per exceeded
+    /// limit ("rtt_p99", "retrans_rate", "drop_rate", "cpu"); reasons are free text with figures.
+    public static func reasonKinds(_ reason: String) -> [String] {
+        let text = reason.hasPrefix("edgenode: ") ? String(reason.dropFirst(10)) : reason
+        if text.hasPrefix("no telemetry") { return ["no_telemetry"] }
+        if text.hasPrefix("telemetry stale") { return ["stale"] }
+        let known: Set<String> = ["rtt_p99", "retrans_rate", "drop_rate", "cpu"]
+        return text.components(separatedBy: "; ").map { part in
+            let word = String(part.prefix { $0 != " " })
+            return known.contains(word) ? word : "other"
+        }
+    }
+
     /// Published priority; 0 for stale and unknown nodes (whatever the policy: with `.filter` they
     /// normally never reach prioritize, but if filter is not configured they must still rank last).
     func priority(for record: NodeFacts?, now: MonotonicInstant) -> Int {

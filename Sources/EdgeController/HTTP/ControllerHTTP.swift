@@ -95,6 +95,7 @@ public struct ControllerHTTP: Sendable {
             reply = Self.extenderError(status: 400, verb: verb, reason)
         }
         metrics.recordExtender(verb: verb, status: reply.status, duration: ContinuousClock.now - start)
+        metrics.recordDecision(reply)
         if reply.status != 200 {
             logger.warning("extender request failed", metadata: ["verb": "\(verb)", "status": "\(reply.status)",
                                                                  "body": "\(String(decoding: reply.body.prefix(512), as: UTF8.self))"])

@@ -45,6 +45,22 @@ public final class ControllerMetrics: @unchecked Sendable {
                                          help: "Time to decode, decide and encode an extender request").record(duration)
     }
 
+    /// Counts what one answered extender call decided: each filtered node by reason kind, and
+    /// for /prioritize the node ranked first (one placement decision).
+    public func recordDecision(_ reply: ExtenderReply) {
+        guard reply.status == 200 else { return }
+        for reason in reply.filteredReasons {
+            for kind in ExtenderPolicy.reasonKinds(reason) {
+                prometheus.makeCounter(name: "edgenode_extender_filtered_nodes_total", labels: [("reason", kind)],
+                                       help: "Nodes /filter removed, by reason (a node over two limits counts under both)").increment()
+            }
+        }
+        if let node = reply.placedOn {
+            prometheus.makeCounter(name: "edgenode_placement_decisions_total", labels: [("node", node)],
+                                   help: "/prioritize answers, by the node ranked first (where the pod is steered)").increment()
+        }
+    }
+
     /// Brings per-node gauges in line with the registry and renders the exposition text.
     public func render(nodes: [NodeSnapshot]) -> [UInt8] {
         lock.lock()
