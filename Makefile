@@ -25,7 +25,7 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
 
 APT_BUILD := libbpf-dev libelf-dev libsystemd-dev libmnl-dev libjansson-dev zlib1g-dev \
 	iproute2 python3 procps kmod mandoc man-db openssl passwd util-linux prometheus \
-	python3-yaml
+	python3-yaml containernetworking-plugins iptables
 
 .PHONY: all bpf build release test check demo bench run deps clean
 
@@ -47,7 +47,7 @@ $(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h bpf/include/*.h)
 build: bpf
 	$(SWIFT) build
 
-PRODUCTS := edge-agent edge-controller edgectl edge-bench
+PRODUCTS := edge-agent edge-controller edgectl edge-bench edgenode-bandwidth
 
 # one product at a time: a plain `swift build -c release` would also build EdgeTestSupport,
 # which imports XCTest and cannot link statically

@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "edge-agent", targets: ["edge-agent"]),
         .executable(name: "edge-controller", targets: ["edge-controller"]),
         .executable(name: "edgectl", targets: ["edgectl"]),
+        .executable(name: "edgenode-bandwidth", targets: ["edgenode-bandwidth"]),
         .executable(name: "edge-bench", targets: ["edge-bench"]),
         .executable(name: "edge-experiment", targets: ["edge-experiment"]),
         // Load/soak runner for `make soak` (issue 7); not shipped in the .debs.
@@ -100,6 +101,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // the CNI chained plugin (a drop-in for the reference `bandwidth` plugin)
+        .executableTarget(name: "edgenode-bandwidth", dependencies: ["EdgeCore", "EdgeRPC"]),
         .executableTarget(name: "edge-bench", dependencies: [
             "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -5,8 +5,9 @@
  *
  * For a packet of a known class:
  *     delay = round(wire_len * NSEC_PER_SEC / rate)
- *     t     = max(now, t_last) + delay
- *     t - now >  horizon               -> drop (TC_ACT_SHOT), t_last unchanged
+ *     slot  = max(now, t_last) + delay
+ *     slot - now >  horizon            -> drop (TC_ACT_SHOT), t_last unchanged
+ *     t     = max(slot, skb->tstamp)   (the packet's own departure time is never brought forward)
  *     t - now >  horizon/2, ECT, ECN   -> set CE, then accept
  *     accept: t_last = t, skb->tstamp = t
  * With fq below (mq/fq or a root fq) the timestamp is honoured: the packet waits until t, so a
@@ -14,6 +15,15 @@
  * one unbounded virtual FIFO. Without fq the timestamp is ignored and the same arithmetic
  * polices: a class may run ahead of its rate by at most one horizon, then its packets drop
  * (a local drop makes TCP back off at once, see tcp_transmit_skb's NET_XMIT handling).
+ *
+ * The packet's own stamp: TCP sets skb->tstamp to its pacing departure time (BBR, or any
+ * socket with SO_MAX_PACING_RATE) and SO_TXTIME sockets set it themselves. Cilium's
+ * edt_sched_departure takes the later of that stamp and the class's slot; so do we. The class
+ * books t (t_last = t), so a stamp later than the slot also delays the class's next packets: the
+ * class is busy until this packet has left. The horizon only judges the class's own backlog
+ * (slot - now): a socket that paces itself far ahead is fq's business (its own horizon), not a
+ * sign that the class is overbooked. Forwarding clears receive timestamps before egress
+ * (skb_clear_tstamp), so a stamp seen here is a delivery time on CLOCK_MONOTONIC or 0.
  *
  * CE at horizon/2 gives ECN flows a signal while there is still room, so they slow down before
  * anything is dropped; non-ECT flows only ever see the drop at the horizon.
@@ -92,6 +102,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct edt_class_meta);
 } edt_class_meta SEC(".maps");
+
+/* key 0: the mark bits (struct edt_config). A map, not .rodata, so that a restarted agent with
+ * another mask reaches the program already attached (the pinned one it adopts) and every veth
+ * classifier at once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct edt_config);
+} edt_config SEC(".maps");
 
 /* What the lookup and the scheduler need from the headers. */
 struct edt_pkt {
@@ -196,26 +216,45 @@ static __always_inline int mark_ce(struct __sk_buff *skb, const struct edt_pkt *
 	return bpf_skb_store_bytes(skb, ETH_HLEN + 1, &head[1], 1, 0) == 0;
 }
 
+/* The class whose id the veth classifier wrote into the mark, if it still exists. */
+static __always_inline struct edt_class *mark_class(struct __sk_buff *skb)
+{
+	__u32 zero = 0, id;
+	struct edt_config *cfg = bpf_map_lookup_elem(&edt_config, &zero);
+
+	if (!cfg || !cfg->mark_mask)
+		return NULL;
+	id = (skb->mark & cfg->mark_mask) >> (cfg->mark_shift & 31);
+	if (!id)
+		return NULL;
+	return bpf_map_lookup_elem(&edt_classes, &id);
+}
+
 SEC("tc")
 int edt_egress(struct __sk_buff *skb)
 {
 	struct edt_pkt p = {};
 	struct edt_class *c;
 	__u32 *cid = NULL;
-	__u64 wire, rate, horizon, delay, now, last, t = 0;
+	__u64 wire, rate, horizon, delay, now, last, stamp, slot = 0, t = 0;
 	__u32 segs;
 	int i, booked = 0;
 
 	parse(skb, &p);
-	if (p.family)
-		cid = bpf_map_lookup_elem(&edt_prefixes, &p.key);
-	if (!cid)
-		cid = cgroup_class(skb);
-	if (!cid)
-		return TC_ACT_OK;
-	c = bpf_map_lookup_elem(&edt_classes, cid);
-	if (!c)
-		return TC_ACT_OK;
+	/* 1. the class a pod's veth classifier put in the mark (its source address may be gone:
+	 * masquerade), 2. the source address, 3. the socket's cgroup */
+	c = mark_class(skb);
+	if (!c) {
+		if (p.family)
+			cid = bpf_map_lookup_elem(&edt_prefixes, &p.key);
+		if (!cid)
+			cid = cgroup_class(skb);
+		if (!cid)
+			return TC_ACT_OK;
+		c = bpf_map_lookup_elem(&edt_classes, cid);
+		if (!c)
+			return TC_ACT_OK;
+	}
 	rate = READ_ONCE(c->rate);
 	if (!rate)
 		return TC_ACT_OK;
@@ -228,13 +267,21 @@ int edt_egress(struct __sk_buff *skb)
 	delay = (wire * NSEC_PER_SEC + rate / 2) / rate;
 	now = bpf_ktime_get_ns();
 
+	/* A departure time the packet already carries (TCP pacing, BBR, SO_TXTIME) is kept when it
+	 * is later than the class's slot: the class never makes a paced packet leave earlier. A
+	 * stamp in the past counts as now. */
+	stamp = skb->tstamp;
+	if (stamp < now)
+		stamp = now;
+
 	for (i = 0; i < EDT_CAS_ATTEMPTS; i++) {
 		last = READ_ONCE(c->t_last);
-		t = (last > now ? last : now) + delay;
-		if (t - now > horizon) {
+		slot = (last > now ? last : now) + delay;
+		if (slot - now > horizon) {
 			__sync_fetch_and_add(&c->drops, 1);
 			return TC_ACT_SHOT;
 		}
+		t = slot > stamp ? slot : stamp;
 #if defined(__BPF_CPU_VERSION__) && __BPF_CPU_VERSION__ >= 3
 		if (__sync_val_compare_and_swap(&c->t_last, last, t) == last) {
 			booked = 1;
@@ -248,11 +295,49 @@ int edt_egress(struct __sk_buff *skb)
 		WRITE_ONCE(c->t_last, t);
 
 	if ((READ_ONCE(c->flags) & EDT_F_ECN) && p.ecn && p.ecn != INET_ECN_CE &&
-	    t - now > horizon / 2 && mark_ce(skb, &p))
+	    slot - now > horizon / 2 && mark_ce(skb, &p))
 		__sync_fetch_and_add(&c->ecn_marks, 1);
 
 	__sync_fetch_and_add(&c->bytes, wire);
 	__sync_fetch_and_add(&c->packets, 1);
 	skb->tstamp = t;
+	return TC_ACT_OK;
+}
+
+/*
+ * The classifier on a pod's host-side veth, clsact ingress (what the pod sends). Here the source
+ * address is still the pod's own; after masquerade at the uplink it is the node's. The class id
+ * goes into skb->mark under edt_config's mask, the rest of the mark is kept:
+ *  - the mark survives routing, forwarding and NAT inside the host namespace (iptables/nft
+ *    MASQUERADE rewrites addresses, never skb->mark; conntrack's mark is a separate field), and is
+ *    only cleared when a packet crosses into another namespace (skb_scrub_packet), which also
+ *    means a pod cannot forge it: its own marks are scrubbed on the way out of its namespace;
+ *  - queue_mapping (Cilium's choice) doubles as the recorded RX queue that the uplink's TX queue
+ *    selection hashes with (skb_tx_hash), so a class id left there steers TX queues and must be
+ *    cleared at the uplink; priority and tc_classid are read by qdiscs (mq/fq, prio, htb). The
+ *    mark has no meaning for the kernel outside the bits other tools chose, hence the mask.
+ * Nothing is dropped or delayed here: scheduling happens once, at the uplink.
+ */
+SEC("tc")
+int edt_classify(struct __sk_buff *skb)
+{
+	struct edt_pkt p = {};
+	struct edt_config *cfg;
+	__u32 zero = 0, bits, *cid;
+
+	cfg = bpf_map_lookup_elem(&edt_config, &zero);
+	if (!cfg || !cfg->mark_mask)
+		return TC_ACT_OK;
+	parse(skb, &p);
+	if (!p.family)
+		return TC_ACT_OK;
+	cid = bpf_map_lookup_elem(&edt_prefixes, &p.key);
+	if (!cid)
+		return TC_ACT_OK;
+	bits = (*cid << (cfg->mark_shift & 31)) & cfg->mark_mask;
+	/* an id the mask cannot hold whole is not written: a truncated id would be another class */
+	if (bits >> (cfg->mark_shift & 31) != *cid)
+		return TC_ACT_OK;
+	skb->mark = (skb->mark & ~cfg->mark_mask) | bits;
 	return TC_ACT_OK;
 }

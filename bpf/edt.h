@@ -17,6 +17,14 @@
 /* bytes of selector text kept per class for the agent (never read by the program) */
 #define EDT_SELECTOR_LEN 120
 
+/* edt_config: the skb->mark bits that carry a class id from a pod's host-side veth to the
+ * uplink. Default: bits 21-31 (class ids 1-2047), clear of kube-proxy's 0x4000/0x8000 and of
+ * the bits Calico allocates first from its default 0xffff0000 mask (it takes them lowest first);
+ * configurable ([shaping] mark_mask) for nodes where something else owns them. 0 switches the
+ * mark off (the uplink then classifies by source address and cgroup only). */
+#define EDT_DEFAULT_MARK_MASK 0xffe00000u
+#define EDT_DEFAULT_MARK_SHIFT 21
+
 /* edt_class.flags */
 #define EDT_F_ECN 1 /* CE-mark ECT packets delayed by more than horizon/2 */
 
@@ -37,6 +45,12 @@ struct edt_class {
 	__u64 ecn_marks;  /* packets CE-marked */
 	__u32 flags;      /* EDT_F_* */
 	__u32 pad;
+};
+
+/* edt_config value (a one-entry array, written by the agent at setup) */
+struct edt_config {
+	__u32 mark_mask;  /* skb->mark bits holding the class id; 0 = not used */
+	__u32 mark_shift; /* the mask's lowest set bit */
 };
 
 /* edt_class_meta value: what the operator typed, so `shaping.list` survives agent restarts */

@@ -61,6 +61,8 @@ public enum AgentDaemon {
         let state = AgentState(config: config, node: node, collector: collector)
         // after telemetry, before the socket: a shaping failure degrades, it never stops the agent
         (state.shaper, state.shapingFailure) = ShapingStartup.start(config: config, logger: logger)
+        (state.pods, state.configClassSelectors) = ShapingStartup.restoreClasses(shaper: state.shaper, config: config,
+                                                                                 logger: logger)
 
         let rpc = RPCServer(configuration: RPCServerConfiguration(config.rpc),
                             router: AgentRPCMethods.router(state: state),

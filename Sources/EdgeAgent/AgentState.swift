@@ -12,6 +12,10 @@ public final class AgentState: @unchecked Sendable {
     var pusher: ReportPusher?
     /// Set once at start, before the RPC server runs, when shaping is enabled.
     var shaper: Shaper?
+    /// Pod classes from CNI, with the shaper.
+    var pods: PodShaping?
+    /// Canonical selectors of the classes declared in [[shaping.class]].
+    var configClassSelectors: Set<String> = []
     /// Why shaping could not even start (no rtnetlink), if so.
     var shapingFailure: String?
 
@@ -35,7 +39,8 @@ public final class AgentState: @unchecked Sendable {
                              windowSeconds: config.telemetry.windowSeconds,
                              netns: config.telemetry.netns.rawValue, sourceError: collector.sourceError),
             shaping: shapingStatus,
-            controller: pusher?.summary ?? "off")
+            controller: pusher?.summary ?? "off",
+            podTimestamps: NetnsTimestamps.report(kernelRelease: NetnsTimestamps.runningRelease()).text)
     }
 
     /// "disabled", the shaper's status line, or "failed (…)" when it could not start.

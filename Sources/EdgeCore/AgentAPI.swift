@@ -81,9 +81,15 @@ public struct AgentStatus: Codable, Sendable, Equatable {
     public var shaping: String
     /// Controller push state: "off", "ok", or "failing (reason)".
     public var controller: String
+    /// What the running kernel does with a pod's departure times (skb->tstamp) when its packets
+    /// cross the veth into the host namespace, and what that means for BBR in pods. Absent from
+    /// agents before this field existed.
+    public var podTimestamps: String?
 
     public init(node: String, version: String, pid: Int32, uptimeSeconds: Double, socket: String,
-                metricsListen: String?, telemetry: Telemetry, shaping: String, controller: String) {
+                metricsListen: String?, telemetry: Telemetry, shaping: String, controller: String,
+                podTimestamps: String? = nil) {
+        self.podTimestamps = podTimestamps
         self.node = node
         self.version = version
         self.pid = pid

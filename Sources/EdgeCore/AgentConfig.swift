@@ -93,6 +93,22 @@ public struct AgentConfig: Sendable, Equatable {
         }
     }
 
+    /// One `[[shaping.class]]`: a class applied at every start.
+    public struct ShapingClass: Sendable, Equatable {
+        /// As for shaping.set: an address or CIDR, cgroup:PATH or unit:NAME.
+        public var selector: String
+        /// Rate text as for shaping.set ("50M", "20mbit"), validated.
+        public var rate: String
+        /// Drop horizon text ("40ms"), nil = the default.
+        public var horizon: String?
+
+        public init(selector: String, rate: String, horizon: String? = nil) {
+            self.selector = selector
+            self.rate = rate
+            self.horizon = horizon
+        }
+    }
+
     /// [shaping]
     public struct Shaping: Sendable, Equatable {
         public var enabled: Bool
@@ -107,15 +123,36 @@ public struct AgentConfig: Sendable, Equatable {
         /// TCP congestion control the host switches to while shaping is active ("bbr"); nil
         /// leaves net.ipv4.tcp_congestion_control alone. The previous value comes back on reset.
         public var hostCongestionControl: String?
+        /// skb->mark bits that carry a pod's class from its veth classifier to the uplink program
+        /// (contiguous, at least `markMaskMinBits` wide; 0 = off). Default bits 21-31.
+        public var markMask: UInt32 = Shaping.defaultMarkMask
+        /// `[[shaping.class]]`, applied at start (and so after every reboot).
+        public var classes: [ShapingClass] = []
+
+        public static let defaultMarkMask: UInt32 = 0xFFE0_0000
+        /// Class ids go up to 1024: 11 bits.
+        public static let markMaskMinBits = 11
 
         public init(enabled: Bool, device: String?, horizonSeconds: Double?, ecn: Bool, pinPath: String,
-                    hostCongestionControl: String? = nil) {
+                    hostCongestionControl: String? = nil, markMask: UInt32 = Shaping.defaultMarkMask) {
             self.enabled = enabled
             self.device = device
             self.horizonSeconds = horizonSeconds
             self.ecn = ecn
             self.pinPath = pinPath
             self.hostCongestionControl = hostCongestionControl
+            self.markMask = markMask
+        }
+
+        /// nil when `mask` is usable, else why not.
+        public static func markMaskProblem(_ mask: UInt32) -> String? {
+            if mask == 0 { return nil }
+            let shifted = mask >> mask.trailingZeroBitCount
+            if shifted & (shifted &+ 1) != 0 { return "the bits must be contiguous" }
+            if mask.nonzeroBitCount < markMaskMinBits {
+                return "it must be at least \(markMaskMinBits) bits wide to hold class ids up to 1024"
+            }
+            return nil
         }
     }
 
@@ -226,7 +263,8 @@ public struct AgentConfig: Sendable, Equatable {
             caFile: try c.absolutePath("ca_file", default: "", allowEmpty: true),
             pushIntervalSeconds: push, timeoutSeconds: timeout, urls: urls)
 
-        let s = try doc.section("shaping", keys: ["enabled", "device", "horizon", "ecn", "pin_path", "host_congestion_control"])
+        let s = try doc.section("shaping", keys: ["enabled", "device", "horizon", "ecn", "pin_path", "host_congestion_control",
+                                                    "mark_mask", "class"])
         let device = try s.optionalString("device")
         if let device, !isInterfaceName(device) {
             throw s.error("device", "expected a network interface name (1 to 15 characters, no \"/\", \":\" or spaces), got \"\(device)\"")
@@ -236,18 +274,57 @@ public struct AgentConfig: Sendable, Equatable {
             throw s.error("host_congestion_control",
                           "expected a TCP congestion control name such as \"bbr\" (1 to 15 lower-case letters, digits or \"_\"), or \"\" to leave the host's alone, got \"\(congestion)\"")
         }
+        let markMask = try s.int("mark_mask", default: Int(d.shaping.markMask), range: 0...Int(UInt32.max))
+        if let problem = Shaping.markMaskProblem(UInt32(markMask)) {
+            throw s.error("mark_mask", "\(problem) (got 0x\(String(markMask, radix: 16)); 0 turns the mark off)")
+        }
         let shaping = Shaping(
             enabled: try s.bool("enabled", default: d.shaping.enabled),
             device: device,
             horizonSeconds: try s.optionalDuration("horizon", range: horizonRange),
             ecn: try s.bool("ecn", default: d.shaping.ecn),
             pinPath: try s.absolutePath("pin_path", default: d.shaping.pinPath, allowEmpty: false)!,
-            hostCongestionControl: congestion)
+            hostCongestionControl: congestion, markMask: UInt32(markMask))
+        var shapingWithClasses = shaping
+        shapingWithClasses.classes = try shapingClasses(s)
 
         let config = AgentConfig(agent: agent, telemetry: telemetry, rpc: rpc, metrics: metrics,
-                                 controller: controller, shaping: shaping)
+                                 controller: controller, shaping: shapingWithClasses)
         try config.validateForStart(file: file) // StartupChecks.swift: the daemon runs the same rules
         return config
+    }
+
+    /// [[shaping.class]]: selector and rate required, horizon optional; selectors unique.
+    static func shapingClasses(_ s: ConfigSection) throws -> [ShapingClass] {
+        guard let raw = s.raw("class") else { return [] }
+        guard let array = raw.array else {
+            throw s.error("class", "expected an array of tables ([[shaping.class]]), got \(describe(raw))")
+        }
+        var out: [ShapingClass] = []
+        for (i, element) in array.enumerated() {
+            guard let table = element.table else {
+                throw s.error("class", "entry \(i + 1): expected a table with selector and rate, got \(describe(element))")
+            }
+            let c = ConfigSection(file: s.file, path: "shaping.class[\(i + 1)]", table: table)
+            try c.checkKeys(["selector", "rate", "horizon"])
+            guard let selector = try c.optionalString("selector") else { throw c.error("selector", "required (an address, CIDR, cgroup:PATH or unit:NAME)") }
+            guard selector.utf8.count < 120 else { throw c.error("selector", "at most 119 bytes, got \(selector.utf8.count)") }
+            guard let rate = try c.optionalString("rate") else { throw c.error("rate", "required (for example \"50M\" or \"20mbit\")") }
+            do {
+                _ = try BandwidthRate(parsing: rate)
+            } catch {
+                throw c.error("rate", "\(error)")
+            }
+            let horizon = try c.optionalString("horizon")
+            if let horizon {
+                _ = try c.duration("horizon", default: horizon, range: horizonRange)
+            }
+            if out.contains(where: { $0.selector == selector }) {
+                throw c.error("selector", "\"\(selector)\" is declared twice")
+            }
+            out.append(ShapingClass(selector: selector, rate: rate, horizon: horizon))
+        }
+        return out
     }
 
     /// telemetry.drop_weights: reason → weight ≥ 0. Reasons are normalised to the kernel's upper-case
@@ -325,6 +402,12 @@ public struct AgentConfig: Sendable, Equatable {
         t.bool("ecn", shaping.ecn)
         t.string("pin_path", shaping.pinPath)
         t.string("host_congestion_control", shaping.hostCongestionControl ?? "")
-        return t.text
+        t.int("mark_mask", Int(shaping.markMask))
+        var text = t.text
+        for c in shaping.classes {
+            text += "\n[[shaping.class]]\nselector = \(TOMLText.quote(c.selector))\nrate = \(TOMLText.quote(c.rate))\n"
+            if let h = c.horizon { text += "horizon = \(TOMLText.quote(h))\n" }
+        }
+        return text
     }
 }

@@ -41,9 +41,13 @@ public struct ShapingClassInfo: Codable, Sendable, Equatable {
     public var packets: UInt64
     public var drops: UInt64
     public var ecnMarks: UInt64
+    /// Who declared the class: "config" ([[shaping.class]]), "cni" (edgenode-bandwidth) or "rpc"
+    /// (shaping.set). Absent from agents before this field existed.
+    public var origin: String?
 
     public init(selector: String, kind: String, classId: UInt32, rate: BandwidthRate, horizonSeconds: Double,
-                ecn: Bool, bytes: UInt64, packets: UInt64, drops: UInt64, ecnMarks: UInt64) {
+                ecn: Bool, bytes: UInt64, packets: UInt64, drops: UInt64, ecnMarks: UInt64, origin: String? = nil) {
+        self.origin = origin
         self.selector = selector
         self.kind = kind
         self.classId = classId
@@ -143,5 +147,65 @@ public struct QdiscShowResult: Codable, Sendable, Equatable {
         self.txQueues = txQueues
         self.qdiscs = qdiscs
         self.filters = filters
+    }
+}
+
+/// `shaping.pod.add`: shape a pod's egress (the edgenode-bandwidth CNI plugin's ADD). The class is
+/// keyed by the container id; its addresses are classified on the pod's host-side veth, so the
+/// class holds after masquerade.
+public struct ShapingPodAddParams: Codable, Sendable, Equatable {
+    public var containerId: String
+    /// The pod's interface inside its namespace (CNI_IFNAME), part of the attachment's identity.
+    public var ifname: String
+    /// The host side of the pod's veth pair.
+    public var hostInterface: String
+    /// The pod's addresses ("10.22.0.5", "fd00::5"), without prefix lengths.
+    public var addresses: [String]
+    /// Any form `BandwidthRate(parsing:)` accepts; the plugin sends bits per second ("50000000").
+    public var rate: String
+    /// Optional drop horizon ("40ms").
+    public var horizon: String?
+
+    public init(containerId: String, ifname: String, hostInterface: String, addresses: [String], rate: String,
+                horizon: String? = nil) {
+        self.containerId = containerId
+        self.ifname = ifname
+        self.hostInterface = hostInterface
+        self.addresses = addresses
+        self.rate = rate
+        self.horizon = horizon
+    }
+}
+
+/// `shaping.pod.delete` and `shaping.pod.check`: the pod's attachment.
+public struct ShapingPodRef: Codable, Sendable, Equatable {
+    public var containerId: String
+    public var ifname: String
+    public init(containerId: String, ifname: String) {
+        self.containerId = containerId
+        self.ifname = ifname
+    }
+}
+
+/// `shaping.pod.add` / `shaping.pod.check`: the pod's class as the agent keeps it.
+public struct ShapingPodResult: Codable, Sendable, Equatable {
+    public var containerId: String
+    public var ifname: String
+    public var hostInterface: String
+    public var addresses: [String]
+    public var classId: UInt32
+    public var rate: BandwidthRate
+    /// True when the classifier runs on the host-side veth.
+    public var classifierAttached: Bool
+
+    public init(containerId: String, ifname: String, hostInterface: String, addresses: [String], classId: UInt32,
+                rate: BandwidthRate, classifierAttached: Bool) {
+        self.containerId = containerId
+        self.ifname = ifname
+        self.hostInterface = hostInterface
+        self.addresses = addresses
+        self.classId = classId
+        self.rate = rate
+        self.classifierAttached = classifierAttached
     }
 }

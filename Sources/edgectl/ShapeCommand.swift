@@ -23,9 +23,10 @@ struct ShapeCommand: ParsableCommand {
             if json { return try printJSON(result) }
             print("device \(Fmt.text(result.device ?? "-"))  shaping \(Fmt.text(result.status, width: 512))")
             guard !result.classes.isEmpty else { return print("no classes") }
-            var t = TextTable("SELECTOR", "RATE", "HORIZON", "ECN", "BYTES", "PACKETS", "DROPS", "CE MARKS")
+            var t = TextTable("SELECTOR", "ORIGIN", "RATE", "HORIZON", "ECN", "BYTES", "PACKETS", "DROPS", "CE MARKS")
             for c in result.classes {
-                t.add(c.selector, c.rate.description, DurationParser.format(seconds: c.horizonSeconds),
+                // origin: config ([[shaping.class]]), cni (edgenode-bandwidth) or rpc (shaping.set)
+                t.add(c.selector, c.origin ?? "-", c.rate.description, DurationParser.format(seconds: c.horizonSeconds),
                       c.ecn ? "on" : "off", String(c.bytes), String(c.packets), String(c.drops), String(c.ecnMarks))
             }
             print(t.render())

@@ -25,6 +25,7 @@ struct StatusCommand: ParsableCommand {
         for m in s.telemetry.missing { t.add(m.fallback == nil ? "missing" : "degraded", m.summary) }
         if let e = s.telemetry.sourceError { t.add("source error", e) }
         t.add("shaping", s.shaping)
+        if let p = s.podTimestamps { t.add("pod timestamps", p) }
         t.add("controller", s.controller)
         print(t.render())
     }

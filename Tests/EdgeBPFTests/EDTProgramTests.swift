@@ -129,6 +129,115 @@ final class EDTProgramTests: XCTestCase {
         XCTAssertEqual(delay(wire, bitsPerSecond: 1_000_000), wire * 8_000)
     }
 
+    // MARK: the packet's own departure time (TCP pacing, BBR, SO_TXTIME)
+
+    func testPacketStampedLaterThanTheSlotKeepsItsStampAndBooksIt() throws {
+        let start = monotonicNow() + 500_000_000
+        try addClass(1, "10.0.0.7", bitsPerSecond: 100_000_000, horizonNs: 10_000_000_000, tLast: start)
+        let frame = Frames.ipv4(source: [10, 0, 0, 7], payload: 1000)
+        let step = delay(1054, bitsPerSecond: 100_000_000)
+        let paced = start + 3_000_000  // the socket's own pacing wants it 3 ms after the class's slot
+        let r = try run(frame, SKBTestContext(tstamp: paced))
+        XCTAssertEqual(r.returnValue, Self.tcOK)
+        XCTAssertEqual(r.context.tstamp, paced, "a later departure time is never brought forward")
+        XCTAssertEqual(try record(1).tLast, paced, "the class is busy until the paced packet leaves")
+        let next = try run(frame)
+        XCTAssertEqual(next.context.tstamp, paced + step, "the next packet queues behind it")
+        XCTAssertEqual(try record(1).packets, 2)
+    }
+
+    func testPacketStampedBeforeTheSlotGetsTheSlot() throws {
+        let start = monotonicNow() + 500_000_000
+        try addClass(1, "10.0.0.7", bitsPerSecond: 100_000_000, horizonNs: 10_000_000_000, tLast: start)
+        let frame = Frames.ipv4(source: [10, 0, 0, 7], payload: 1000)
+        let step = delay(1054, bitsPerSecond: 100_000_000)
+        // stamped in the future, but earlier than the class allows
+        let early = try run(frame, SKBTestContext(tstamp: start + step / 2))
+        XCTAssertEqual(early.context.tstamp, start + step)
+        // stamped in the past (a departure time the socket set long ago): the slot as well
+        let past = try run(frame, SKBTestContext(tstamp: monotonicNow() - 1_000_000_000))
+        XCTAssertEqual(past.context.tstamp, start + 2 * step)
+        XCTAssertEqual(try record(1).tLast, start + 2 * step)
+    }
+
+    func testPastStampOnAnIdleClassLeavesAfterNowNotAtTheStamp() throws {
+        try addClass(1, "10.0.0.7", bitsPerSecond: 10_000_000, horizonNs: 1_000_000_000)
+        let step = delay(1054, bitsPerSecond: 10_000_000)
+        let before = monotonicNow()
+        let r = try run(Frames.ipv4(source: [10, 0, 0, 7], payload: 1000), SKBTestContext(tstamp: 5))
+        let after = monotonicNow()
+        XCTAssertGreaterThanOrEqual(r.context.tstamp, before + step, "a stale stamp counts as now")
+        XCTAssertLessThanOrEqual(r.context.tstamp, after + step)
+    }
+
+    func testUnstampedPacketGetsTheSlot() throws {
+        let start = monotonicNow() + 500_000_000
+        try addClass(1, "10.0.0.7", bitsPerSecond: 100_000_000, horizonNs: 10_000_000_000, tLast: start)
+        let r = try run(Frames.ipv4(source: [10, 0, 0, 7], payload: 1000), SKBTestContext(tstamp: 0))
+        XCTAssertEqual(r.context.tstamp, start + delay(1054, bitsPerSecond: 100_000_000))
+    }
+
+    func testSelfPacedStampFarAheadIsNotDroppedByTheClassHorizon() throws {
+        // the horizon judges the class's backlog; a socket pacing itself 2 s ahead is fq's to judge
+        try addClass(1, "10.0.0.7", bitsPerSecond: 100_000_000, horizonNs: 20_000_000)
+        let far = monotonicNow() + 2_000_000_000
+        let r = try run(Frames.ipv4(source: [10, 0, 0, 7], payload: 1000), SKBTestContext(tstamp: far))
+        XCTAssertEqual(r.returnValue, Self.tcOK)
+        XCTAssertEqual(r.context.tstamp, far)
+        XCTAssertEqual(try record(1).drops, 0)
+    }
+
+    // MARK: the pod classifier and the mark (classification that survives masquerade)
+
+    static let defaultMask: UInt32 = 0xFFE0_0000
+
+    func testClassifierWritesThePodsClassIntoTheMarkKeepingOtherBits() throws {
+        try dp.writeMarkMask(Self.defaultMask)
+        try addClass(5, "10.244.1.7", bitsPerSecond: 10_000_000, horizonNs: 1_000_000_000)
+        let frame = Frames.ipv4(source: [10, 244, 1, 7], payload: 100)
+        let r = try dp.classifier.testRun(packet: frame, context: SKBTestContext(tstamp: 42, mark: 0x4000 | 0x0020_0000 * 9))
+        XCTAssertEqual(r.returnValue, Self.tcOK)
+        XCTAssertEqual(r.context.mark, 0x4000 | (5 << 21), "class 5 in bits 21-31, kube-proxy's 0x4000 kept, stale class bits replaced")
+        XCTAssertEqual(r.context.tstamp, 42, "the classifier schedules nothing")
+        XCTAssertEqual(r.packet, frame)
+        XCTAssertEqual(try record(5).packets, 0, "counted once, at the uplink")
+        let other = try dp.classifier.testRun(packet: Frames.ipv4(source: [10, 244, 1, 8], payload: 100),
+                                              context: SKBTestContext(mark: 0x4000))
+        XCTAssertEqual(other.context.mark, 0x4000, "no class: the mark is left alone")
+        let v6 = Frames.ipv6(source: Frames.fd00(0x244, 7), payload: 100)
+        try addClass(6, "fd00:244::7", bitsPerSecond: 10_000_000, horizonNs: 1_000_000_000)
+        XCTAssertEqual(try dp.classifier.testRun(packet: v6).context.mark, 6 << 21)
+    }
+
+    func testClassifierDoesNothingWithTheMarkOffOrAnIdTheMaskCannotHold() throws {
+        try addClass(20, "10.244.1.7", bitsPerSecond: 10_000_000, horizonNs: 1_000_000_000)
+        let frame = Frames.ipv4(source: [10, 244, 1, 7], payload: 100)
+        try dp.writeMarkMask(0)
+        XCTAssertEqual(try dp.classifier.testRun(packet: frame, context: SKBTestContext(mark: 7)).context.mark, 7)
+        try dp.writeMarkMask(0x0000_0F00)  // 4 bits: ids up to 15 (narrower than the config allows)
+        XCTAssertEqual(try dp.classifier.testRun(packet: frame, context: SKBTestContext(mark: 7)).context.mark, 7,
+                       "id 20 truncated to 4 bits would name class 4: not written")
+    }
+
+    func testUplinkFindsTheClassByMarkFirstThenByAddress() throws {
+        try dp.writeMarkMask(Self.defaultMask)
+        let start = monotonicNow() + 500_000_000
+        try addClass(2, "10.244.1.7", bitsPerSecond: 100_000_000, horizonNs: 10_000_000_000, tLast: start)
+        try addClass(3, "192.168.0.1", bitsPerSecond: 100_000_000, horizonNs: 10_000_000_000, tLast: start)
+        // masqueraded: the source is the node's (class 3 by address), the mark says class 2
+        let natted = Frames.ipv4(source: [192, 168, 0, 1], payload: 1000)
+        let r = try run(natted, SKBTestContext(mark: 0x4000 | 2 << 21))
+        XCTAssertEqual(r.context.tstamp, start + delay(1054, bitsPerSecond: 100_000_000))
+        XCTAssertEqual(try [record(2).packets, record(3).packets], [1, 0], "the mark wins over the address")
+        // a mark naming no class (deleted meanwhile, or someone else's bits): the address decides
+        _ = try run(natted, SKBTestContext(mark: 77 << 21))
+        XCTAssertEqual(try [record(2).packets, record(3).packets], [1, 1])
+        // the mark off: the class bits are not read
+        try dp.writeMarkMask(0)
+        _ = try run(natted, SKBTestContext(mark: 2 << 21))
+        XCTAssertEqual(try [record(2).packets, record(3).packets], [1, 2])
+    }
+
     // MARK: horizon and ECN
 
     func testPacketsPastTheHorizonAreDropped() throws {

@@ -28,15 +28,26 @@ public enum EDTBenchmark {
         try dp.bind(.prefix(prefix), to: 1)
         let token = try BPFStatsToken()
         defer { withExtendedLifetime(token) {} }
+        try dp.writeMarkMask(EDTMarkConfig.defaultMask)
         let repeats: UInt32 = 1_000_000
         var lines: [String] = []
-        for (label, source) in [("shaped", [UInt8]([10, 0, 0, 1])), ("unclassified", [10, 0, 0, 2])] {
+        // the uplink program: by source address, by the class the veth classifier put in the
+        // mark (a masqueraded pod: the address lookup is skipped), and a packet of no class
+        let markedClass1 = SKBTestContext(mark: 1 << EDTMarkConfig.defaultMask.trailingZeroBitCount)
+        let cases: [(String, BPFProgram, [UInt8], SKBTestContext)] = [
+            ("uplink program, shaped packet", dp.program, [10, 0, 0, 1], SKBTestContext()),
+            ("uplink program, shaped by mark", dp.program, [192, 168, 0, 1], markedClass1),
+            ("uplink program, unclassified packet", dp.program, [10, 0, 0, 2], SKBTestContext()),
+            ("veth classifier, pod packet", dp.classifier, [10, 0, 0, 1], SKBTestContext()),
+            ("veth classifier, other packet", dp.classifier, [10, 0, 0, 2], SKBTestContext()),
+        ]
+        for (label, program, source, context) in cases {
             let frame = benchmarkFrame(source: source)
-            let before = try dp.program.stats()
-            let run = try dp.program.testRun(packet: frame, repeat: repeats)
-            let after = try dp.program.stats()
+            let before = try program.stats()
+            let run = try program.testRun(packet: frame, context: context, repeat: repeats)
+            let after = try program.stats()
             let statsNs = after.nsPerRun(since: before).map { String(format: "%.1f", $0) } ?? "-"
-            lines.append("  program cost, \(label) packet: \(run.durationNs) ns/run (test_run, \(repeats) runs), \(statsNs) ns/run (bpf_stats)")
+            lines.append("  \(label): \(run.durationNs) ns/run (test_run, \(repeats) runs), \(statsNs) ns/run (bpf_stats)")
         }
         return lines
     }

@@ -6,22 +6,26 @@ import Foundation
 
 public final class EDTDatapath {
     public static let programName = "edt_egress"
+    /// The classifier for a pod's host-side veth (clsact ingress): class id into skb->mark.
+    public static let classifierName = "edt_classify"
     static let prefixesMap = "edt_prefixes"
     static let cgroupsMap = "edt_cgroups"
     static let classesMap = "edt_classes"
     static let metaMap = "edt_class_meta"
-    static let mapNames = [prefixesMap, cgroupsMap, classesMap, metaMap]
+    static let configMap = "edt_config"
+    static let mapNames = [prefixesMap, cgroupsMap, classesMap, metaMap, configMap]
     /// bpf/edt.h EDT_MAX_CLASSES: class ids are 1…maxClasses.
     static let maxClasses: UInt32 = 1024
 
     let object: BPFObject
     public let program: BPFProgram
+    public let classifier: BPFProgram
     /// Where the maps are pinned, nil when they are private to this process.
     public let pinDirectory: String?
     /// Maps that were already pinned and were adopted rather than created.
     public let adoptedMaps: [String]
 
-    let prefixes, cgroups, classes, meta: BPFMap
+    let prefixes, cgroups, classes, meta, config: BPFMap
 
     /// Opens and loads the embedded EDT object, pinning (or adopting) its maps under
     /// `pinDirectory` when given. The directory must already be on bpffs.
@@ -37,10 +41,12 @@ public final class EDTDatapath {
         }
         try object.load()
         program = try object.program(Self.programName)
+        classifier = try object.program(Self.classifierName)
         prefixes = try object.map(Self.prefixesMap)
         cgroups = try object.map(Self.cgroupsMap)
         classes = try object.map(Self.classesMap)
         meta = try object.map(Self.metaMap)
+        config = try object.map(Self.configMap)
         self.pinDirectory = pinDirectory
         adoptedMaps = adopted
         try checkLayout()
@@ -49,10 +55,26 @@ public final class EDTDatapath {
     /// A mismatch means bpf/edt.h changed without EDTMapLayout.swift: refuse to touch the maps.
     private func checkLayout() throws {
         let expected: [(BPFMap, Int, Int)] = [(prefixes, EDTPrefixKey.size, 4), (cgroups, 8, 4),
-                                              (classes, 4, EDTClassRecord.size), (meta, 4, EDTClassMeta.size)]
+                                              (classes, 4, EDTClassRecord.size), (meta, 4, EDTClassMeta.size),
+                                              (config, 4, EDTMarkConfig.size)]
         for (map, key, value) in expected where map.keySize != key || map.valueSize != value {
             throw BPFError("map \(map.name) has key/value \(map.keySize)/\(map.valueSize) bytes, expected \(key)/\(value) (bpf/edt.h and EDTMapLayout.swift disagree)", errno: EINVAL)
         }
+    }
+
+    // MARK: the mark
+
+    /// The skb->mark bits that carry class ids from veth classifiers to the uplink (0: off).
+    func writeMarkMask(_ mask: UInt32) throws {
+        var key: UInt32 = 0
+        try EDTMarkConfig.encode(mask: mask).withUnsafeBytes { try config.update(key: &key, value: $0.baseAddress!) }
+    }
+
+    func readMarkMask() throws -> UInt32 {
+        var key: UInt32 = 0
+        var value = [UInt8](repeating: 0, count: EDTMarkConfig.size)
+        _ = try value.withUnsafeMutableBytes { try config.lookup(key: &key, into: $0.baseAddress!) }
+        return LittleEndianBytes.u32(value, 0)
     }
 
     // MARK: classes

@@ -80,6 +80,20 @@ enum EDTClassMeta {
     }
 }
 
+/// `struct edt_config`: the mark mask and its lowest set bit.
+enum EDTMarkConfig {
+    static let size = 8
+    /// bpf/edt.h EDT_DEFAULT_MARK_MASK: bits 21-31.
+    static let defaultMask: UInt32 = 0xFFE0_0000
+
+    static func encode(mask: UInt32) -> [UInt8] {
+        var out: [UInt8] = []
+        LittleEndianBytes.append(mask, to: &out)
+        LittleEndianBytes.append(mask == 0 ? UInt32(0) : UInt32(mask.trailingZeroBitCount), to: &out)
+        return out
+    }
+}
+
 enum LittleEndianBytes {
     static func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }

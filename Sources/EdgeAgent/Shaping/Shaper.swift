@@ -35,6 +35,8 @@ public struct ShaperSettings: Sendable, Equatable {
     public var mountInfo = "/proc/self/mountinfo"
     /// Where net.ipv4.* lives (for the agent: its own network namespace's values).
     public var sysctlDirectory = "/proc/sys/net/ipv4"
+    /// skb->mark bits for pod classes (veth classifier → uplink), `[shaping] mark_mask`.
+    public var markMask: UInt32 = AgentConfig.Shaping.defaultMarkMask
 
     public init(device: String?, horizonSeconds: Double?, ecn: Bool, pinPath: String, stateDirectory: String,
                 hostCongestionControl: String? = nil) {
@@ -50,6 +52,7 @@ public struct ShaperSettings: Sendable, Equatable {
         self.init(device: config.shaping.device, horizonSeconds: config.shaping.horizonSeconds,
                   ecn: config.shaping.ecn, pinPath: config.shaping.pinPath, stateDirectory: config.agent.stateDir,
                   hostCongestionControl: config.shaping.hostCongestionControl)
+        markMask = config.shaping.markMask
     }
 }
 
@@ -153,6 +156,7 @@ public final class Shaper: @unchecked Sendable {
             throw BPFError("shaping.pin_path \(settings.pinPath): \(e.operation)", errno: e.errno, log: e.log, hint: e.hint)
         }
         if mounted { logger.notice("mounted bpffs for \(settings.pinPath)") }
+        try dp.writeMarkMask(settings.markMask)
         let (programFD, programInfo, adopted) = try chooseProgram(dp)
 
         let (qdiscAction, qdiscStatus, policing) = try ensureQdiscs(link)
@@ -500,6 +504,77 @@ public final class Shaper: @unchecked Sendable {
         if now != record.previous { try congestion.set(record.previous) }
         StateFile.remove(congestionPath())
         return ["restored \(HostCongestionControl.sysctlName) to \(record.previous) (was \(now))"]
+    }
+
+    // MARK: pods: the classifier on a host-side veth (PodShaping drives these)
+
+    /// The classifier's place on a veth's clsact ingress.
+    public static let classifierPriority: UInt16 = 1
+    public static let classifierHandle: UInt32 = 0xED8
+    public static let classifierFilterName = "edgenode-classify"
+
+    /// Runs the classifier on `hostInterface`'s clsact ingress (what the pod sends), so its
+    /// packets carry their class in skb->mark to the uplink. Sets the uplink up first if needed.
+    /// A filter that already runs the program is left alone.
+    @discardableResult
+    public func attachClassifier(hostInterface: String) throws -> Bool {
+        try lock.withLock {
+            let dp = try requireDatapath()
+            let link: Link
+            do {
+                link = try netlink.link(named: hostInterface)
+            } catch let error as NetlinkError where error.errno == ENODEV {
+                throw ShapingError.unknownDevice("unknown device '\(hostInterface)' (the pod's host-side veth is gone)")
+            } catch let error as NetlinkRequestError {
+                throw ShapingError.unknownDevice("\(error.message) (the pod's host-side veth)")
+            }
+            let device = NetworkDevice.index(link.index)
+            _ = try netlink.ensureClsact(on: device)
+            let info = try dp.classifier.info()
+            let current = try netlink.listFilters(on: device, hook: .ingress)
+                .first { $0.priority == Self.classifierPriority && $0.handle == Self.classifierHandle }
+            if current?.kind == "bpf", current?.bpfProgramID == info.id, current?.directAction == true { return false }
+            try netlink.replaceBPFFilter(BPFFilterSpec(programFD: dp.classifier.fd, name: Self.classifierFilterName,
+                                                       priority: Self.classifierPriority, handle: Self.classifierHandle),
+                                         on: device, hook: .ingress)
+            logger.info("pod classifier on \(hostInterface) ingress now runs program \(info.id)")
+            return true
+        }
+    }
+
+    /// True when `hostInterface` runs a classifier filter of ours.
+    public func classifierAttached(hostInterface: String) -> Bool {
+        guard let link = try? netlink.link(named: hostInterface),
+              let filters = try? netlink.listFilters(on: .index(link.index), hook: .ingress) else { return false }
+        return filters.contains { $0.priority == Self.classifierPriority && $0.handle == Self.classifierHandle && $0.kind == "bpf" }
+    }
+
+    /// Removes the classifier; a veth that is gone (the pod went first) or has none is fine.
+    public func detachClassifier(hostInterface: String) throws -> String {
+        guard let link = try? netlink.link(named: hostInterface) else {
+            return "\(hostInterface) is gone: no classifier to remove"
+        }
+        do {
+            try netlink.deleteFilter(on: .index(link.index), hook: .ingress, priority: Self.classifierPriority,
+                                     handle: Self.classifierHandle)
+            return "removed the pod classifier from \(hostInterface) ingress"
+        } catch let error as NetlinkError where error.errno == ENOENT || error.errno == EINVAL || error.errno == ENODEV {
+            return "\(hostInterface) has no pod classifier"
+        }
+    }
+
+    /// Binds more selectors (a pod's other addresses) to the class of `selector`.
+    public func bindAlso(_ extra: [String], toClassOf selector: String) throws {
+        let root = CgroupRoot.find(mountInfo: settings.mountInfo)
+        let parsed = try extra.map { try ShapingSelector.parse($0, cgroupRoot: root) }
+        let canonical = try ShapingSelector.parse(selector, cgroupRoot: root).description
+        try lock.withLock {
+            let dp = try requireDatapath()
+            guard let id = try dp.classSelectors().first(where: { $0.value == canonical })?.key else {
+                throw ShapingError.noSuchClass(selector)
+            }
+            for p in parsed { try dp.bind(p, to: id) }
+        }
     }
 
     // MARK: inspection

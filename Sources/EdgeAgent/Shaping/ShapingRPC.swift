@@ -9,7 +9,21 @@ import Foundation
 enum ShapingRPC {
     static func register(into r: inout RPCRouter, state: AgentState) {
         r.register("shaping.list", access: .read, summary: "shaping status and every class with its counters") { _ in
-            try call { try shaper(state).list() }
+            try call { withOrigins(try shaper(state).list(), state: state) }
+        }
+        r.register("shaping.pod.add", access: .write,
+                   summary: "shape a pod's egress: class by its addresses, classifier on its host-side veth (CNI ADD)") {
+            (p: ShapingPodAddParams, _) in
+            try call { try pods(state).add(p) }
+        }
+        r.register("shaping.pod.check", access: .read, summary: "a pod's class and classifier (CNI CHECK)") {
+            (p: ShapingPodRef, _) in
+            try call { try pods(state).check(p) }
+        }
+        r.register("shaping.pod.delete", access: .write,
+                   summary: "remove a pod's class and classifier; unknown pods succeed (CNI DEL)") {
+            (p: ShapingPodRef, _) in
+            try call { try pods(state).delete(p) }
         }
         r.register("shaping.set", access: .write,
                    summary: "limit the egress of a selector (CIDR, cgroup:PATH, unit:NAME) to a rate, optional horizon") {
@@ -22,7 +36,11 @@ enum ShapingRPC {
         }
         r.register("shaping.reset", access: .write,
                    summary: "remove the EDT filter, restore the recorded root qdisc, unpin maps") { _ in
-            try call { try shaper(state).reset() }
+            try call {
+                var result = try shaper(state).reset()
+                if let pods = state.pods { result.actions += try pods.forgetAll() }
+                return result
+            }
         }
         r.register("qdisc.show", access: .read, summary: "qdiscs and clsact filters of a device") {
             (p: QdiscShowParams, _) in
@@ -31,6 +49,24 @@ enum ShapingRPC {
                 return try QdiscInspector.show(device: p.device, netlink: try NetlinkSocket())
             }
         }
+    }
+
+    /// Each class's origin: "cni" for pod classes, "config" for [[shaping.class]], else "rpc".
+    static func withOrigins(_ list: ShapingListResult, state: AgentState) -> ShapingListResult {
+        var out = list
+        let cni = state.pods?.selectors() ?? []
+        let config = state.configClassSelectors
+        for i in out.classes.indices {
+            let s = out.classes[i].selector
+            out.classes[i].origin = cni.contains(s) ? "cni" : config.contains(s) ? "config" : "rpc"
+        }
+        return out
+    }
+
+    private static func pods(_ state: AgentState) throws -> PodShaping {
+        _ = try shaper(state)
+        guard let pods = state.pods else { throw RPCError.unavailable("shaping is not running") }
+        return pods
     }
 
     private static func shaper(_ state: AgentState) throws -> Shaper {

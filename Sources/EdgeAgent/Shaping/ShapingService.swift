@@ -37,6 +37,30 @@ public enum ShapingStartup {
     }
 }
 
+extension ShapingStartup {
+    /// After start: the classes of [[shaping.class]] are (re)applied, and when the maps started
+    /// empty (a reboot) the pod classes recorded for CNI are re-created. Failures are logged
+    /// with the class they concern; the agent runs on.
+    public static func restoreClasses(shaper: Shaper?, config: AgentConfig, logger: Logger)
+        -> (pods: PodShaping?, configSelectors: Set<String>) {
+        guard let shaper else { return (nil, []) }
+        let pods = PodShaping(shaper: shaper, stateDirectory: config.agent.stateDir, logger: logger)
+        var selectors: Set<String> = []
+        for c in config.shaping.classes {
+            do {
+                let info = try shaper.set(ShapingSetParams(selector: c.selector, rate: c.rate, horizon: c.horizon))
+                selectors.insert(info.selector)
+            } catch {
+                logger.error("[[shaping.class]] selector \"\(c.selector)\": not applied: \(error)")
+            }
+        }
+        // idempotent: with pinned maps (a restart) the classes are only confirmed and the
+        // classifiers moved to this agent's program; with empty maps (a reboot) they are re-created
+        for line in pods.restore() { logger.notice("\(line)") }
+        return (pods, selectors)
+    }
+}
+
 /// Refreshes the per-class counters every `interval`.
 struct ShapingMetricsService: Service {
     let shaper: Shaper
