@@ -202,18 +202,24 @@ int edt_egress(struct __sk_buff *skb)
 	struct edt_pkt p = {};
 	struct edt_class *c;
 	__u32 *cid = NULL;
+	__u32 class_id;
 	__u64 wire, rate, horizon, delay, now, last, t = 0;
 	__u32 segs;
 	int i, booked = 0;
 
 	parse(skb, &p);
-	if (p.family)
+	if (p.family) {
 		cid = bpf_map_lookup_elem(&edt_prefixes, &p.key);
+		/* an IPv6 selector (::/0 included) never classifies an IPv4 packet */
+		if (cid && p.family == 4 && (*cid & EDT_PREFIX_IPV6_ONLY))
+			cid = NULL;
+	}
 	if (!cid)
 		cid = cgroup_class(skb);
 	if (!cid)
 		return TC_ACT_OK;
-	c = bpf_map_lookup_elem(&edt_classes, cid);
+	class_id = *cid & ~EDT_PREFIX_IPV6_ONLY;
+	c = bpf_map_lookup_elem(&edt_classes, &class_id);
 	if (!c)
 		return TC_ACT_OK;
 	rate = READ_ONCE(c->rate);

@@ -20,11 +20,15 @@ public final class ControllerCore: Sendable {
     public let extender: Extender
     public let ingest: ReportIngest
     public let version: String
+    /// Bounds the extender requests in progress (shared by every connection).
+    public let admission: ExtenderAdmission
     private let started = ContinuousClock.now
 
     /// Reads the token file (if configured) and builds the parts.
-    public init(config: ControllerConfig, limits: HTTPLimits = .defaults, version: String = "dev") throws {
+    /// `limits` nil: the ones the config's [server] section asks for.
+    public init(config: ControllerConfig, limits: HTTPLimits? = nil, version: String = "dev") throws {
         self.config = config
+        let limits = limits ?? HTTPLimits(config.server)
         self.limits = limits
         self.version = version
         let token: BearerToken?
@@ -44,6 +48,7 @@ public final class ControllerCore: Sendable {
         extender = Extender(registry: registry, policy: ExtenderPolicy(
             filter: config.filter, stalePolicy: config.registry.stalePolicy, staleAfter: registry.staleAfter))
         ingest = ReportIngest(token: token, registry: registry, maxBytes: limits.maxReportBytes)
+        admission = ExtenderAdmission(maxRequests: limits.maxExtenderRequests, largeBytes: limits.largeExtenderBytes)
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -72,7 +77,7 @@ public final class ControllerCore: Sendable {
     /// The HTTP routes.
     public func http(logger: Logger) -> ControllerHTTP {
         ControllerHTTP(ingest: ingest, extender: extender, metrics: metrics, maxExtenderBytes: limits.maxExtenderBytes,
-                       logger: logger)
+                       admission: admission, logger: logger)
     }
 
     /// A router with the controller's methods; `listen` reports the bound HTTP address in status.

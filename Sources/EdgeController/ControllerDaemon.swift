@@ -13,6 +13,8 @@ public enum ControllerDaemon {
     /// TLS files, socket or port in use), with the reason.
     public static func run(config: ControllerConfig, logger: Logger) async throws {
         let notifier = SDNotifier()
+        let descriptors = try DescriptorBudget.ensure(config)
+        logger.debug("file descriptor limit", metadata: ["soft": "\(descriptors)", "needed": "\(DescriptorBudget.needed(config))"])
         let core = try ControllerCore(config: config, version: EdgenodeVersion.current)
         if core.ingest.token == nil {
             logger.warning("server.token_file is empty: reports are accepted without authentication (loopback listener only)")
