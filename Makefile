@@ -158,6 +158,18 @@ soak: release
 	$(SWIFT) build -c release --static-swift-stdlib --product edge-soak
 	.build/release/edge-soak --bin-dir .build/release --extender-seconds $(SOAK_SECONDS)
 
+# Issue 13: the attacks of the hostile test replayed against the release daemons, with figures
+# (watchdog gaps, /healthz latency under attack, RSS, descriptors). Root; not in CI.
+#   make abuse       edge-soak --runs abuse-controller: fd flood, concurrent 62 MB extender bodies,
+#                    token-holder memory at the per-report bounds, 401 flood (ABUSE_NODES, default 20000)
+ABUSE_NODES ?= 20000
+
+.PHONY: abuse
+
+abuse: release
+	$(SWIFT) build -c release --static-swift-stdlib --product edge-soak
+	.build/release/edge-soak --bin-dir .build/release --runs abuse-controller --abuse-nodes $(ABUSE_NODES)
+
 # ---------------------------------------------------------------------------------------------
 # VM test bed (issue 5): Debian 12 VMs with Debian's own kernel under qemu TCG, the .debs from
 # out/ installed and checked there (units, watchdog, edgectl, man, EDT over mq + fq, ansible).

@@ -13,7 +13,7 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Directory holding edge-agent and edge-controller.")
     var binDir: String = ".build/release"
 
-    @Option(help: "Which runs: rpc, ingest, extender, extender-rate, rss (comma separated) or all.")
+    @Option(help: "Which runs: rpc, ingest, extender, extender-rate, rss (comma separated) or all; abuse-controller (not in all).")
     var runs: String = "all"
 
     @Option(help: "Concurrent clients on the agent socket.")
@@ -46,16 +46,30 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Simulated nodes in the rss run.")
     var rssNodes: Int = 10_000
 
+    @Option(help: "abuse-controller: idle unauthenticated TCP connections held open.")
+    var abuseConnections: Int = 1100
+
+    @Option(help: "abuse-controller: concurrent /prioritize bodies of 5 000 full v1.Node objects.")
+    var abuseHugeBodies: Int = 6
+
+    @Option(help: "abuse-controller: nodes reporting at the per-report bounds (default: registry.max_nodes).")
+    var abuseNodes: Int = 20_000
+
+    @Option(help: "abuse-controller: unauthenticated reports in the 401 flood.")
+    var abuseUnauthorized: Int = 20_000
+
     func validate() throws {
         let selected = Set(runs.split(separator: ",").map(String.init))
-        guard selected.isSubset(of: ["all", "rpc", "ingest", "extender", "extender-rate", "rss"]), !selected.isEmpty else {
-            throw ValidationError("--runs: expected rpc, ingest, extender, extender-rate, rss or all, got \(runs)")
+        guard selected.isSubset(of: ["all", "rpc", "ingest", "extender", "extender-rate", "rss", "abuse-controller"]), !selected.isEmpty else {
+            throw ValidationError("--runs: expected rpc, ingest, extender, extender-rate, rss, abuse-controller or all, got \(runs)")
         }
         for (name, value) in [("--rpc-clients", rpcClients), ("--rpc-calls", rpcCalls), ("--ingest-nodes", ingestNodes),
                               ("--ingest-seconds", ingestSeconds), ("--ingest-connections", ingestConnections),
                               ("--extender-nodes", extenderNodes), ("--extender-seconds", extenderSeconds),
                               ("--extender-concurrency", extenderConcurrency), ("--rate-seconds", rateSeconds),
-                              ("--rss-nodes", rssNodes)] where value <= 0 {
+                              ("--rss-nodes", rssNodes), ("--abuse-connections", abuseConnections),
+                              ("--abuse-huge-bodies", abuseHugeBodies), ("--abuse-nodes", abuseNodes),
+                              ("--abuse-unauthorized", abuseUnauthorized)] where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
     }
@@ -86,6 +100,11 @@ struct SoakCommand: AsyncParsableCommand {
         }
         if wants("rss") {
             try await ControllerRSSRun.run(binDir: binDir, nodes: rssNodes)
+        }
+        // Attacks (issue 13): only when named, never part of "all".
+        if selected.contains("abuse-controller") {
+            try await AbuseControllerRun.run(binDir: binDir, settings: .init(
+                connections: abuseConnections, hugeBodies: abuseHugeBodies, nodes: abuseNodes, unauthorized: abuseUnauthorized))
         }
     }
 }

@@ -13,7 +13,7 @@ final class SelectorAliasTests: XCTestCase {
         XCTAssertTrue(try IPPrefix(parsing: "::ffff:10.77.0.1/128").isIPv4)
         XCTAssertEqual(try IPPrefix(parsing: "::ffff:10.77.0.1/128").trieKey, try IPPrefix(parsing: "10.77.0.1/32").trieKey)
         // shorter than /96 it is an IPv6 prefix (it also covers non-mapped addresses)
-        XCTAssertFalse(try IPPrefix(parsing: "::ffff:0:0/95").isIPv4)
+        XCTAssertFalse(try IPPrefix(parsing: "::fffe:0:0/95").isIPv4)
         XCTAssertThrowsError(try IPPrefix(parsing: "::ffff:10.77.0.1/120")) { error in
             XCTAssertTrue("\(error)".contains("did you mean 10.77.0.0/24?"), "\(error)")
         }

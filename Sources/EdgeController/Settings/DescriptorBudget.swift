@@ -21,8 +21,9 @@ public enum DescriptorBudget {
     @discardableResult
     public static func ensure(_ config: ControllerConfig) throws -> Int {
         let need = needed(config)
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
         var lim = rlimit()
-        guard getrlimit(RLIMIT_NOFILE, &lim) == 0 else {
+        guard getrlimit(resource, &lim) == 0 else {
             throw ControllerStartupError(reason: "getrlimit(RLIMIT_NOFILE): \(String(cString: strerror(errno)))")
         }
         if lim.rlim_cur >= rlim_t(need) { return Int(clamping: lim.rlim_cur) }
@@ -32,7 +33,7 @@ public enum DescriptorBudget {
                 + "but the hard RLIMIT_NOFILE is \(lim.rlim_max): lower server.max_connections or raise LimitNOFILE=")
         }
         lim.rlim_cur = rlim_t(need)
-        guard setrlimit(RLIMIT_NOFILE, &lim) == 0 else {
+        guard setrlimit(resource, &lim) == 0 else {
             throw ControllerStartupError(reason: "setrlimit(RLIMIT_NOFILE, \(need)): \(String(cString: strerror(errno)))")
         }
         return need
