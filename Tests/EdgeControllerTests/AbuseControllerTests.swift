@@ -128,7 +128,7 @@ final class AbuseControllerTests: XCTestCase {
         let baseline = Self.fds(pid)
         let r = try python(fleet, """
         held = []
-        for i in range(300):
+        for i in range(200):
             held.append(socket.create_connection(("127.0.0.1", 8477), timeout=10))
         time.sleep(1.5)
         import os
@@ -140,7 +140,7 @@ final class AbuseControllerTests: XCTestCase {
         print(json.dumps(out))
         """, [fleet.controllerSocket, String(pid)])
         let fds = r["fds"] as? Int ?? 9999
-        print("connection cap 50: \(baseline) descriptors before, \(fds) with 300 connections offered")
+        print("connection cap 50: \(baseline) descriptors before, \(fds) with 200 connections offered")
         XCTAssertLessThanOrEqual(fds, baseline + 50 + 8, "descriptors beyond max_connections: \(r)")
         XCTAssertEqual(r["rpc"] as? Bool, true, "\(r)")
         XCTAssertEqual(r["health_after"] as? Bool, true, "\(r)")
@@ -162,8 +162,8 @@ final class AbuseControllerTests: XCTestCase {
         def attack():
             try:
                 statuses.append(post("/prioritize", body))
-            except OSError as e:
-                statuses.append(str(e))
+            except Exception as e:
+                statuses.append(repr(e))
         def probe():
             while not stop:
                 ok, took = timed_health()
@@ -189,33 +189,36 @@ final class AbuseControllerTests: XCTestCase {
     }
 
     /// Finding 10: reports at the bounds (1 024 peers, 256 drop reasons, 253-byte names) cost the
-    /// registry a few KiB per node; a report over the bounds is refused.
+    /// registry a few KiB per node; a report over the bounds is refused. Growth is measured from
+    /// the 100th node on, after the decoder's transient buffers have settled.
     func testATokenHolderAtTheBoundsGrowsMemoryLittle() throws {
         let (fleet, controller) = try startController()
         let pid = controller.process.processIdentifier
-        _ = try python(fleet, "print(json.dumps({'warm': post('/v1/reports', report('warm-up', 1024, 256), sys.argv[1])}))", [token])
-        let before = Self.statusKiB(pid, "VmRSS")
-        let nodes = 300
-        let r = try python(fleet, """
+        let push = """
         import http.client
         c = http.client.HTTPConnection("127.0.0.1", 8477, timeout=60)
         template = report("NODE", 1024, 256)
         codes = {}
-        for i in range(int(sys.argv[2])):
+        for i in range(int(sys.argv[2]), int(sys.argv[3])):
             name = ("n%05d-" % i) + "a" * 246
             c.request("POST", "/v1/reports", template.replace(b'"NODE"', ('"%s"' % name).encode()),
                       {"Authorization": "Bearer " + sys.argv[1], "Content-Type": "application/json"})
             resp = c.getresponse(); resp.read()
             codes[resp.status] = codes.get(resp.status, 0) + 1
-        over = post("/v1/reports", report("over-the-bounds", 13000, 0), sys.argv[1])
-        print(json.dumps({"codes": codes, "bytes": len(template), "over": over}))
-        """, [token, String(nodes)])
+        print(json.dumps({"codes": codes, "bytes": len(template)}))
+        """
+        let warm = try python(fleet, push, [token, "0", "100"])
+        let before = Self.statusKiB(pid, "VmRSS")
+        let nodes = 300
+        let r = try python(fleet, push, [token, "100", String(100 + nodes)])
         let after = Self.statusKiB(pid, "VmRSS")
+        let over = try python(fleet, "print(json.dumps({'over': post('/v1/reports', report('over-the-bounds', 13000, 0), sys.argv[1])}))", [token])
         let perNode = Double(after - before) / Double(nodes)
         print("token holder: \(nodes) nodes × \(r["bytes"] ?? 0) B reports \(r["codes"] ?? [:]): RSS \(before) → \(after) KiB, "
               + String(format: "%.1f KiB per node", perNode))
+        XCTAssertEqual((warm["codes"] as? [String: Int])?["200"], 100, "\(warm)\n\(controller.log.suffix(1000))")
         XCTAssertEqual((r["codes"] as? [String: Int])?["200"], nodes, "\(r)\n\(controller.log.suffix(1000))")
-        XCTAssertEqual(r["over"] as? Int, 400, "13 000 peers are over registry.max_peers")
+        XCTAssertEqual(over["over"] as? Int, 400, "13 000 peers are over registry.max_peers")
         XCTAssertLessThan(perNode, 16, "a node's record must not grow with its report's lists")
     }
 
