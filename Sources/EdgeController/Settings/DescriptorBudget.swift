@@ -5,6 +5,7 @@
 // EMFILE (issue 13, finding 5). The soft limit is raised towards the hard one as far as the
 // configuration needs; if even the hard limit is too low the controller refuses to start, naming
 // the keys.
+import EdgeCore
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -27,7 +28,7 @@ public enum DescriptorBudget {
             throw ControllerStartupError(reason: "getrlimit(RLIMIT_NOFILE): \(String(cString: strerror(errno)))")
         }
         if lim.rlim_cur >= rlim_t(need) { return Int(clamping: lim.rlim_cur) }
-        guard lim.rlim_max == RLIM_INFINITY || lim.rlim_max >= rlim_t(need) else {
+        guard lim.rlim_max >= rlim_t(need) else { // RLIM_INFINITY is the largest value
             throw ControllerStartupError(reason: "server.max_connections (\(config.server.maxConnections)) + rpc.max_clients "
                 + "(\(config.rpc.maxClients)) + \(HTTPLimits.reservedDescriptors) reserved need \(need) file descriptors, "
                 + "but the hard RLIMIT_NOFILE is \(lim.rlim_max): lower server.max_connections or raise LimitNOFILE=")
