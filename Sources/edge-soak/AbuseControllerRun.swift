@@ -37,7 +37,7 @@ enum AbuseControllerRun {
         stale_after = "600s"
         """.write(toFile: daemons.path("controller.toml"), atomically: true, encoding: .utf8)
         let watchdog = try WatchdogListener(path: daemons.path("notify.sock"))
-        let p = try daemons.start(["NOTIFY_SOCKET=\(watchdog.path)", "WATCHDOG_USEC=2000000", "prlimit", "--nofile=1024:524288", "--",
+        let p = try daemons.start(["NOTIFY_SOCKET=\(watchdog.path)", "WATCHDOG_USEC=2000000", "prlimit", "--nofile=1024:16384", "--",
                                    "\(binDir)/edge-controller", "--config", daemons.path("controller.toml")], log: "controller.log")
         try daemons.waitFor(daemons.path("controller.sock"), p, log: "controller.log")
         let rpc = RPCClient(path: daemons.path("controller.sock"))

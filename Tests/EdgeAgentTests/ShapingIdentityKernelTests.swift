@@ -70,6 +70,7 @@ final class ShapingIdentityKernelTests: XCTestCase {
         _ = try first.set(ShapingSetParams(selector: f.txAddress, rate: "50M"))
         try f.tx.run(["ip", "link", "del", "veth0"])
         try f.tx.run(["ip", "link", "add", "veth0", "numtxqueues", "4", "type", "veth", "peer", "name", "veth9"])
+        try f.tx.run(["ip", "link", "set", "veth0", "up"])
         let before = try XCTUnwrap(try f.tcRoot())
         let second = f.shaper() // a restarted agent
         try second.setup()

@@ -23,10 +23,10 @@ final class ReportBoundsTests: XCTestCase {
         let i = try ingest(maxPeers: 4, maxDrops: 2)
         var w = Fixtures.window("edge-a")
         w.peers = (0..<5).map { PeerRTT(address: "10.0.0.\($0)", rttP50Ms: 1, rttP99Ms: 2, samples: 1) }
-        XCTAssertEqual(malformed(i, w), "malformed report: peers: 5 entries, more than registry.max_peers = 4")
+        XCTAssertEqual(malformed(i, w), "peers: 5 entries, more than registry.max_peers = 4")
         w = Fixtures.window("edge-a")
         w.drops = ["A", "B", "C"].map { DropReasonStat(reason: $0, count: 1, ratePerSecond: 1, weight: 1) }
-        XCTAssertEqual(malformed(i, w), "malformed report: drops: 3 entries, more than registry.max_drop_reasons = 2")
+        XCTAssertEqual(malformed(i, w), "drops: 3 entries, more than registry.max_drop_reasons = 2")
         // at the bounds: accepted
         w.drops.removeLast()
         w.peers = (0..<4).map { PeerRTT(address: "fd00::\($0)", rttP50Ms: 1, rttP99Ms: 2, samples: 1) }
@@ -36,25 +36,25 @@ final class ReportBoundsTests: XCTestCase {
     func testStringsAndValuesOutOfRangeAreRefused() throws {
         let i = try ingest()
         var w = Fixtures.window("edge-a", retrans: 1.5)
-        XCTAssertEqual(malformed(i, w), "malformed report: retrans_rate: must be in [0, 1], got 1.5")
+        XCTAssertEqual(malformed(i, w), "retrans_rate: must be in [0, 1], got 1.5")
         w = Fixtures.window("edge-a")
         w.drops = [DropReasonStat(reason: "NO_SOCKET", count: 1, ratePerSecond: 1, weight: -2)]
-        XCTAssertEqual(malformed(i, w), "malformed report: drops[0].weight: must be a finite number ≥ 0, got -2.0")
+        XCTAssertEqual(malformed(i, w), "drops[0].weight: must be a finite number ≥ 0, got -2.0")
         w.drops = [DropReasonStat(reason: String(repeating: "X", count: 65), count: 1, ratePerSecond: 1, weight: 1)]
-        XCTAssertTrue(malformed(i, w).hasPrefix("malformed report: drops[0].reason: expected 1–64 characters"))
+        XCTAssertTrue(malformed(i, w).hasPrefix("drops[0].reason: expected 1–64 characters"))
         w.drops = [DropReasonStat(reason: "no socket\u{1b}[2J", count: 1, ratePerSecond: 1, weight: 1)]
-        XCTAssertTrue(malformed(i, w).hasPrefix("malformed report: drops[0].reason:"))
+        XCTAssertTrue(malformed(i, w).hasPrefix("drops[0].reason:"))
         w = Fixtures.window("edge-a")
         w.peers = [PeerRTT(address: String(repeating: "1", count: 65), rttP50Ms: 1, rttP99Ms: 1, samples: 1)]
-        XCTAssertTrue(malformed(i, w).hasPrefix("malformed report: peers[0].address: expected an IPv4 or IPv6 address"))
+        XCTAssertTrue(malformed(i, w).hasPrefix("peers[0].address: expected an IPv4 or IPv6 address"))
         w.peers = [PeerRTT(address: "evil\r\nrow", rttP50Ms: 1, rttP99Ms: 1, samples: 1)]
-        XCTAssertTrue(malformed(i, w).hasPrefix("malformed report: peers[0].address:"))
+        XCTAssertTrue(malformed(i, w).hasPrefix("peers[0].address:"))
     }
 
     func testNodeNamesFollowTheKubernetesRule() throws {
         let i = try ingest()
         for bad in ["..", ".", "a..b", ".edge", "edge.", "-edge", "edge-", "Edge-A", "edge_a", "edge.-a"] {
-            XCTAssertTrue(malformed(i, Fixtures.window(bad)).hasPrefix("malformed report: node: \""), bad)
+            XCTAssertTrue(malformed(i, Fixtures.window(bad)).hasPrefix("node: \""), bad)
         }
         XCTAssertTrue(malformed(i, Fixtures.window("..")).contains("DNS-1123"), malformed(i, Fixtures.window("..")))
         let longest = (0..<4).map { _ in String(repeating: "a", count: 62) }.joined(separator: ".") + ".b" // 253 bytes
@@ -62,7 +62,7 @@ final class ReportBoundsTests: XCTestCase {
         for good in ["edge-a", "edge-1.zone-2.example", "10.0.0.7", "a", longest] {
             XCTAssertEqual(i.accept(body: Fixtures.json(Fixtures.window(good))).httpStatus, 200, good)
         }
-        XCTAssertEqual(malformed(i, Fixtures.window(longest + "b")), "malformed report: node: longer than 253 bytes")
+        XCTAssertEqual(malformed(i, Fixtures.window(longest + "b")), "node: longer than 253 bytes")
     }
 
     func testTheRegistryKeepsOnlyTheAggregates() throws {
