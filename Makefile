@@ -183,14 +183,20 @@ soak: deps release
 	$(SWIFT) build -c release --static-swift-stdlib --product edge-soak
 	.build/release/edge-soak --bin-dir .build/release --extender-seconds $(SOAK_SECONDS)
 
-# Issue 13's attacks replayed against release builds in namespaces (root), with figures: watchdog
-# gaps, RSS, descriptors, root's latency under attack. ABUSE_SECONDS per flood (default 10).
+# Issue 13's attacks replayed against release builds (root; not in CI), with figures: watchdog gaps,
+# RSS, descriptors, root's and /healthz latency under attack.
+#   abuse-agent       userns/exec-race writes, an 18 000-call batch, shaping.list flood over 1 024
+#                     classes, slow-loris descriptors, half-close (ABUSE_SECONDS per flood, default 10)
+#   abuse-controller  fd flood, concurrent 62 MB extender bodies, token-holder memory at the per-report
+#                     bounds, 401 flood (ABUSE_NODES, default 20000)
 ABUSE_SECONDS ?= 10
+ABUSE_NODES ?= 20000
 .PHONY: abuse
 abuse: bpf
 	for p in edge-soak edge-agent edge-controller; do \
 	    $(SWIFT) build -c release --static-swift-stdlib --product $$p || exit 1; done
 	.build/release/edge-soak --bin-dir .build/release --runs abuse-agent --abuse-seconds $(ABUSE_SECONDS)
+	.build/release/edge-soak --bin-dir .build/release --runs abuse-controller --abuse-nodes $(ABUSE_NODES)
 
 # ---------------------------------------------------------------------------------------------
 # VM test bed (issue 5): Debian 12 VMs with Debian's own kernel under qemu TCG, the .debs from

@@ -236,6 +236,7 @@ int edt_egress(struct __sk_buff *skb)
 	struct edt_pkt p = {};
 	struct edt_class *c;
 	__u32 *cid = NULL;
+	__u32 class_id;
 	__u64 wire, rate, horizon, delay, now, last, stamp, slot = 0, t = 0;
 	__u32 segs;
 	int i, booked = 0;
@@ -245,13 +246,18 @@ int edt_egress(struct __sk_buff *skb)
 	 * masquerade), 2. the source address, 3. the socket's cgroup */
 	c = mark_class(skb);
 	if (!c) {
-		if (p.family)
+		if (p.family) {
 			cid = bpf_map_lookup_elem(&edt_prefixes, &p.key);
+			/* an IPv6 selector (::/0 included) never classifies an IPv4 packet */
+			if (cid && p.family == 4 && (*cid & EDT_PREFIX_IPV6_ONLY))
+				cid = NULL;
+		}
 		if (!cid)
 			cid = cgroup_class(skb);
 		if (!cid)
 			return TC_ACT_OK;
-		c = bpf_map_lookup_elem(&edt_classes, cid);
+		class_id = *cid & ~EDT_PREFIX_IPV6_ONLY;
+		c = bpf_map_lookup_elem(&edt_classes, &class_id);
 		if (!c)
 			return TC_ACT_OK;
 	}
@@ -323,7 +329,7 @@ int edt_classify(struct __sk_buff *skb)
 {
 	struct edt_pkt p = {};
 	struct edt_config *cfg;
-	__u32 zero = 0, bits, *cid;
+	__u32 zero = 0, bits, class_id, *cid;
 
 	cfg = bpf_map_lookup_elem(&edt_config, &zero);
 	if (!cfg || !cfg->mark_mask)
@@ -334,9 +340,13 @@ int edt_classify(struct __sk_buff *skb)
 	cid = bpf_map_lookup_elem(&edt_prefixes, &p.key);
 	if (!cid)
 		return TC_ACT_OK;
-	bits = (*cid << (cfg->mark_shift & 31)) & cfg->mark_mask;
+	/* an IPv6 selector (::/0 included) never classifies an IPv4 packet */
+	if (p.family == 4 && (*cid & EDT_PREFIX_IPV6_ONLY))
+		return TC_ACT_OK;
+	class_id = *cid & ~EDT_PREFIX_IPV6_ONLY;
+	bits = (class_id << (cfg->mark_shift & 31)) & cfg->mark_mask;
 	/* an id the mask cannot hold whole is not written: a truncated id would be another class */
-	if (bits >> (cfg->mark_shift & 31) != *cid)
+	if (bits >> (cfg->mark_shift & 31) != class_id)
 		return TC_ACT_OK;
 	skb->mark = (skb->mark & ~cfg->mark_mask) | bits;
 	return TC_ACT_OK;

@@ -28,6 +28,12 @@
 /* edt_class.flags */
 #define EDT_F_ECN 1 /* CE-mark ECT packets delayed by more than horizon/2 */
 
+/* edt_prefixes value: the class id, with EDT_PREFIX_IPV6_ONLY set for an IPv6 selector. One trie
+ * serves both families, so an IPv6 prefix shorter than /96 (::/0 above all) also covers the
+ * IPv4-mapped addresses IPv4 packets are looked up as; the flag keeps such a match from
+ * classifying an IPv4 packet (it falls through to the cgroup classes). */
+#define EDT_PREFIX_IPV6_ONLY 0x80000000u
+
 /* edt_prefixes key: prefixlen counts bits of addr; IPv4 a.b.c.d/n is ::ffff:a.b.c.d/(96+n) */
 struct edt_prefix_key {
 	__u32 prefixlen;

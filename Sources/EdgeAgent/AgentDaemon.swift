@@ -45,6 +45,12 @@ public enum AgentDaemon {
         } catch let e as BPFError {
             throw AgentStartupError(kind: .kernel, message: "cannot load telemetry BPF: \(e)")
         }
+        if let problem = DropWeightReasons.problem(weights: config.telemetry.dropWeights, known: kernel.dropReasonNames.values) {
+            throw AgentStartupError(kind: .config, message: problem)
+        }
+        if kernel.dropReasonNames.isEmpty && !config.telemetry.dropWeights.isEmpty {
+            logger.warning("telemetry.drop_weights not checked: this kernel's BTF has no enum skb_drop_reason")
+        }
         for m in kernel.missing {
             logger.warning("telemetry: \(m.summary)")
         }

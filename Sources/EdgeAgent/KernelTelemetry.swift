@@ -149,3 +149,19 @@ public func networkNamespaceInode(path: String = "/proc/self/ns/net") throws -> 
     }
     return UInt32(truncatingIfNeeded: ino.uint64Value)
 }
+
+/// telemetry.drop_weights checked against the running kernel's drop reasons (its BTF enum
+/// `skb_drop_reason`): a misspelt reason used to be accepted and silently never matched (issue 13).
+public enum DropWeightReasons {
+    /// The error text for the reasons in `weights` that `known` lacks, or nil when all are known.
+    /// `known` empty (no BTF enum) checks nothing: the caller warns instead.
+    public static func problem(weights: [String: Double], known: some Collection<String>) -> String? {
+        let names = Set(known)
+        guard !names.isEmpty else { return nil }
+        let unknown = weights.keys.filter { !names.contains($0) }.sorted()
+        guard !unknown.isEmpty else { return nil }
+        return "telemetry.drop_weights: unknown drop reason\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", ")) "
+            + "(names are the kernel's enum skb_drop_reason without SKB_DROP_REASON_; this kernel has: "
+            + "\(names.sorted().joined(separator: ", ")); see `edgectl reasons`)"
+    }
+}

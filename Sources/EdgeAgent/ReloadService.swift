@@ -38,6 +38,10 @@ struct ReloadService: Service {
             logger.error("reload refused, keeping the running configuration: \(error)")
             return
         }
+        if let problem = DropWeightReasons.problem(weights: fresh.telemetry.dropWeights, known: collector.kernel.dropReasonNames.values) {
+            logger.error("reload refused, keeping the running configuration: \(problem)")
+            return
+        }
         collector.setDropWeights(fresh.telemetry.dropWeights, default: fresh.telemetry.defaultDropWeight)
         let needRestart = Self.restartOnlyChanges(from: running, to: fresh)
         if needRestart.isEmpty {

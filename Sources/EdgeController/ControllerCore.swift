@@ -29,13 +29,18 @@ public final class ControllerCore: Sendable {
     public let restoredNodes: Int
     /// Why the state file could not be used (it was moved aside and the registry started empty).
     public let restoreError: String?
+    /// Bounds the extender requests in progress (shared by every connection).
+    public let admission: ExtenderAdmission
 
     /// Reads the token file (if configured) and builds the parts.
-    public init(config: ControllerConfig, limits: HTTPLimits = .defaults, version: String = "dev",
+    /// `limits` nil: the ones the config's [server] section asks for.
+    public init(config: ControllerConfig, limits: HTTPLimits? = nil, version: String = "dev",
                 started: MonotonicInstant = .now) throws {
         self.live = Mutex(config)
         self.started = started
+        let limits = limits ?? HTTPLimits(config.server)
         self.limits = limits
+        admission = ExtenderAdmission(maxRequests: limits.maxExtenderRequests, largeBytes: limits.largeExtenderBytes)
         self.version = version
         try config.validateForStart(file: "(configuration)") // the rules --check-config applies
         let token: BearerToken?
@@ -145,7 +150,7 @@ public final class ControllerCore: Sendable {
     /// The HTTP routes.
     public func http(logger: Logger) -> ControllerHTTP {
         ControllerHTTP(ingest: ingest, extender: extender, metrics: metrics, maxExtenderBytes: limits.maxExtenderBytes,
-                       logger: logger, readiness: { [self] in self.readiness() })
+                       admission: admission, logger: logger, readiness: { [self] in self.readiness() })
     }
 
     /// A router with the controller's methods; `listen` reports the bound HTTP address in status.

@@ -18,6 +18,8 @@ public enum ControllerDaemon {
         // controller starts is applied once the reload service runs (from the sequence's buffer).
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let notifier = SDNotifier()
+        let descriptors = try DescriptorBudget.ensure(config)
+        logger.debug("file descriptor limit", metadata: ["soft": "\(descriptors)", "needed": "\(DescriptorBudget.needed(config))"])
         let core = try ControllerCore(config: config, version: EdgenodeVersion.current)
         if let error = core.restoreError {
             logger.error("cannot restore the registry: \(error)")

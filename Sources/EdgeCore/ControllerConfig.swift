@@ -37,12 +37,31 @@ public struct ControllerConfig: Sendable, Equatable {
         /// TLS certificate and key (PEM); both nil = plain HTTP.
         public var tlsCert: String?
         public var tlsKey: String?
+        /// Most HTTP connections open at once; past it the listener stops accepting (the kernel's
+        /// backlog holds the rest) so that descriptors stay for the daemon's own work.
+        public var maxConnections: Int
+        /// Seconds a connection may stay without traffic (also mid-request) before it is closed.
+        public var idleTimeoutSeconds: Double
+        /// Largest /filter or /prioritize body, bytes.
+        public var maxExtenderBody: Int
+        /// Most extender requests read and answered at once; more get 503 at once.
+        public var maxExtenderRequests: Int
 
-        public init(listen: ListenAddress, tokenFile: String?, tlsCert: String?, tlsKey: String?) {
+        /// 5 000 full `v1.Node` objects as kube-scheduler sends them without `nodeCacheCapable`
+        /// (50 images each, kubelet's nodeStatusMaxImages) are 62.4 MB: see ExtenderBodySizeTests.
+        public static let defaultMaxExtenderBody = 64 << 20
+
+        public init(listen: ListenAddress, tokenFile: String?, tlsCert: String?, tlsKey: String?,
+                    maxConnections: Int = 4096, idleTimeoutSeconds: Double = 120,
+                    maxExtenderBody: Int = defaultMaxExtenderBody, maxExtenderRequests: Int = 16) {
             self.listen = listen
             self.tokenFile = tokenFile
             self.tlsCert = tlsCert
             self.tlsKey = tlsKey
+            self.maxConnections = maxConnections
+            self.idleTimeoutSeconds = idleTimeoutSeconds
+            self.maxExtenderBody = maxExtenderBody
+            self.maxExtenderRequests = maxExtenderRequests
         }
     }
 
@@ -107,9 +126,15 @@ public struct ControllerConfig: Sendable, Equatable {
         /// start count as "not heard yet" (feasible) rather than stale.
         public var warmupSeconds: Double
 
+        /// Most `peers` entries in one report; a longer list is refused (400).
+        public var maxPeers: Int
+        /// Most `drops` entries in one report; a longer list is refused (400).
+        public var maxDropReasons: Int
+
         public init(staleAfterSeconds: Double, stalePolicy: StalePolicy, maxNodes: Int,
                     unknownPolicy: UnknownPolicy = .lowest, panicThreshold: Double = 0.5, stateFile: String? = nil,
-                    saveIntervalSeconds: Double = 30, readyShare: Double = 0.8, warmupSeconds: Double = 75) {
+                    saveIntervalSeconds: Double = 30, readyShare: Double = 0.8, warmupSeconds: Double = 75,
+                    maxPeers: Int = 1024, maxDropReasons: Int = 256) {
             self.staleAfterSeconds = staleAfterSeconds
             self.stalePolicy = stalePolicy
             self.maxNodes = maxNodes
@@ -119,6 +144,8 @@ public struct ControllerConfig: Sendable, Equatable {
             self.saveIntervalSeconds = saveIntervalSeconds
             self.readyShare = readyShare
             self.warmupSeconds = warmupSeconds
+            self.maxPeers = maxPeers
+            self.maxDropReasons = maxDropReasons
         }
     }
 
@@ -209,6 +236,12 @@ public struct ControllerConfig: Sendable, Equatable {
 
     static let staleAfterRange = 1.0...3600.0
     static let maxNodesRange = 1...1_000_000
+    static let maxPeersRange = 0...65536
+    static let maxConnectionsRange = 16...1_000_000
+    static let idleTimeoutRange = 1.0...3600.0
+    static let maxExtenderBodyRange = 65536...(1 << 30)
+    static let maxExtenderRequestsRange = 1...1024
+    static let maxDropReasonsRange = 0...4096
     static var signalNames: [String] { ScoreSignal.allCases.map(\.rawValue) }
 
     /// Reads and validates the file at `path`.
@@ -222,12 +255,18 @@ public struct ControllerConfig: Sendable, Equatable {
         try doc.checkSections(["server", "rpc", "score", "registry", "filter", "source", "damping"])
         let d = defaults
 
-        let s = try doc.section("server", keys: ["listen", "token_file", "tls_cert", "tls_key"])
+        let s = try doc.section("server", keys: ["listen", "token_file", "tls_cert", "tls_key", "max_connections",
+                                                 "idle_timeout", "max_extender_body", "max_extender_requests"])
         let server = Server(
             listen: try s.listenAddress("listen", default: d.server.listen.description, allowEmpty: false)!,
             tokenFile: try s.absolutePath("token_file", default: d.server.tokenFile ?? "", allowEmpty: true),
             tlsCert: try s.absolutePath("tls_cert", default: "", allowEmpty: true),
-            tlsKey: try s.absolutePath("tls_key", default: "", allowEmpty: true))
+            tlsKey: try s.absolutePath("tls_key", default: "", allowEmpty: true),
+            maxConnections: try s.int("max_connections", default: d.server.maxConnections, range: maxConnectionsRange),
+            idleTimeoutSeconds: try s.duration("idle_timeout", default: "120s", range: idleTimeoutRange),
+            maxExtenderBody: try s.int("max_extender_body", default: d.server.maxExtenderBody, range: maxExtenderBodyRange),
+            maxExtenderRequests: try s.int("max_extender_requests", default: d.server.maxExtenderRequests,
+                                           range: maxExtenderRequestsRange))
         if (server.tlsCert == nil) != (server.tlsKey == nil) {
             let missing = server.tlsCert == nil ? "tls_cert" : "tls_key"
             throw s.error(missing, "must be set together with server.\(missing == "tls_cert" ? "tls_key" : "tls_cert")")
@@ -271,7 +310,8 @@ public struct ControllerConfig: Sendable, Equatable {
             hysteresis: try sc.number("hysteresis", default: d.score.hysteresis, rule: "in [0, 1]") { $0 >= 0 && $0 <= 1 })
 
         let r = try doc.section("registry", keys: ["stale_after", "stale_policy", "max_nodes", "unknown_policy", "panic_threshold",
-                                                    "state_file", "save_interval", "ready_share", "warmup"])
+                                                    "state_file", "save_interval", "ready_share", "warmup",
+                                                    "max_peers", "max_drop_reasons"])
         let dr = d.registry
         let registry = Registry(
             staleAfterSeconds: try r.duration("stale_after", default: "15s", range: staleAfterRange),
@@ -282,7 +322,9 @@ public struct ControllerConfig: Sendable, Equatable {
             stateFile: try r.absolutePath("state_file", default: dr.stateFile ?? "", allowEmpty: true),
             saveIntervalSeconds: try r.duration("save_interval", default: "30s", range: 1...3600),
             readyShare: try r.number("ready_share", default: dr.readyShare, rule: "in [0, 1]") { $0 >= 0 && $0 <= 1 },
-            warmupSeconds: try r.duration("warmup", default: "75s", range: 0...3600))
+            warmupSeconds: try r.duration("warmup", default: "75s", range: 0...3600),
+            maxPeers: try r.int("max_peers", default: dr.maxPeers, range: maxPeersRange),
+            maxDropReasons: try r.int("max_drop_reasons", default: dr.maxDropReasons, range: maxDropReasonsRange))
 
         let f = try doc.section("filter", keys: ["max_rtt_p99_ms", "max_retrans_rate", "max_drop_rate", "max_cpu"])
         func limit(_ key: String, max: Double?) throws -> Double? {
@@ -345,6 +387,10 @@ public struct ControllerConfig: Sendable, Equatable {
         t.string("token_file", server.tokenFile ?? "")
         t.string("tls_cert", server.tlsCert ?? "")
         t.string("tls_key", server.tlsKey ?? "")
+        t.int("max_connections", server.maxConnections)
+        t.duration("idle_timeout", server.idleTimeoutSeconds)
+        t.int("max_extender_body", server.maxExtenderBody)
+        t.int("max_extender_requests", server.maxExtenderRequests)
 
         rpc.write(to: &t)
 
@@ -377,6 +423,8 @@ public struct ControllerConfig: Sendable, Equatable {
         t.duration("save_interval", registry.saveIntervalSeconds)
         t.number("ready_share", registry.readyShare)
         t.duration("warmup", registry.warmupSeconds)
+        t.int("max_peers", registry.maxPeers)
+        t.int("max_drop_reasons", registry.maxDropReasons)
 
         t.section("filter")
         t.number("max_rtt_p99_ms", filter.maxRTTP99Ms ?? 0)

@@ -11,6 +11,8 @@ public struct Link: Equatable, Sendable, Codable {
     public var operState: OperState
     /// IFLA_INFO_KIND ("veth", "bridge", ...); nil for physical devices and loopback.
     public var kind: String?
+    /// IFLA_ADDRESS as "aa:bb:cc:dd:ee:ff"; nil when the device has none.
+    public var hardwareAddress: String? = nil
 
     /// RFC 2863 operational state (IF_OPER_*).
     public enum OperState: String, Codable, Sendable {
@@ -120,6 +122,9 @@ extension Link {
         operState = OperState(raw: try attributes.attribute(UInt16(IFLA_OPERSTATE))?.u8("IFLA_OPERSTATE") ?? 0)
         kind = try attributes.attribute(UInt16(IFLA_LINKINFO))?.nested("IFLA_LINKINFO")
             .attribute(UInt16(IFLA_INFO_KIND))?.string()
+        hardwareAddress = attributes.attribute(UInt16(IFLA_ADDRESS)).flatMap { a in
+            a.payload.isEmpty ? nil : a.payload.map { String(format: "%02x", $0) }.joined(separator: ":")
+        }
         if name.isEmpty { throw NetlinkParseError("RTM_NEWLINK ifindex \(index)", "no IFLA_IFNAME") }
     }
 }

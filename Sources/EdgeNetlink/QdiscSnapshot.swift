@@ -15,13 +15,32 @@ public struct QdiscSnapshot: Equatable, Codable, Sendable {
     /// Classes of an htb root tree, which restore recreates; empty for every other kind, whose
     /// classes the kernel creates along with the qdisc.
     public var classes: [TrafficClass]
+    /// The device's hardware address when recorded (nil in records of older agents).
+    public var hardwareAddress: String?
 
-    public init(deviceName: String, ifindex: Int32, root: Qdisc?, children: [Qdisc], classes: [TrafficClass]) {
+    public init(deviceName: String, ifindex: Int32, root: Qdisc?, children: [Qdisc], classes: [TrafficClass],
+                hardwareAddress: String? = nil) {
         self.deviceName = deviceName
         self.ifindex = ifindex
         self.root = root
         self.children = children
         self.classes = classes
+        self.hardwareAddress = hardwareAddress
+    }
+
+    /// Why `link` is not the device this snapshot was taken of, or nil when it is. A device is
+    /// the same when its ifindex and hardware address are: a deleted device's ifindex is not handed
+    /// out again until the namespace's counter wraps or someone asks for it (`ip link add … index
+    /// N`), and a recreated virtual device (veth, dummy, bridge) gets a fresh random address then.
+    /// The name alone is what operators reuse (issue 13, finding 8).
+    public func identityMismatch(_ link: Link) -> String? {
+        if link.index != ifindex {
+            return "recorded for ifindex \(ifindex), \(link.name) is now ifindex \(link.index)"
+        }
+        if let recorded = hardwareAddress, let now = link.hardwareAddress, recorded != now {
+            return "recorded for address \(recorded), \(link.name) now has \(now)"
+        }
+        return nil
     }
 
     /// True when the root is whatever the kernel attaches by itself (handle 0:).
@@ -44,19 +63,25 @@ extension NetlinkSocket {
         if let root, !root.isKernelDefault, root.kind == HTBOptions.kind {
             classes = try listClasses(ifindex: link.index).filter { $0.handle.major == root.handle.major }
         }
-        return QdiscSnapshot(deviceName: link.name, ifindex: link.index, root: root, children: children, classes: classes)
+        return QdiscSnapshot(deviceName: link.name, ifindex: link.index, root: root, children: children, classes: classes,
+                             hardwareAddress: link.hardwareAddress)
     }
 
     /// Puts the root tree of the snapshot's device back: removes the current root (which takes
     /// its children and classes with it) and re-creates the recorded root, classes and child
     /// qdiscs from their dumped options. A kernel-default root is restored by deletion alone.
-    /// The device is found by name first (ifindex if the name is gone).
+    /// The device is found by name first (ifindex if the name is gone); it must be the device the
+    /// snapshot was taken of (`identityMismatch`), or nothing is changed.
     public func restore(_ snapshot: QdiscSnapshot) throws {
         let link: Link
         do {
             link = try self.link(named: snapshot.deviceName)
         } catch let error as NetlinkError where error.errno == ENODEV {
             link = try self.link(index: snapshot.ifindex)
+        }
+        if let mismatch = snapshot.identityMismatch(link) {
+            throw NetlinkError(operation: "restore the recorded root qdisc of \(snapshot.deviceName) (\(mismatch))",
+                               errno: ENODEV, extack: nil)
         }
         let current = try listQdiscs(ifindex: link.index).first(where: \.isRoot)
         if let current, !current.isKernelDefault {

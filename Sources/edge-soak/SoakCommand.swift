@@ -13,7 +13,7 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Directory holding edge-agent and edge-controller.")
     var binDir: String = ".build/release"
 
-    @Option(help: "Which runs: rpc, ingest, extender, extender-rate, rss (comma separated) or all; abuse-agent (make abuse) only by name.")
+    @Option(help: "Which runs: rpc, ingest, extender, extender-rate, rss (comma separated) or all; abuse-agent and abuse-controller (make abuse) only by name.")
     var runs: String = "all"
 
     @Option(help: "Concurrent clients on the agent socket.")
@@ -49,17 +49,31 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Seconds of each flood in the abuse-agent run.")
     var abuseSeconds: Int = 10
 
+    @Option(help: "abuse-controller: idle unauthenticated TCP connections held open.")
+    var abuseConnections: Int = 1100
+
+    @Option(help: "abuse-controller: concurrent /prioritize bodies of 5 000 full v1.Node objects.")
+    var abuseHugeBodies: Int = 6
+
+    @Option(help: "abuse-controller: nodes reporting at the per-report bounds (default: registry.max_nodes).")
+    var abuseNodes: Int = 20_000
+
+    @Option(help: "abuse-controller: unauthenticated reports in the 401 flood.")
+    var abuseUnauthorized: Int = 20_000
+
     func validate() throws {
         let selected = Set(runs.split(separator: ",").map(String.init))
-        guard selected.isSubset(of: ["all", "rpc", "ingest", "extender", "extender-rate", "rss", "abuse-agent"]),
+        guard selected.isSubset(of: ["all", "rpc", "ingest", "extender", "extender-rate", "rss", "abuse-agent", "abuse-controller"]),
               !selected.isEmpty else {
-            throw ValidationError("--runs: expected rpc, ingest, extender, extender-rate, rss, abuse-agent or all, got \(runs)")
+            throw ValidationError("--runs: expected rpc, ingest, extender, extender-rate, rss, abuse-agent, abuse-controller or all, got \(runs)")
         }
         for (name, value) in [("--rpc-clients", rpcClients), ("--rpc-calls", rpcCalls), ("--ingest-nodes", ingestNodes),
                               ("--ingest-seconds", ingestSeconds), ("--ingest-connections", ingestConnections),
                               ("--extender-nodes", extenderNodes), ("--extender-seconds", extenderSeconds),
                               ("--extender-concurrency", extenderConcurrency), ("--rate-seconds", rateSeconds),
-                              ("--rss-nodes", rssNodes), ("--abuse-seconds", abuseSeconds)] where value <= 0 {
+                              ("--rss-nodes", rssNodes), ("--abuse-seconds", abuseSeconds), ("--abuse-connections", abuseConnections),
+                              ("--abuse-huge-bodies", abuseHugeBodies), ("--abuse-nodes", abuseNodes),
+                              ("--abuse-unauthorized", abuseUnauthorized)] where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
     }
@@ -94,6 +108,10 @@ struct SoakCommand: AsyncParsableCommand {
         // Not part of "all": it attacks (make abuse), it does not measure capacity.
         if selected.contains("abuse-agent") {
             try AgentAbuseRun.run(binDir: binDir, seconds: abuseSeconds)
+        }
+        if selected.contains("abuse-controller") {
+            try await AbuseControllerRun.run(binDir: binDir, settings: .init(
+                connections: abuseConnections, hugeBodies: abuseHugeBodies, nodes: abuseNodes, unauthorized: abuseUnauthorized))
         }
     }
 }

@@ -19,7 +19,7 @@ final class SoakDaemons {
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
-    private func start(_ arguments: [String], log: String) throws -> Process {
+    func start(_ arguments: [String], log: String) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = arguments
@@ -35,7 +35,7 @@ final class SoakDaemons {
         return p
     }
 
-    private func waitFor(_ file: String, _ process: Process, log: String) throws {
+    func waitFor(_ file: String, _ process: Process, log: String) throws {
         let deadline = Date().addingTimeInterval(30)
         while !FileManager.default.fileExists(atPath: file) {
             guard process.isRunning, Date() < deadline else {

@@ -323,6 +323,23 @@ final class EDTProgramTests: XCTestCase {
         XCTAssertEqual(try [record(1).packets, record(2).packets, record(3).packets], [1, 1, 2])
     }
 
+    /// Issue 13: `::/0` (and any IPv6 prefix shorter than /96) covered the IPv4-mapped keys IPv4
+    /// packets are looked up as. An IPv6 selector classifies IPv6 packets only.
+    func testIPv6SelectorNeverClassifiesIPv4Packets() throws {
+        try addClass(1, "::/0", bitsPerSecond: 1_000_000, horizonNs: 1_000_000_000)
+        let v4 = Frames.ipv4(source: [10, 9, 9, 9], payload: 10)
+        let r = try run(v4, SKBTestContext(tstamp: 77))
+        XCTAssertEqual(r.returnValue, Self.tcOK)
+        XCTAssertEqual(r.context.tstamp, 77, "an IPv4 packet must not take the ::/0 class")
+        XCTAssertEqual(try record(1).packets, 0)
+        _ = try run(Frames.ipv6(source: [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9], payload: 10))
+        XCTAssertEqual(try record(1).packets, 1, "an IPv6 packet does")
+        // With an IPv4 default class as well, IPv4 packets take that one.
+        try addClass(2, "0.0.0.0/0", bitsPerSecond: 1_000_000, horizonNs: 1_000_000_000)
+        _ = try run(v4)
+        XCTAssertEqual(try [record(1).packets, record(2).packets], [1, 1])
+    }
+
     func testCgroupClassMatchesTheSocketsCgroup() throws {
         // BPF_PROG_TEST_RUN's skb has a socket in the test process's own cgroup
         guard let root = CgroupRoot.find() else { try unmet("needs a cgroup2 mount") }

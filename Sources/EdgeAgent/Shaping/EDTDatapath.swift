@@ -117,12 +117,13 @@ public final class EDTDatapath {
     // MARK: selectors → class
 
     func bind(_ selector: ShapingSelector, to id: UInt32) throws {
-        var value = id
         switch selector {
         case .prefix(let prefix):
+            var value = EDTPrefixValue.encode(classId: id, prefix)
             try EDTPrefixKey.encode(prefix).withUnsafeBytes { try prefixes.update(key: $0.baseAddress!, value: &value) }
         case .cgroup(_, let cgroupID):
             var key = cgroupID
+            var value = id
             try cgroups.update(key: &key, value: &value)
         }
     }

@@ -65,6 +65,17 @@ enum EDTPrefixKey {
     }
 }
 
+/// The `edt_prefixes` value: class id, plus `EDT_PREFIX_IPV6_ONLY` for an IPv6 selector.
+enum EDTPrefixValue {
+    static let ipv6Only: UInt32 = 0x8000_0000
+
+    static func encode(classId: UInt32, _ prefix: IPPrefix) -> UInt32 {
+        prefix.isIPv4 ? classId : classId | ipv6Only
+    }
+
+    static func classId(_ raw: UInt32) -> UInt32 { raw & ~ipv6Only }
+}
+
 /// `struct edt_class_meta`: the selector text, NUL-padded.
 enum EDTClassMeta {
     static let size = 120

@@ -1,5 +1,14 @@
 // Source-address selectors: an IPv4 or IPv6 address or CIDR, parsed in plain Swift (the agent
 // keeps C out of its own code) and stored the way the EDT trie wants it, IPv4 as ::ffff:a.b.c.d.
+//
+// One selector has one spelling (issue 13, finding 7: `10.77.0.1/32` and `::ffff:10.77.0.1/128`
+// were two classes on one trie key, and deleting one emptied the other's key):
+// - an IPv4-mapped IPv6 prefix of /96 or longer IS the IPv4 prefix (::ffff:10.77.0.1/128 is
+//   10.77.0.1/32) and is listed that way;
+// - host bits must be zero (the error suggests the masked prefix);
+// - ambiguous spellings are refused: leading zeros in a dotted quad (inet_aton reads 010 as
+//   octal 8) and a dotted quad anywhere but the last 32 bits of an IPv6 address (`1.2.3.4::`);
+// - an IPv6 prefix never matches IPv4 packets, ::/0 included (EDT_PREFIX_IPV6_ONLY in edt.h).
 
 /// An address prefix, e.g. 10.1.0.0/16 or fd00::/64. A bare address is a /32 or /128.
 public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
@@ -20,6 +29,7 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
             throw fail("expected an address or address/prefix-length")
         }
         if addressText.contains("%") { throw fail("zone ids (%iface) are not allowed") }
+        if let ambiguity = Self.ambiguity(addressText) { throw fail(ambiguity) }
         let v4 = Self.parseIPv4(addressText)
         let v6 = v4 == nil ? Self.parseIPv6(addressText) : nil
         guard v4 != nil || v6 != nil else { throw fail("\"\(addressText)\" is not an IPv4 or IPv6 address") }
@@ -31,13 +41,43 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
             }
             length = n
         }
-        let address = v4 ?? v6!
-        if let firstSet = (length..<bits).first(where: { address[$0 / 8] & (0x80 >> UInt8($0 % 8)) != 0 }) {
+        var address = v4 ?? v6!
+        var isIPv4 = v4 != nil
+        if !isIPv4, length >= 96, Self.isIPv4Mapped(address) {
+            address = Array(address[12..<16])
+            length -= 96
+            isIPv4 = true
+        }
+        let bits4 = isIPv4 ? 32 : 128
+        if let firstSet = (length..<bits4).first(where: { address[$0 / 8] & (0x80 >> UInt8($0 % 8)) != 0 }) {
             let masked = Self.masked(address, length: length)
-            let suggestion = IPPrefix(raw: masked, length: length, isIPv4: v4 != nil)
+            let suggestion = IPPrefix(raw: masked, length: length, isIPv4: isIPv4)
             throw fail("host bits are set (bit \(firstSet)); did you mean \(suggestion)?")
         }
-        self.init(raw: address, length: length, isIPv4: v4 != nil)
+        self.init(raw: address, length: length, isIPv4: isIPv4)
+    }
+
+    /// The EDT trie key as text: two selectors are the same class exactly when their keys are equal.
+    public var trieKey: String {
+        mappedAddress.map { String($0, radix: 16) }.joined(separator: ".") + "/\(trieLength)"
+    }
+
+    static func isIPv4Mapped(_ a: [UInt8]) -> Bool {
+        a.count == 16 && a[0..<10].allSatisfy { $0 == 0 } && a[10] == 0xFF && a[11] == 0xFF
+    }
+
+    /// Why `text` is a spelling we refuse although a lenient parser would read it, or nil.
+    static func ambiguity<S: StringProtocol>(_ text: S) -> String? {
+        let dotted = text.split(separator: ":", omittingEmptySubsequences: false)
+        for (i, part) in dotted.enumerated() where part.contains(".") {
+            if dotted.count > 1 && i != dotted.count - 1 {
+                return "a dotted IPv4 part may only end an IPv6 address (\"\(text)\")"
+            }
+            for octet in part.split(separator: ".", omittingEmptySubsequences: false) where octet.count > 1 && octet.first == "0" {
+                return "\"\(octet)\" has a leading zero (ambiguous: inet_aton reads it as octal); write it without"
+            }
+        }
+        return nil
     }
 
     /// From a trie key (prefix length counted in 128 bits).

@@ -254,17 +254,19 @@ public final class Shaper: @unchecked Sendable {
         let selector = try ShapingSelector.parse(params.selector, cgroupRoot: CgroupRoot.find(mountInfo: settings.mountInfo))
         _ = try ShapingHorizon.resolve(explicit: params.horizon, configured: nil, rate: rate)  // validate before any change
         return try lock.withLock {
+            try checkDeviceStillThere()
             let dp = try requireDatapath()
             let horizon = try ShapingHorizon.resolve(explicit: params.horizon, configured: settings.horizonSeconds,
                                                      rate: rate, policing: policing)
             let text = selector.description
             let selectors = try dp.classSelectors()
             let horizonNs = UInt64((horizon * 1e9).rounded())
-            if let id = selectors.first(where: { $0.value == text })?.key {
+            if let id = Self.classId(of: selector.classKey, in: selectors) {
                 var record = try dp.readClass(id) ?? EDTClassRecord(rateBytesPerSecond: 0, horizonNs: 0, ecn: false)
                 record.rateBytesPerSecond = rate.bytesPerSecond
                 record.horizonNs = horizonNs
                 record.flags = settings.ecn ? EDTClassRecord.flagECN : 0
+                try dp.writeSelector(id, text)  // one spelling per class, even for a class an older agent recorded
                 try dp.writeClass(id, record)
                 try dp.bind(selector, to: id)
                 logger.notice("shaping \(text): \(rate), horizon \(DurationParser.format(seconds: horizon)) (class \(id) updated)")
@@ -292,15 +294,17 @@ public final class Shaper: @unchecked Sendable {
 
     /// Removes the class of `selector` and every prefix/cgroup entry that points at it.
     public func delete(selector text: String) throws -> ShapingChangeResult {
-        let canonical: String
+        let canonical: String, key: String
         do {
-            canonical = try ShapingSelector.parse(text, cgroupRoot: CgroupRoot.find(mountInfo: settings.mountInfo)).description
+            let selector = try ShapingSelector.parse(text, cgroupRoot: CgroupRoot.find(mountInfo: settings.mountInfo))
+            (canonical, key) = (selector.description, selector.classKey)
         } catch ShapingError.missingCgroup(_, let path) {
             canonical = "cgroup:" + path  // the cgroup is gone (unit stopped); its class may not be
+            key = canonical
         }
         return try lock.withLock {
             let dp = try requireDatapath()
-            guard let id = try dp.classSelectors().first(where: { $0.value == canonical })?.key else {
+            guard let id = Self.classId(of: key, in: try dp.classSelectors()) else {
                 throw ShapingError.noSuchClass(text)
             }
             let unbound = try unbindAll(dp, classId: id)
@@ -308,6 +312,11 @@ public final class Shaper: @unchecked Sendable {
             logger.notice("shaping class \(id) (\(canonical)) deleted")
             return ShapingChangeResult(actions: ["deleted class \(id) (\(canonical)), \(unbound) selector entr\(unbound == 1 ? "y" : "ies")"])
         }
+    }
+
+    /// The class whose recorded selector has `key` (matched by trie key or cgroup path, not by text).
+    static func classId(of key: String, in selectors: [UInt32: String]) -> UInt32? {
+        selectors.first { ShapingSelector.classKey(recorded: $0.value) == key }?.key
     }
 
     /// The status and every class with its counters.
@@ -336,7 +345,7 @@ public final class Shaper: @unchecked Sendable {
     private func unbindAll(_ dp: EDTDatapath, classId: UInt32) throws -> Int {
         var prefixKeys: [[UInt8]] = [], cgroupKeys: [UInt64] = []
         try dp.prefixes.forEach { key, value in
-            if value.load(as: UInt32.self) == classId { prefixKeys.append(Array(key)) }
+            if EDTPrefixValue.classId(value.load(as: UInt32.self)) == classId { prefixKeys.append(Array(key)) }
         }
         try dp.cgroups.forEach { key, value in
             if value.load(as: UInt32.self) == classId { cgroupKeys.append(key.load(as: UInt64.self)) }
@@ -344,6 +353,24 @@ public final class Shaper: @unchecked Sendable {
         for key in prefixKeys { try key.withUnsafeBytes { _ = try dp.prefixes.delete(key: $0.baseAddress!) } }
         for var key in cgroupKeys { try dp.cgroups.delete(key: &key) }
         return prefixKeys.count + cgroupKeys.count
+    }
+
+    /// A class set while the shaped device is gone shapes nothing: the caller must hear so
+    /// (issue 13). A device recreated under the same name gets a fresh setup (new ifindex).
+    private func checkDeviceStillThere() throws {
+        guard let shaped = link, datapath != nil else { return }
+        let now: Link
+        do {
+            now = try netlink.link(named: shaped.name)
+        } catch let error as NetlinkError where error.errno == ENODEV {
+            throw ShapingError.unknownDevice("device \(shaped.name) (ifindex \(shaped.index)) that shaping is set up on is gone: "
+                + "the class was not set (shaping.reset clears the old state; the next shaping.set sets up again)")
+        }
+        if now.index != shaped.index {
+            logger.notice("\(shaped.name) was recreated (ifindex \(shaped.index) -> \(now.index)): setting shaping up on it again")
+            datapath = nil
+            link = nil
+        }
     }
 
     /// The datapath; after a reset the next change sets shaping up again.
@@ -386,7 +413,11 @@ public final class Shaper: @unchecked Sendable {
                 StateFile.remove(ownershipPath(link.name))
                 actions += try restoreRootQdisc(link)
             } else {
-                actions.append("device \(name) is gone: nothing to remove from it")
+                // Its notes describe a device that no longer exists: a new device of the same
+                // name must not inherit them (issue 13, finding 8).
+                StateFile.remove(snapshotPath(name))
+                StateFile.remove(ownershipPath(name))
+                actions.append("device \(name) is gone: nothing to remove from it; dropped its recorded root qdisc")
             }
             actions += try restoreCongestionControl()
             for pin in EDTDatapath.mapNames + [Self.programPin] {
@@ -415,9 +446,16 @@ public final class Shaper: @unchecked Sendable {
 
     /// The first setup records the root tree; later ones keep that record (it is what the device
     /// looked like before edgenode touched it).
+    /// A record left by an earlier device of the same name (deleted and recreated) is dropped
+    /// with its ownership note: it says nothing about this device (issue 13, finding 8).
     private func recordRootQdiscIfNew(_ link: Link) throws {
         let path = snapshotPath(link.name)
-        guard !FileManager.default.fileExists(atPath: path) else { return }
+        if let old = try StateFile.read(QdiscSnapshot.self, from: path) {
+            guard let mismatch = old.identityMismatch(link) else { return }
+            logger.notice("dropped the recorded root qdisc of \(link.name) (\(old.root?.kind ?? "none")): \(mismatch), an earlier device of that name")
+            StateFile.remove(path)
+            StateFile.remove(ownershipPath(link.name))
+        }
         let snapshot = try netlink.snapshotRoot(device: .index(link.index))
         try StateFile.write(snapshot, to: path)
         logger.info("recorded \(link.name)'s root qdisc (\(snapshot.root?.kind ?? "none")) in \(path)")
@@ -438,6 +476,12 @@ public final class Shaper: @unchecked Sendable {
         guard let snapshot = try StateFile.read(QdiscSnapshot.self, from: path) else {
             return ["no recorded root qdisc for \(link.name): left as it is"]
         }
+        if let mismatch = snapshot.identityMismatch(link) {
+            StateFile.remove(path)
+            let text = "recorded root qdisc of \(link.name) belongs to an earlier device (\(mismatch)): dropped, root left as it is"
+            logger.warning("\(text)")
+            return [text]
+        }
         let current = try netlink.rootQdisc(on: .index(link.index))
         let recorded = snapshot.root
         let same = current?.kind == recorded?.kind && current?.handle == recorded?.handle
@@ -448,10 +492,22 @@ public final class Shaper: @unchecked Sendable {
         } else {
             try netlink.restore(snapshot)
             actions.append("restored the recorded root qdisc \(recorded?.kind ?? "default") on \(link.name)")
+            // Neither what was recorded nor what edgenode installs (mq over fq, or a root fq): the
+            // operator (or another tool) set it after shaping started, e.g. while shaping was
+            // degraded and left the root alone. Say what was replaced, in the reply and the journal.
+            if let current, !current.isKernelDefault, !Self.installedKinds.contains(current.kind) {
+                let warning = "warning: replaced root qdisc \(current.kind) \(current.handle) on \(link.name), which edgenode had "
+                    + "not installed (set after shaping started), with the recorded \(recorded?.kind ?? "default")"
+                logger.warning("shaping reset: \(warning)")
+                actions.append(warning)
+            }
         }
         try FileManager.default.removeItem(atPath: path)
         return actions
     }
+
+    /// Root qdisc kinds setup() installs.
+    static let installedKinds: Set<String> = ["mq", "fq"]
 
     struct Ownership: Codable {
         var clsactCreated = false

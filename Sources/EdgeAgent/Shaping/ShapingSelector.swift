@@ -25,6 +25,23 @@ public enum ShapingSelector: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// What identifies the class in the kernel: the trie key of a prefix, the cgroup path. Two
+    /// selectors name the same class exactly when their keys are equal (never compare texts: a
+    /// class recorded by an older agent may be spelled differently).
+    public var classKey: String {
+        switch self {
+        case .prefix(let p): return "prefix:" + p.trieKey
+        case .cgroup(let path, _): return "cgroup:" + path
+        }
+    }
+
+    /// The class key of a selector text recorded in the class table, without looking at the
+    /// cgroup filesystem (a recorded cgroup may be gone); nil for a text we cannot read.
+    public static func classKey(recorded text: String) -> String? {
+        if text.hasPrefix("cgroup:") { return text }
+        return (try? IPPrefix(parsing: text)).map { "prefix:" + $0.trieKey }
+    }
+
     /// Parses a selector. `cgroupRoot` is where cgroup2 is mounted; cgroup selectors must
     /// name an existing directory below it (or a path relative to it).
     public static func parse(_ text: String, cgroupRoot: String?) throws -> ShapingSelector {

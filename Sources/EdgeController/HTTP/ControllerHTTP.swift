@@ -12,17 +12,25 @@ public struct ControllerHTTP: Sendable {
     public let extender: Extender
     public let metrics: ControllerMetrics
     public let maxExtenderBytes: Int
+    public let admission: ExtenderAdmission
     public let logger: Logger
+    /// One "rejected report" warning per 10 s for refused tokens (an unauthenticated flood must not
+    /// fill the journal); the line written says how many were suppressed.
+    let unauthorizedLog = LogRateLimiter(interval: .seconds(10))
+    /// Same for extender requests turned away as busy.
+    let busyLog = LogRateLimiter(interval: .seconds(10))
     /// `/readyz`'s answer (the warm-up rule lives in `ControllerCore`).
     public let readiness: @Sendable () -> ControllerCore.Readiness
     private let panicLog = PanicLog()
 
-    public init(ingest: ReportIngest, extender: Extender, metrics: ControllerMetrics, maxExtenderBytes: Int, logger: Logger,
+    public init(ingest: ReportIngest, extender: Extender, metrics: ControllerMetrics, maxExtenderBytes: Int,
+                admission: ExtenderAdmission = ExtenderAdmission(maxRequests: 16, largeBytes: 1 << 20), logger: Logger,
                 readiness: (@Sendable () -> ControllerCore.Readiness)? = nil) {
         self.ingest = ingest
         self.extender = extender
         self.metrics = metrics
         self.maxExtenderBytes = maxExtenderBytes
+        self.admission = admission
         self.logger = logger
         let registry = ingest.registry
         self.readiness = readiness ?? {
@@ -38,12 +46,12 @@ public struct ControllerHTTP: Sendable {
             await self.postReport(request, context)
         }
         router.post("/filter") { request, _ in
-            await self.extenderCall(verb: "filter", request) {
-                self.extender.handleFilter(body: $0, details: self.logger.logLevel <= .debug)
+            await self.extenderCall(verb: "filter", request) { [extender, logger] in
+                extender.handleFilter(body: $0, details: logger.logLevel <= .debug)
             }
         }
         router.post("/prioritize") { request, _ in
-            await self.extenderCall(verb: "prioritize", request) { self.extender.handlePrioritize(body: $0) }
+            await self.extenderCall(verb: "prioritize", request) { [extender] in extender.handlePrioritize(body: $0) }
         }
         router.get("/metrics") { _, _ in
             let text = self.metrics.render(nodes: self.ingest.registry.snapshots())
@@ -71,8 +79,11 @@ public struct ControllerHTTP: Sendable {
         case .accepted:
             break
         case let .unauthorized(reason):
-            // The presented token is never logged, only why it was refused.
-            logger.warning("rejected report", metadata: ["remote": "\(context.remoteAddress ?? "?")", "reason": "\(reason)"])
+            // The presented token is never logged, only why it was refused; at most one line per 10 s.
+            if let suppressed = unauthorizedLog.admit() {
+                logger.warning("rejected report", metadata: ["remote": "\(context.remoteAddress ?? "?")", "reason": "\(reason)",
+                                                             "suppressed_since_last": "\(suppressed)"])
+            }
         default:
             logger.info("rejected report", metadata: ["remote": "\(context.remoteAddress ?? "?")",
                                                       "status": "\(outcome.httpStatus)", "reason": "\(outcome.response.error ?? "")"])
@@ -94,26 +105,50 @@ public struct ControllerHTTP: Sendable {
         }
     }
 
-    private func extenderCall(verb: String, _ request: Request, _ handle: (Data) -> ExtenderReply) async -> Response {
+    private func extenderCall(verb: String, _ request: Request,
+                              _ handle: @escaping @Sendable (Data) -> ExtenderReply) async -> Response {
         let start = ContinuousClock.now
         let reply: ExtenderReply
-        switch await Self.readBody(request, limit: maxExtenderBytes) {
-        case let .body(data):
-            reply = handle(data)
-        case .tooLarge:
-            reply = Self.extenderError(status: 413, verb: verb, "request body larger than \(maxExtenderBytes) bytes")
-        case let .failed(reason):
-            reply = Self.extenderError(status: 400, verb: verb, reason)
+        let declared = request.headers[.contentLength].flatMap(Int.init)
+        if let declared, declared > maxExtenderBytes {
+            // Refused before a slot is taken or a byte is read.
+            reply = Self.extenderError(status: 413, verb: verb, "request body larger than \(maxExtenderBytes) bytes (server.max_extender_body)")
+        } else {
+            switch admission.admit(contentLength: declared) {
+            case let .failure(busy):
+                reply = Self.extenderError(status: 503, verb: verb, "busy: \(busy.reason)")
+            case let .success(lease):
+                reply = await admitted(verb: verb, request, lease: lease, handle)
+                admission.release(lease)
+            }
         }
         metrics.recordExtender(verb: verb, status: reply.status, duration: ContinuousClock.now - start)
         metrics.recordDecision(reply)
         if reply.status == 200 { observe(verb: verb, reply) }
-        if reply.status != 200 {
+        if reply.status == 503 {
+            if let suppressed = busyLog.admit() {
+                logger.warning("extender request turned away", metadata: ["verb": "\(verb)", "suppressed_since_last": "\(suppressed)",
+                                                                         "body": "\(String(decoding: reply.body.prefix(512), as: UTF8.self))"])
+            }
+        } else if reply.status != 200 {
             logger.warning("extender request failed", metadata: ["verb": "\(verb)", "status": "\(reply.status)",
                                                                  "body": "\(String(decoding: reply.body.prefix(512), as: UTF8.self))"])
         }
         return Response(status: HTTPResponse.Status(code: reply.status), headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+    }
+
+    /// Reads and answers one admitted request; a large body is parsed off the cooperative pool.
+    private func admitted(verb: String, _ request: Request, lease: ExtenderAdmission.Lease,
+                          _ handle: @escaping @Sendable (Data) -> ExtenderReply) async -> ExtenderReply {
+        switch await Self.readBody(request, limit: maxExtenderBytes) {
+        case let .body(data):
+            return await admission.run(lease) { handle(data) }
+        case .tooLarge:
+            return Self.extenderError(status: 413, verb: verb, "request body larger than \(maxExtenderBytes) bytes (server.max_extender_body)")
+        case let .failed(reason):
+            return Self.extenderError(status: 400, verb: verb, reason)
+        }
     }
 
     /// Panic and rejections to /metrics; panic transitions to the log (once each way, not per call);

@@ -27,7 +27,10 @@ public enum ControllerHTTPServer {
         return Application(
             router: core.http(logger: logger).makeRouter(),
             server: server,
-            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "edge-controller"),
+            // Past max_connections the listener stops accepting (the kernel's backlog holds the rest)
+            // instead of running out of descriptors (issue 13, finding 5).
+            configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: "edge-controller",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(core.limits.maxConnections, logger: logger)),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? listen.port) },
             logger: logger)
     }

@@ -93,7 +93,8 @@ public struct ReportIngest: Sendable {
             return .malformed(reason: describeDecodingError(error, snakeCase: true))
         }
         do {
-            try ReportValidation.validate(window)
+            let r = registry.settings
+            try ReportValidation.validate(window, limits: ReportLimits(maxPeers: r.maxPeers, maxDropReasons: r.maxDropReasons))
         } catch {
             return .malformed(reason: "\(error)")
         }

@@ -96,8 +96,15 @@ public final class NodeRegistry: @unchecked Sendable {
         if let previous, !previous.restored {
             damping.reported(at: now, previous: previous.lastSeen, staleAfter: staleAfter, self.damping)
         }
+        // Only the aggregate fields are kept: nothing in the controller reads the per-peer RTTs or the
+        // per-reason drops (they stay with the agent, `edgectl telemetry`), and keeping them made a
+        // node's record grow with whatever its report listed (issue 13, finding 10). A record is
+        // then bounded by the string limits of `ReportValidation`.
+        var kept = window
+        kept.peers = []
+        kept.drops = []
         let record = NodeRecord(
-            window: window, inputs: inputs,
+            window: kept, inputs: inputs,
             firstSeen: previous?.firstSeen ?? now, lastSeen: now,
             reportCount: (previous?.reportCount ?? 0) + 1,
             raw: raw, smoothing: smoother.next(previous: carried, raw: raw.total), damping: damping)
