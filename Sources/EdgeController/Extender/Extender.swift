@@ -18,6 +18,13 @@ public struct ExtenderReply: Sendable {
     /// /prioritize: the candidate given the highest priority (the first of equals), i.e. where
     /// this placement decision steers the pod.
     public var placedOn: String? = nil
+
+    public init(status: Int, body: Data, filteredReasons: [String] = [], placedOn: String? = nil) {
+        self.status = status
+        self.body = body
+        self.filteredReasons = filteredReasons
+        self.placedOn = placedOn
+    }
 }
 
 /// Answers `/filter` and `/prioritize` from the registry.
