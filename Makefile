@@ -1,6 +1,7 @@
 # edgenode — build, test, benchmark, package.
 #
-#   make check      the README's test command: install build deps (apt), build, run every test
+#   make check      the README's test command: install build deps (apt), build, run every test,
+#                   build the .debs (lintian: any E:/W: fails) and check them unpacked
 #   make demo       the README's main job: deps, release build, agent + controller, live view
 #   make            BPF objects + debug build
 #   make test       unit + kernel tests (root; kernel tests fail loudly under CI=true)
@@ -56,16 +57,24 @@ test: bpf
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# The .debs too (issue 17): built, lintian-clean (any E: or W: fails) and checked unpacked.
 check: deps
 	$(MAKE) test
+	$(MAKE) deb
+	$(MAKE) deb-check
 
-demo: deps release
+# only what run-local.sh runs (a full `make release` also builds edge-bench: minutes more)
+DEMO_PRODUCTS := edge-agent edge-controller edgectl
+
+demo: deps bpf
+	for p in $(DEMO_PRODUCTS); do $(SWIFT) build -c release --static-swift-stdlib --product $$p || exit 1; done
 	./scripts/run-local.sh
 
 bench: release
 	.build/release/edge-bench all
 
-run: release
+run: bpf
+	for p in $(DEMO_PRODUCTS); do $(SWIFT) build -c release --static-swift-stdlib --product $$p || exit 1; done
 	./scripts/run-local.sh
 
 clean:
@@ -76,6 +85,7 @@ clean:
 #
 #   make deb            .debs of edge-agent, edge-controller, edgectl in out/, checked by lintian
 #                       (stages the tree in out/deb-build/: packaging/build-debs.sh)
+#   make deb-check      the .debs unpacked into a throwaway root: files, conffiles, units, Depends
 #   make deb-deps       apt-get install what building the .debs needs (swift itself: /opt/swift)
 #   make man-check      mandoc -Tlint on man/, then ManPageTests: edgectl --help and each daemon's
 #                       --check-config against the pages and the shipped conffiles
@@ -86,22 +96,33 @@ APT_DEB := debhelper devscripts dpkg-dev lintian chrpath rsync pkg-config mandoc
 MAN_PAGES := $(wildcard man/*.[1-8])
 ANSIBLE_INVENTORY := ansible/inventory/vms.example.yml
 
-.PHONY: deb deb-deps man-check ansible-lint
+.PHONY: deb deb-check deb-deps ansible-deps man-check ansible-lint
 
-deb:
+deb: deb-deps
 	./packaging/build-debs.sh
 
-deb-deps:
+# the .debs of out/ unpacked into a throwaway root: files, conffiles, units, Depends, --version
+deb-check:
+	./packaging/check-debs.sh
+
+deb-deps: deps
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_DEB)
+
+# ansible-core and ansible-lint come from PyPI (Debian 12's ansible-lint is too old for the
+# production profile); a pip that refuses the system site (PEP 668) gets --break-system-packages.
+ansible-deps:
+	command -v ansible-playbook >/dev/null && command -v ansible-lint >/dev/null \
+	    || python3 -m pip install -q ansible-core ansible-lint \
+	    || python3 -m pip install -q --break-system-packages ansible-core ansible-lint
 
 man-check: bpf
 	mandoc -Tlint -W warning $(MAN_PAGES)
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --filter ManPageTests
 
-ansible-lint:
+ansible-lint: ansible-deps
 	cd ansible && ansible-lint
-	for p in ansible/site.yml ansible/upgrade.yml ansible/rollback-extender.yml; do \
+	for p in ansible/site.yml ansible/upgrade.yml ansible/rollback-extender.yml ansible/status.yml ansible/cleanup.yml; do \
 	    ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook -i $(ANSIBLE_INVENTORY) --syntax-check $$p || exit 1; \
 	done
 
@@ -129,11 +150,11 @@ experiment-plot-deps:
 	    || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-matplotlib \
 	    || python3 -m pip install matplotlib || python3 -m pip install --break-system-packages matplotlib
 
-experiment-quick: bpf experiment-plot-deps
+experiment-quick: deps bpf experiment-plot-deps
 	$(SWIFT) build
 	./experiments/run.sh $(EXPERIMENT_BIN) $(EXPERIMENT_QUICK) $(EXPERIMENT_ARGS)
 
-experiment-full: release experiment-plot-deps
+experiment-full: deps release experiment-plot-deps
 	./experiments/run.sh .build/release $(EXPERIMENT_FULL) $(EXPERIMENT_ARGS)
 
 # ---------------------------------------------------------------------------------------------
@@ -145,18 +166,30 @@ experiment-full: release experiment-plot-deps
 #   make soak        release build, then edge-soak (root): 1 000 concurrent RPC clients on the agent,
 #                    10 000 simulated nodes pushing to the controller, extender load for SOAK_SECONDS
 #                    (default 60; 600 for the issue's ten minutes) with RSS/fd samples every 10 s.
+#   make abuse       release build, then edge-soak --runs abuse-agent (root): issue 13's attacks by a
+#                    socket-group member on the agent in a namespace, with watchdog gaps, RSS, fds and
+#                    root's latency per phase.
 
 FUZZ_SECONDS ?= 60
 SOAK_SECONDS ?= 60
 
 .PHONY: fuzz soak
 
-fuzz: bpf
+fuzz: deps bpf
 	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) ./Fuzz/run-fuzz.sh
 
-soak: release
+soak: deps release
 	$(SWIFT) build -c release --static-swift-stdlib --product edge-soak
 	.build/release/edge-soak --bin-dir .build/release --extender-seconds $(SOAK_SECONDS)
+
+# Issue 13's attacks replayed against release builds in namespaces (root), with figures: watchdog
+# gaps, RSS, descriptors, root's latency under attack. ABUSE_SECONDS per flood (default 10).
+ABUSE_SECONDS ?= 10
+.PHONY: abuse
+abuse: bpf
+	for p in edge-soak edge-agent edge-controller; do \
+	    $(SWIFT) build -c release --static-swift-stdlib --product $$p || exit 1; done
+	.build/release/edge-soak --bin-dir .build/release --runs abuse-agent --abuse-seconds $(ABUSE_SECONDS)
 
 # ---------------------------------------------------------------------------------------------
 # VM test bed (issue 5): Debian 12 VMs with Debian's own kernel under qemu TCG, the .debs from
@@ -167,19 +200,28 @@ soak: release
 #   make vm-image   build (or reuse) the image in packaging/vm/.cache/image (mmdebstrap, ~4 min cold)
 #   make vm-test    image, `make deb` if out/ has no .debs, boot 2 VMs, run every check, PASS/FAIL
 
-.PHONY: vm-image vm-test
+#   make vm-deps    apt-get install what the VM scripts need (qemu, mmdebstrap, busybox-static, …)
+#                   plus deb-deps and ansible-deps; every VM target runs it first.
 
-vm-image:
+APT_VM := qemu-system-x86 qemu-utils openssh-client python3 python3-pip dpkg-dev iproute2 mmdebstrap \
+	e2fsprogs busybox-static
+
+.PHONY: vm-deps vm-image vm-test
+
+vm-deps: deb-deps ansible-deps
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_VM)
+
+vm-image: vm-deps
 	./packaging/vm/build-image.sh
 
-vm-test:
+vm-test: vm-deps
 	./packaging/vm/vm-test.sh
 
 # Bandwidth manager benchmark (issue 6 item 5): one VM, the same per-workload limit as EDT (our
 # agent), tbf (as the CNI bandwidth plugin sets it) and none; 256 RR streams + bulk flows.
 # About 6 minutes with a cached image; results in experiments/results/bwm-<time>/.
 .PHONY: vm-bwm-bench
-vm-bwm-bench:
+vm-bwm-bench: vm-deps
 	./packaging/vm/bwm-bench.sh
 
 # The placement experiment's namespace bed inside one VM (Debian's kernel has sch_netem, so S1
@@ -190,7 +232,7 @@ vm-bwm-bench:
 EXPERIMENT_VM := --label vm-light --scenarios S1 --nodes 3 --rps 50 --reps 4 --warmup 8 --duration 15 \
 	--cooldown 2 --outage-period 6 --response-bytes 4096 --connections 2
 .PHONY: experiment-vm
-experiment-vm: bpf experiment-plot-deps
+experiment-vm: vm-deps bpf experiment-plot-deps
 	$(SWIFT) build -c release --static-swift-stdlib --product edge-experiment
 	./packaging/vm/experiment-vm.sh .build/release/edge-experiment $(EXPERIMENT_VM) $(EXPERIMENT_VM_ARGS)
 
@@ -200,7 +242,7 @@ experiment-vm: bpf experiment-plot-deps
 EXPERIMENT_VMS := --label vms-light --scenarios S1,S4 --rps 50 --reps 4 --warmup 8 --duration 15 \
 	--cooldown 2 --outage-period 6 --response-bytes 4096 --connections 2
 .PHONY: experiment-vms
-experiment-vms: release experiment-plot-deps
+experiment-vms: vm-deps release experiment-plot-deps
 	$(SWIFT) build -c release --static-swift-stdlib --product edge-experiment
 	./packaging/vm/experiment-vms.sh .build/release/edge-experiment $(EXPERIMENT_VMS) $(EXPERIMENT_VMS_ARGS)
 

@@ -61,6 +61,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), // ListenReportingService
         ]),
         .target(name: "EdgeAgent", dependencies: [
             "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeNetlink", "EdgeSystemd",
@@ -76,6 +77,7 @@ let package = Package(
             "EdgeCore", "EdgeRPC", "EdgeSystemd", "EdgeJansson",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"), // SIGHUP reload
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -118,10 +120,16 @@ let package = Package(
         .target(name: "EdgeTestSupport", path: "Tests/EdgeTestSupport"),
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
         .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore"]),
-        .testTarget(name: "EdgeRPCTests", dependencies: ["EdgeRPC", "EdgeCore", "EdgeTestSupport"]),
+        .testTarget(name: "EdgeRPCTests", dependencies: [
+            "EdgeRPC", "EdgeCore", "EdgeTestSupport",
+            // to hold the server's event loops still while a client races it (RPCNonRootPeerTests)
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "EdgeBPFTests", dependencies: ["EdgeBPF", "EdgeAgent", "EdgeTestSupport"]),
         .testTarget(name: "EdgeNetlinkTests", dependencies: ["EdgeNetlink", "EdgeTestSupport", "CLibbpf"]),
         .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "EdgeCore", "EdgeRPC", "EdgeTestSupport"]),
+        // edgectl's printing of untrusted text (issue 13), tested against the executable's module.
+        .testTarget(name: "EdgectlTests", dependencies: ["edgectl", "EdgeCore"]),
         .testTarget(name: "EdgeControllerTests", dependencies: [
             "EdgeController", "EdgeCore", "EdgeRPC", "EdgeTestSupport", "EdgeJansson",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -30,6 +30,7 @@ public enum AgentDaemon {
         // sent while the BPF objects load or the socket opens must be applied (once ReloadService
         // runs, from the sequence's buffer), not kill the agent or be lost.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        try config.validateForStart(file: configPath ?? "built-in defaults") // what --check-config applies
         let notifier = SDNotifier()
         let node = config.agent.nodeName ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "localhost"
 
@@ -67,7 +68,8 @@ public enum AgentDaemon {
         do {
             try await rpc.start() // listening before READY=1
         } catch {
-            throw AgentStartupError(kind: .config, message: "cannot listen on \(config.rpc.socket): \(error)")
+            throw AgentStartupError(kind: .config,
+                                    message: ListenFailure(address: config.rpc.socket, key: "rpc.socket", error: error).description)
         }
         var services: [any Service] = [
             CollectorService(collector: collector, metrics: metrics,
@@ -99,7 +101,12 @@ public enum AgentDaemon {
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let e as ListenFailure {
+            kernel.detach()
+            throw AgentStartupError(kind: .config, message: e.description)
+        }
         notifier.stopping()
         kernel.detach()
         logger.info("edge-agent stopped; BPF programs detached")

@@ -1,5 +1,6 @@
 // GET /metrics (Prometheus text format) and GET /healthz on the configured TCP address.
 import EdgeCore
+import EdgeRPC
 import Hummingbird
 import Logging
 import NIOCore
@@ -19,9 +20,13 @@ enum MetricsHTTPService {
             return Response(status: ok ? .ok : .serviceUnavailable,
                             body: .init(byteBuffer: ByteBuffer(string: ok ? "ok\n" : "starting\n")))
         }
-        return Application(router: router,
-                           configuration: .init(address: .hostname(listen.host, port: listen.port),
-                                                serverName: "edge-agent"),
-                           logger: logger)
+        let listening = ListeningFlag()
+        let app = Application(router: router,
+                              configuration: .init(address: .hostname(listen.host, port: listen.port),
+                                                   serverName: "edge-agent"),
+                              onServerRunning: { _ in listening.set() },
+                              logger: logger)
+        // A port in use ends the agent with the address and metrics.listen, not NIO's errno text.
+        return ListenReportingService(app, address: listen.description, key: "metrics.listen", listening: listening)
     }
 }

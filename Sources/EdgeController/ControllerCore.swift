@@ -4,6 +4,7 @@ import EdgeCore
 import EdgeRPC
 import Foundation
 import Logging
+import Synchronization
 
 /// Why the controller cannot start with a configuration.
 public struct ControllerStartupError: Error, CustomStringConvertible {
@@ -13,7 +14,10 @@ public struct ControllerStartupError: Error, CustomStringConvertible {
 
 /// Registry, scorer, extender, ingest and metrics for one configuration.
 public final class ControllerCore: Sendable {
-    public let config: ControllerConfig
+    /// The configuration in force: the start-up one, with [score] and [filter] replaced by each
+    /// reload (`apply`).
+    public var config: ControllerConfig { live.withLock { $0 } }
+    private let live: Mutex<ControllerConfig>
     public let limits: HTTPLimits
     public let registry: NodeRegistry
     public let metrics: ControllerMetrics
@@ -24,20 +28,19 @@ public final class ControllerCore: Sendable {
 
     /// Reads the token file (if configured) and builds the parts.
     public init(config: ControllerConfig, limits: HTTPLimits = .defaults, version: String = "dev") throws {
-        self.config = config
+        self.live = Mutex(config)
         self.limits = limits
         self.version = version
+        try config.validateForStart(file: "(configuration)") // the rules --check-config applies
         let token: BearerToken?
         if let path = config.server.tokenFile {
-            token = try BearerToken(contentsOfFile: path)
-        } else {
-            // Without a token anyone who can reach the port can feed the scheduler; only acceptable
-            // when that is just this host.
-            guard Self.isLoopback(config.server.listen.host) else {
-                throw ControllerStartupError(reason: "server.token_file is empty but server.listen \(config.server.listen) "
-                    + "is not a loopback address: refusing to accept unauthenticated reports from the network")
+            do {
+                token = try BearerToken(contentsOfFile: path)
+            } catch let e as BearerTokenError {
+                throw ControllerStartupError(reason: "server.token_file \(path): \(e.reason)")
             }
-            token = nil
+        } else {
+            token = nil // loopback only: validateForStart refused anything else
         }
         registry = NodeRegistry(score: config.score, registry: config.registry)
         metrics = ControllerMetrics()
@@ -46,8 +49,28 @@ public final class ControllerCore: Sendable {
         ingest = ReportIngest(token: token, registry: registry, maxBytes: limits.maxReportBytes)
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    /// Applies a re-read configuration (SIGHUP): [score] and [filter] take effect at once (every
+    /// node rescored, the next extender request filtered with the new limits). Returns the
+    /// sections that changed but only take effect at a restart (sockets, token, registry, source).
+    @discardableResult
+    public func apply(_ fresh: ControllerConfig) -> [String] {
+        registry.apply(score: fresh.score)
+        extender.apply(filter: fresh.filter)
+        return live.withLock { running in
+            running.score = fresh.score
+            running.filter = fresh.filter
+            return Self.restartOnlyChanges(from: running, to: fresh)
+        }
+    }
+
+    /// Settings fixed for the life of the process.
+    static func restartOnlyChanges(from a: ControllerConfig, to b: ControllerConfig) -> [String] {
+        var out: [String] = []
+        if a.server != b.server { out.append("[server]") }
+        if a.rpc != b.rpc { out.append("[rpc]") }
+        if a.registry != b.registry { out.append("[registry]") }
+        if a.source != b.source { out.append("[source]") }
+        return out
     }
 
     /// `controller.status`, with the address actually bound (differs from the config for port 0).

@@ -7,11 +7,16 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 public enum ControllerDaemon {
     /// Runs the controller until SIGTERM/SIGINT. Throws when it cannot start (bad token file,
     /// TLS files, socket or port in use), with the reason.
-    public static func run(config: ControllerConfig, logger: Logger) async throws {
+    /// - Parameter configPath: re-read on SIGHUP (nil: nothing to reload).
+    public static func run(config: ControllerConfig, configPath: String? = nil, logger: Logger) async throws {
+        // Trapped first: SIGHUP's default action would end the process, and one sent while the
+        // controller starts is applied once the reload service runs (from the sequence's buffer).
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let notifier = SDNotifier()
         let core = try ControllerCore(config: config, version: EdgenodeVersion.current)
         if core.ingest.token == nil {
@@ -19,7 +24,9 @@ public enum ControllerDaemon {
         }
         let source = try core.prometheusSource(logger: logger) // before anything listens: a bad file stops here
         do {
-            try await serve(core: core, source: source, notifier: notifier, logger: logger)
+            let reload = ControllerReloadService(signals: hangups, configPath: configPath, core: core,
+                                                 notifier: notifier, logger: logger)
+            try await serve(core: core, source: source, reload: reload, notifier: notifier, logger: logger)
         } catch {
             await source?.shutdown() // its HTTP client must be closed even when it never ran
             throw error
@@ -27,22 +34,27 @@ public enum ControllerDaemon {
         logger.info("edge-controller stopped")
     }
 
-    private static func serve(core: ControllerCore, source: PrometheusSource?, notifier: SDNotifier,
-                              logger: Logger) async throws {
+    private static func serve(core: ControllerCore, source: PrometheusSource?, reload: ControllerReloadService,
+                              notifier: SDNotifier, logger: Logger) async throws {
         let config = core.config
         let bound = BoundAddress(config.server.listen.description)
         let (listening, listeningContinuation) = AsyncStream.makeStream(of: Int.self)
-        let http = try ControllerHTTPServer.make(core: core, logger: logger) { port in
+        let httpListening = ListeningFlag()
+        let app = try ControllerHTTPServer.make(core: core, logger: logger) { port in
+            httpListening.set()
             bound.set(ListenAddress(host: config.server.listen.host, port: port).description)
             listeningContinuation.yield(port)
             listeningContinuation.finish()
         }
+        // A bind failure names the address and server.listen, not just NIO's errno text.
+        let http = ListenReportingService(app, address: config.server.listen.description, key: "server.listen",
+                                          listening: httpListening)
         let rpc = RPCServer(configuration: RPCServerConfiguration(config.rpc),
                             router: core.rpcRouter(logger: logger) { bound.get() }, logger: logger)
         do {
             try await rpc.start() // listening before READY=1
         } catch {
-            throw ControllerStartupError(reason: "cannot listen on \(config.rpc.socket): \(error)")
+            throw ListenFailure(address: config.rpc.socket, key: "rpc.socket", error: error)
         }
         // Shut down in reverse order: notifier first (STOPPING=1), then RPC, then HTTP, then the
         // Prometheus poller (if any), so the registry is fed until nothing reads it.
@@ -50,7 +62,8 @@ public enum ControllerDaemon {
         if let source { services.append(.init(service: source)) }
         services += [.init(service: http), .init(service: ControllerRPCService(server: rpc)),
                      .init(service: ControllerNotifyService(notifier: notifier, core: core, bound: bound,
-                                                            listening: listening, logger: logger))]
+                                                            listening: listening, logger: logger)),
+                     .init(service: reload)]
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -177,8 +177,8 @@ public struct AgentConfig: Sendable, Equatable {
             defaultDropWeight: try t.number("default_drop_weight", default: d.telemetry.defaultDropWeight,
                                             rule: "≥ 0") { $0 >= 0 })
 
-        let r = try doc.section("rpc", keys: RPCConfig.keys)
-        let rpc = try RPCConfig.read(r, defaults: d.rpc)
+        let r = try doc.section("rpc", keys: RPCConfig.agentKeys)
+        let rpc = try RPCConfig.read(r, defaults: d.rpc, hasAdminGroup: true)
 
         let m = try doc.section("metrics", keys: ["listen"])
         let metrics = Metrics(listen: try m.listenAddress("listen", default: d.metrics.listen!.description,
@@ -223,8 +223,10 @@ public struct AgentConfig: Sendable, Equatable {
             pinPath: try s.absolutePath("pin_path", default: d.shaping.pinPath, allowEmpty: false)!,
             hostCongestionControl: congestion)
 
-        return AgentConfig(agent: agent, telemetry: telemetry, rpc: rpc, metrics: metrics,
-                           controller: controller, shaping: shaping)
+        let config = AgentConfig(agent: agent, telemetry: telemetry, rpc: rpc, metrics: metrics,
+                                 controller: controller, shaping: shaping)
+        try config.validateForStart(file: file) // StartupChecks.swift: the daemon runs the same rules
+        return config
     }
 
     /// telemetry.drop_weights: reason → weight ≥ 0. Reasons are normalised to the kernel's upper-case
@@ -254,7 +256,8 @@ public struct AgentConfig: Sendable, Equatable {
     /// Linux interface names: 1–15 bytes, not "." or "..", no "/", ":" or whitespace.
     static func isInterfaceName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 15 && name != "." && name != ".."
-            && !name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace || !$0.isASCII })
+            && !name.contains(where: { $0 == "/" || $0 == ":" || $0.isWhitespace || !$0.isASCII
+                                       || ($0.asciiValue ?? 0) < 0x20 || $0 == "\u{7f}" })  // a NUL would cut the name short
     }
 
     /// The kernel's TCP_CA_NAME_MAX is 16 with the NUL; module names are tcp_<name>.
@@ -281,7 +284,7 @@ public struct AgentConfig: Sendable, Equatable {
             t.number(reason, telemetry.dropWeights[reason]!)
         }
 
-        rpc.write(to: &t)
+        rpc.writeAgent(to: &t)
 
         t.section("metrics")
         t.string("listen", metrics.listen?.description ?? "")

@@ -223,8 +223,10 @@ public struct ControllerConfig: Sendable, Equatable {
 
         let source = try readSource(try doc.section("source", keys: sourceKeys), staleAfter: registry.staleAfterSeconds)
 
-        return ControllerConfig(server: server, rpc: rpc, score: score, registry: registry, filter: filter,
-                                source: source)
+        let config = ControllerConfig(server: server, rpc: rpc, score: score, registry: registry, filter: filter,
+                                      source: source)
+        try config.validateForStart(file: file) // StartupChecks.swift: the daemon runs the same rules
+        return config
     }
 
     /// score.bounds.<signal> = [lo, hi] with lo < hi.

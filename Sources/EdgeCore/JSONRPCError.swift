@@ -18,7 +18,7 @@ public struct JSONRPCErrorCode: RawRepresentable, Hashable, Sendable, Codable, E
     public static let invalidParams: JSONRPCErrorCode = -32602
     /// The handler failed in a way it did not describe.
     public static let internalError: JSONRPCErrorCode = -32603
-    /// The caller may read but this method changes state (needs root or CAP_NET_ADMIN).
+    /// The caller may read but this method changes state (needs root or the admin group).
     public static let permissionDenied: JSONRPCErrorCode = -32001
     /// The method exists but cannot answer now (telemetry not ready, kernel feature missing, server busy).
     public static let unavailable: JSONRPCErrorCode = -32002

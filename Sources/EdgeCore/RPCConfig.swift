@@ -11,6 +11,14 @@ public struct RPCConfig: Sendable, Equatable {
     public var maxFrameBytes: Int
     /// Most clients connected at once.
     public var maxClients: Int
+    /// Most requests in one JSON-RPC batch.
+    public var maxBatch: Int = 64
+    /// Most connections one non-root uid may hold at once.
+    public var maxClientsPerUID: Int = 64
+    /// A connection that sends nothing for this long (no request running) is closed.
+    public var idleTimeoutSeconds: Double = 60
+    /// Agent only: group whose members may call the write methods besides root; nil = root only.
+    public var adminGroup: String?
 
     /// Settings with the config-file defaults for everything but the socket path.
     public init(socket: String, group: String? = "edgenode", maxFrameBytes: Int = 1_048_576, maxClients: Int = 1024) {
@@ -20,29 +28,45 @@ public struct RPCConfig: Sendable, Equatable {
         self.maxClients = maxClients
     }
 
-    static let keys = ["socket", "group", "max_frame_bytes", "max_clients"]
+    static let keys = ["socket", "group", "max_frame_bytes", "max_clients", "max_batch", "max_clients_per_uid",
+                       "idle_timeout"]
+    /// The agent's [rpc] has write methods, and so an admin group.
+    static let agentKeys = keys + ["admin_group"]
+    static let batchRange = 1...10_000
+    static let idleRange = 1.0...86_400.0
     /// sun_path holds 108 bytes including the terminating NUL.
     static let maxSocketPathBytes = 107
     static let frameBytesRange = 1024...(64 << 20)
     static let clientsRange = 1...65536
 
     /// Reads [rpc] with `defaults` for missing keys.
-    static func read(_ s: ConfigSection, defaults: RPCConfig) throws -> RPCConfig {
-        let group = try s.optionalString("group", default: defaults.group ?? "")
-        if let group {
-            // Debian's adduser rules, loosely: no separators or whitespace that /etc/group cannot hold.
-            guard group.utf8.count <= 32, !group.hasPrefix("-"),
-                  group.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) })
-            else {
-                throw s.error("group", "expected a group name (letters, digits, \"_\", \"-\", \".\"; at most 32), got \"\(group)\"")
-            }
-        }
-        return RPCConfig(
+    static func read(_ s: ConfigSection, defaults: RPCConfig, hasAdminGroup: Bool = false) throws -> RPCConfig {
+        let group = try groupName(s, "group", default: defaults.group)
+        var c = RPCConfig(
             socket: try s.absolutePath("socket", default: defaults.socket, allowEmpty: false,
                                        maxBytes: maxSocketPathBytes)!,
             group: group,
             maxFrameBytes: try s.int("max_frame_bytes", default: defaults.maxFrameBytes, range: frameBytesRange),
             maxClients: try s.int("max_clients", default: defaults.maxClients, range: clientsRange))
+        c.maxBatch = try s.int("max_batch", default: defaults.maxBatch, range: batchRange)
+        c.maxClientsPerUID = try s.int("max_clients_per_uid", default: defaults.maxClientsPerUID, range: clientsRange)
+        c.idleTimeoutSeconds = try s.duration("idle_timeout", default: DurationParser.format(seconds: defaults.idleTimeoutSeconds),
+                                              range: idleRange)
+        if hasAdminGroup { c.adminGroup = try groupName(s, "admin_group", default: defaults.adminGroup) }
+        return c
+    }
+
+    private static func groupName(_ s: ConfigSection, _ key: String, default def: String?) throws -> String? {
+        let group = try s.optionalString(key, default: def ?? "")
+        if let group {
+            // Debian's adduser rules, loosely: no separators or whitespace that /etc/group cannot hold.
+            guard group.utf8.count <= 32, !group.hasPrefix("-"),
+                  group.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) })
+            else {
+                throw s.error(key, "expected a group name (letters, digits, \"_\", \"-\", \".\"; at most 32), got \"\(group)\"")
+            }
+        }
+        return group
     }
 
     func write(to t: inout TOMLText) {
@@ -51,5 +75,14 @@ public struct RPCConfig: Sendable, Equatable {
         t.string("group", group ?? "")
         t.int("max_frame_bytes", maxFrameBytes)
         t.int("max_clients", maxClients)
+        t.int("max_batch", maxBatch)
+        t.int("max_clients_per_uid", maxClientsPerUID)
+        t.string("idle_timeout", DurationParser.format(seconds: idleTimeoutSeconds))
+    }
+
+    /// The agent's section: the shared keys and its admin group.
+    func writeAgent(to t: inout TOMLText) {
+        write(to: &t)
+        t.string("admin_group", adminGroup ?? "")
     }
 }

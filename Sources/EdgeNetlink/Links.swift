@@ -54,11 +54,24 @@ extension NetlinkSocket {
         return try execute(request).filter { $0.type == UInt16(RTM_NEWLINK) }.map(Link.init(message:))
     }
 
+    /// The kernel's rules for a device name (dev_valid_name): 1–15 bytes, not "." or "..", no
+    /// '/', ':', whitespace or control bytes. A NUL would be worse than invalid: IFLA_IFNAME
+    /// is a C string, so "eth0\0evil" would silently name eth0.
+    public static func validateDeviceName(_ name: String) throws {
+        let shown = name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? String(format: "\\x%02x", $0.value) : String($0) }.joined()
+        if name.utf8.contains(0) {
+            throw NetlinkRequestError("invalid device name '\(shown)' (contains a NUL byte)")
+        }
+        guard !name.isEmpty, name.utf8.count < Int(IFNAMSIZ), name != ".", name != "..",
+              !name.unicodeScalars.contains(where: { $0 == "/" || $0 == ":" || $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7f })
+        else {
+            throw NetlinkRequestError("invalid device name '\(shown)' (1–15 bytes, not '.' or '..', no '/', ':', spaces or control characters)")
+        }
+    }
+
     /// The device called `name`; throws "unknown device 'name'" (ENODEV) when there is none.
     public func link(named name: String) throws -> Link {
-        guard !name.isEmpty, name.utf8.count < Int(IFNAMSIZ), !name.contains("/"), !name.contains(" ") else {
-            throw NetlinkRequestError("invalid device name '\(name)' (1–15 bytes, no '/' or spaces)")
-        }
+        try Self.validateDeviceName(name)
         let request = NetlinkRequest(type: UInt16(RTM_GETLINK), flags: UInt16(NLM_F_ACK), operation: "look up device '\(name)'")
         request.putFamilyHeader(ifinfomsg())
         request.put(UInt16(IFLA_IFNAME), string: name)

@@ -1,6 +1,7 @@
 // One client connection: frames in, one request at a time through the router, answers out in
 // order. A client that floods requests or stops reading is slowed by backpressure (we stop
-// reading from it) rather than buffered without bound.
+// reading from it) rather than buffered without bound. A client that half-closes (shutdown
+// SHUT_WR) after its requests still gets every answer; the connection closes after the last.
 import EdgeCore
 import Foundation
 import Logging
@@ -20,34 +21,37 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     private var framer: JSONRPCLineFramer
     /// Frames received but not yet answered, in arrival order.
     private var queue = CircularBuffer<JSONRPCLineFramer.Event>()
-    private var peer = RPCPeer.unidentified
-    private var peerResolved = false
+    /// Fixed at accept from the connect-time credentials; never re-read.
+    private let peer: RPCPeer
+    /// The client shut down its sending side: answer what is queued, then close.
+    private var inputClosed = false
     /// A request of this connection is running in the router.
     private var busy = false
     /// A read was held back because the queue is full.
     private var readHeld = false
     private var active = false
     private var closeWhenIdle = false
+    /// The most recent answer's write, so that a closing connection sends it first.
+    private var lastWrite: EventLoopFuture<Void>?
 
-    init(router: RPCRouter, maxFrameBytes: Int, maxQueuedFrames: Int, logger: Logger) {
+    init(router: RPCRouter, peer: RPCPeer, maxFrameBytes: Int, maxQueuedFrames: Int, logger: Logger) {
         self.router = router
+        self.peer = peer
         self.maxQueuedFrames = maxQueuedFrames
         self.logger = logger
+        self.logger[metadataKey: "peer_pid"] = "\(peer.pid)"
+        self.logger[metadataKey: "peer_uid"] = "\(peer.uid)"
         self.framer = JSONRPCLineFramer(maxLineBytes: maxFrameBytes)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { active = true }
     }
 
     func channelActive(context: ChannelHandlerContext) {
         active = true
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        PeerCredentials.resolve(context.channel).whenSuccess { peer in
-            let (handler, context) = bound.value
-            handler.peer = peer
-            handler.peerResolved = true
-            handler.logger[metadataKey: "peer_pid"] = "\(peer.pid)"
-            handler.logger[metadataKey: "peer_uid"] = "\(peer.uid)"
-            handler.logger.debug("RPC client connected", metadata: ["can_write": "\(peer.canWrite)"])
-            handler.processQueue(context: context)
-        }
+        logger.debug("RPC client connected", metadata: ["can_write": "\(peer.canWrite)"])
+        processQueue(context: context)
         context.fireChannelActive()
     }
 
@@ -94,6 +98,13 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
             }
             return
         }
+        if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed {
+            // A final line without its newline still counts as a frame.
+            inputClosed = true
+            queue.append(contentsOf: framer.feed(CollectionOfOne(UInt8(ascii: "\n"))))
+            processQueue(context: context)
+            return
+        }
         if event is RPCQuiesceEvent {
             closeWhenIdle = true
             processQueue(context: context)
@@ -111,7 +122,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
 
     private func processQueue(context: ChannelHandlerContext) {
         guard active else { return }
-        while !busy, peerResolved, context.channel.isWritable, let event = queue.popFirst() {
+        while !busy, context.channel.isWritable, let event = queue.popFirst() {
             switch event {
             case .oversized(let limit):
                 write(context: context, JSONRPCCodec.encodeError(id: .null, JSONRPCErrorObject(
@@ -120,8 +131,12 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
                 dispatch(frame, context: context)
             }
         }
-        if closeWhenIdle && !busy && queue.isEmpty {
-            context.close(promise: nil)
+        if (closeWhenIdle || inputClosed) && !busy && queue.isEmpty {
+            // Close once the last answer has left, not while it may still sit in our buffer.
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            (lastWrite ?? context.eventLoop.makeSucceededVoidFuture()).whenComplete { _ in
+                bound.value.close(promise: nil)
+            }
             return
         }
         if readHeld && queue.count < maxQueuedFrames {
@@ -152,25 +167,38 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         var buffer = context.channel.allocator.buffer(capacity: frame.count + 1)
         buffer.writeBytes(frame)
         buffer.writeInteger(UInt8(ascii: "\n"))
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        lastWrite = context.writeAndFlush(wrapOutboundOut(buffer))
     }
 }
 
-/// Installed instead of `RPCConnectionHandler` when the server is full: one error line, then close.
+/// Installed instead of `RPCConnectionHandler` when the server (or the peer's share of it) is
+/// full: one error line, then close.
 final class RPCRejectHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private let line: Data
 
-    init(maxClients: Int) {
-        var line = JSONRPCCodec.encodeError(id: .null, JSONRPCErrorObject(
-            code: .unavailable, message: "server busy: too many clients connected (limit \(maxClients))"))
+    init(message: String) {
+        var line = JSONRPCCodec.encodeError(id: .null, JSONRPCErrorObject(code: .unavailable, message: message))
         line.append(UInt8(ascii: "\n"))
         self.line = line
     }
 
+    private var sent = false
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { send(context: context) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        send(context: context)
+        context.fireChannelActive()
+    }
+
+    private func send(context: ChannelHandlerContext) {
+        guard !sent else { return }
+        sent = true
         var buffer = context.channel.allocator.buffer(capacity: line.count)
         buffer.writeBytes(line)
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)

@@ -44,6 +44,9 @@ public struct RPCRouter: Sendable {
 
     private var entries: [String: Entry] = [:]
     private let logger: Logger
+    /// Most requests in one batch; a larger batch is refused whole, before any of it runs, so
+    /// that one frame is a bounded amount of work. `RPCServer` sets it from its configuration.
+    public var maxBatchRequests = 64
 
     public init(logger: Logger = Logger(label: "edgenode.rpc")) {
         self.logger = logger
@@ -96,9 +99,18 @@ public struct RPCRouter: Sendable {
                 return JSONRPCCodec.encodeError(
                     id: .null, JSONRPCErrorObject(code: .invalidRequest, message: "invalid request: empty batch"))
             }
+            guard items.count <= maxBatchRequests else {
+                logger.debug("refused an oversized batch", metadata: [
+                    "requests": "\(items.count)", "limit": "\(maxBatchRequests)", "pid": "\(peer.pid)", "uid": "\(peer.uid)",
+                ])
+                return JSONRPCCodec.encodeError(id: .null, JSONRPCErrorObject(
+                    code: .invalidRequest,
+                    message: "invalid request: a batch of \(items.count) requests exceeds the limit of \(maxBatchRequests) (rpc.max_batch); nothing was run"))
+            }
             var responses: [Data] = []
             for item in items {
                 if let response = await handle(message: item, peer: peer) { responses.append(response) }
+                await Task.yield()  // other connections' requests get their turn between items
             }
             return responses.isEmpty ? nil : JSONRPCCodec.encodeBatch(responses)
         case .success(let message):
@@ -149,7 +161,7 @@ public struct RPCRouter: Sendable {
                 logger.notice("refused write method to unprivileged peer", metadata: Self.metadata(request, peer))
                 return .failure(JSONRPCErrorObject(
                     code: .permissionDenied,
-                    message: "permission denied: '\(request.method)' changes state and needs root or CAP_NET_ADMIN"))
+                    message: "permission denied: '\(request.method)' changes state and needs root or the admin group (rpc.admin_group)"))
             }
             // State changes leave a trail: who asked for what.
             logger.notice("write method called", metadata: Self.metadata(request, peer))

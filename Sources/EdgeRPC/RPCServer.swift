@@ -32,6 +32,10 @@ public final class RPCServer: Sendable {
     private let state = Mutex<State>(.idle)
     private let children = Mutex<[ObjectIdentifier: any Channel]>([:])
     private let connectedClients = Atomic<Int>(0)
+    /// Open connections per non-root uid (the per-peer bound).
+    private let perUID = Mutex<[UInt32: Int]>([:])
+    /// Who may write, and the client limit after the descriptor reserve; set by `start()`.
+    private let limits = Mutex<(permission: RPCPermission, maxClients: Int)>((RPCPermission(), 0))
     private let stopped: EventLoopPromise<Void>
 
     /// - Parameters:
@@ -44,6 +48,8 @@ public final class RPCServer: Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
+        var router = router
+        router.maxBatchRequests = configuration.maxBatchRequests
         self.router = router
         var logger = logger
         logger[metadataKey: "socket"] = "\(configuration.socketPath)"
@@ -77,11 +83,14 @@ public final class RPCServer: Sendable {
         let channel: any Channel
         let inode: UInt64?
         do {
+            let permission = try RPCServerLimits.permission(adminGroup: configuration.adminGroup, logger: logger)
+            let maxClients = RPCServerLimits.clientLimit(configuration, logger: logger)
+            limits.withLock { $0 = (permission, maxClients) }
             try RPCSocketFile.prepare(path: path)
             channel = try await makeBootstrap().bind(unixDomainSocketPath: path).get()
             inode = RPCSocketFile.inode(path: path)
             do {
-                try RPCSocketFile.applyAccess(path: path, group: configuration.socketGroup, logger: logger)
+                try RPCSocketFile.applyAccess(path: path, inode: inode, group: configuration.socketGroup, logger: logger)
             } catch {
                 try? await channel.close()
                 RPCSocketFile.remove(path: path, inode: inode)
@@ -111,7 +120,9 @@ public final class RPCServer: Sendable {
         }
         logger.info("RPC server listening", metadata: [
             "group": "\(configuration.socketGroup ?? "-")",
-            "max_clients": "\(configuration.maxClients)",
+            "admin_group": "\(configuration.adminGroup ?? "-")",
+            "max_clients": "\(limits.withLock { $0.maxClients })",
+            "max_clients_per_uid": "\(configuration.maxClientsPerUID)",
         ])
     }
 
@@ -179,31 +190,59 @@ public final class RPCServer: Sendable {
     private func makeBootstrap() -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
+            // A client's shutdown(SHUT_WR) must not close our side before its answers are sent.
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try self.initializeConnection(channel)
+                let (permission, _) = limits.withLock { $0 }
+                return PeerCredentials.resolve(channel, policy: permission).flatMapThrowing { peer in
+                    try self.initializeConnection(channel, peer: peer)
                 }
             }
     }
 
-    /// Runs on the new connection's event loop.
-    private func initializeConnection(_ channel: any Channel) throws {
+    /// Runs on the new connection's event loop, with the peer's connect-time credentials.
+    /// Non-root peers are refused beyond `maxClients - rootReservedClients` connections in all
+    /// and beyond `maxClientsPerUID` of their own; root only beyond `maxClients`.
+    private func initializeConnection(_ channel: any Channel, peer: RPCPeer) throws {
         let count = connectedClients.wrappingAdd(1, ordering: .relaxed).newValue
         let key = ObjectIdentifier(channel)
         children.withLock { $0[key] = channel }
+        let isRoot = peer.uid == 0
+        let own = isRoot ? 0 : perUID.withLock { counts -> Int in
+            counts[peer.uid, default: 0] += 1
+            return counts[peer.uid]!
+        }
         channel.closeFuture.whenComplete { [self] _ in
             connectedClients.wrappingSubtract(1, ordering: .relaxed)
             children.withLock { _ = $0.removeValue(forKey: key) }
+            if !isRoot {
+                perUID.withLock { counts in
+                    let left = counts[peer.uid, default: 1] - 1
+                    counts[peer.uid] = left > 0 ? left : nil
+                }
+            }
         }
-        if count > configuration.maxClients {
-            logger.warning("RPC client refused: too many clients", metadata: ["limit": "\(configuration.maxClients)"])
-            try channel.pipeline.syncOperations.addHandler(RPCRejectHandler(maxClients: configuration.maxClients))
+        let maxClients = limits.withLock { $0.maxClients }
+        let allowed = isRoot ? maxClients : maxClients - configuration.rootReservedClients
+        if count > allowed {
+            logger.warning("RPC client refused: too many clients", metadata: [
+                "limit": "\(maxClients)", "uid": "\(peer.uid)", "pid": "\(peer.pid)"])
+            try channel.pipeline.syncOperations.addHandler(RPCRejectHandler(
+                message: "server busy: too many clients connected (limit \(maxClients), rpc.max_clients)"))
+            return
+        }
+        if own > configuration.maxClientsPerUID {
+            logger.debug("RPC client refused: too many connections of one uid", metadata: [
+                "limit": "\(configuration.maxClientsPerUID)", "uid": "\(peer.uid)", "pid": "\(peer.pid)"])
+            try channel.pipeline.syncOperations.addHandler(RPCRejectHandler(
+                message: "server busy: uid \(peer.uid) already has \(own - 1) connections (limit \(configuration.maxClientsPerUID), rpc.max_clients_per_uid)"))
             return
         }
         try channel.pipeline.syncOperations.addHandlers([
             IdleStateHandler(readTimeout: TimeAmount(configuration.idleTimeout)),
             RPCConnectionHandler(
                 router: router,
+                peer: peer,
                 maxFrameBytes: configuration.maxFrameBytes,
                 maxQueuedFrames: configuration.maxQueuedFramesPerClient,
                 logger: logger),

@@ -18,6 +18,11 @@ public enum RPCServerError: Error, Sendable, Equatable, CustomStringConvertible 
     case fileSystem(operation: String, path: String, errno: Int32)
     /// `run()` or `start()` after `shutdown()`.
     case alreadyShutDown
+    /// The admin group is gid 0 (see `RPCPermission`).
+    case adminGroupIsRoot(String)
+    /// The socket's directory can be changed by someone else, who could swap the socket for a
+    /// link while we set its owner and mode.
+    case unsafeDirectory(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -29,6 +34,10 @@ public enum RPCServerError: Error, Sendable, Equatable, CustomStringConvertible 
             return "cannot \(operation) \(path): \(String(cString: strerror(code)))"
         case .alreadyShutDown:
             return "the RPC server was shut down and cannot be started again"
+        case .adminGroupIsRoot(let group):
+            return "rpc.admin_group \"\(group)\" is gid 0: choose a dedicated group (gid 0 cannot be told apart in SO_PEERGROUPS)"
+        case .unsafeDirectory(let path, let reason):
+            return "cannot listen in \(path): \(reason); the socket's directory must be writable only by root or the daemon's user (rpc.socket)"
         }
     }
 }
@@ -46,6 +55,7 @@ enum RPCSocketFile {
                 throw RPCServerError.fileSystem(operation: "create directory", path: parent, errno: errnoOf(error))
             }
         }
+        try checkDirectory(ofSocket: path)
         var info = stat()
         guard lstat(path, &info) == 0 else {
             if errno == ENOENT { return }
@@ -70,19 +80,38 @@ enum RPCSocketFile {
         }
     }
 
+    /// Refuses a socket directory that someone other than root or us can write to (unless it
+    /// is sticky, like /tmp): such a user could swap the socket for a link between bind and
+    /// chown/chmod and have us change the owner and mode of a file of their choosing.
+    static func checkDirectory(ofSocket path: String) throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        let dir = parent.isEmpty ? "." : parent
+        var info = stat()
+        guard stat(dir, &info) == 0 else {
+            throw RPCServerError.fileSystem(operation: "inspect directory", path: dir, errno: errno)
+        }
+        let me = geteuid()
+        if info.st_uid != 0 && info.st_uid != me {
+            throw RPCServerError.unsafeDirectory(path: dir, reason: "it belongs to uid \(info.st_uid)")
+        }
+        let sticky = info.st_mode & S_ISVTX != 0
+        if info.st_mode & (S_IWGRP | S_IWOTH) != 0 && !sticky {
+            throw RPCServerError.unsafeDirectory(
+                path: dir, reason: "it is writable by its group or others (mode \(String(info.st_mode & 0o7777, radix: 8)))")
+        }
+    }
+
     /// Gives the bound socket its owner group and mode: 0660 to `group`, or 0600 when no
     /// group is configured or it does not exist (with a warning in that case).
-    static func applyAccess(path: String, group: String?, logger: Logger) throws {
+    ///
+    /// Never follows a link: the path is opened with O_PATH|O_NOFOLLOW, must be the socket we
+    /// bound (`inode`), and owner and mode are applied to that open inode, not to the name.
+    static func applyAccess(path: String, inode: UInt64?, group: String?, logger: Logger) throws {
         var mode: mode_t = 0o600
+        var gid: gid_t?
         if let group {
-            if let gid = groupID(named: group) {
-                // A daemon running as the group (edge-controller as edgenode) already owns the
-                // socket with it; skipping chown keeps it working under SystemCallFilter=~@privileged.
-                var st = stat()
-                let alreadyOwned = lstat(path, &st) == 0 && st.st_gid == gid
-                guard alreadyOwned || chown(path, uid_t.max, gid) == 0 else {  // uid_t.max (-1): keep the owner
-                    throw RPCServerError.fileSystem(operation: "chown", path: path, errno: errno)
-                }
+            if let found = groupID(named: group) {
+                gid = found
                 mode = 0o660
             } else {
                 logger.warning(
@@ -90,10 +119,33 @@ enum RPCSocketFile {
                     metadata: ["group": "\(group)", "path": "\(path)"])
             }
         }
-        guard chmod(path, mode) == 0 else {
+        let fd = open(path, oPath | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw RPCServerError.fileSystem(operation: "open (no links)", path: path, errno: errno) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw RPCServerError.fileSystem(operation: "inspect", path: path, errno: errno) }
+        // O_PATH|O_NOFOLLOW on a symlink opens the link itself: S_IFLNK, refused here.
+        guard st.st_mode & S_IFMT == S_IFSOCK, inode == nil || UInt64(st.st_ino) == inode else {
+            throw RPCServerError.fileSystem(operation: "set owner and mode of (it is no longer the socket we bound)",
+                                            path: path, errno: ELOOP)
+        }
+        if let gid, st.st_gid != gid {
+            // A daemon running as the group (edge-controller as edgenode) already owns the
+            // socket with it; skipping chown keeps it working under SystemCallFilter=~@privileged.
+            guard fchownat(fd, "", uid_t.max, gid, atEmptyPath) == 0 else {  // uid_t.max (-1): keep the owner
+                throw RPCServerError.fileSystem(operation: "chown", path: path, errno: errno)
+            }
+        }
+        // chmod through the descriptor's /proc link reaches exactly the inode checked above.
+        guard chmod("/proc/self/fd/\(fd)", mode) == 0 else {
             throw RPCServerError.fileSystem(operation: "chmod", path: path, errno: errno)
         }
     }
+
+    /// O_PATH and AT_EMPTY_PATH (Linux, all architectures we build for); Glibc hides them
+    /// behind _GNU_SOURCE.
+    private static let oPath: Int32 = 0o10000000
+    private static let atEmptyPath: Int32 = 0x1000
 
     /// Removes the socket file if it is still the one we bound (same inode), so that a
     /// successor that already took the path keeps its socket.

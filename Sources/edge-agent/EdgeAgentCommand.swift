@@ -57,6 +57,12 @@ struct EdgeAgentCommand: AsyncParsableCommand {
         }
         if checkConfig {
             print(settings.tomlText)
+            // The files the daemon opens at start fail the check as they would fail the start.
+            let problems = settings.startupFileProblems()
+            if !problems.isEmpty {
+                Self.fail(problems.map { "edge-agent: invalid configuration: \(config): \($0)" }.joined(separator: "\n"),
+                          status: AgentStartupError.Kind.config.rawValue)
+            }
             return
         }
         if doctor { Self.runDoctor(config: settings, json: json) }

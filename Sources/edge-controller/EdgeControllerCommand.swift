@@ -45,10 +45,15 @@ struct EdgeControllerCommand: AsyncParsableCommand {
         }
         if checkConfig {
             print(settings.tomlText, terminator: "")
+            // The files the daemon opens before it listens: a missing token stops it at start, so
+            // it fails the check too (StartupChecks.swift).
+            let problems = settings.startupFileProblems()
+            for p in problems { logger.critical("\(config): \(p)") }
+            if !problems.isEmpty { throw ExitCode(2) }
             return
         }
         do {
-            try await ControllerDaemon.run(config: settings, logger: logger)
+            try await ControllerDaemon.run(config: settings, configPath: config, logger: logger)
         } catch {
             logger.critical("edge-controller failed: \(error)")
             throw ExitCode(1)

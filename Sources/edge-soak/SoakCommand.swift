@@ -13,7 +13,7 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Directory holding edge-agent and edge-controller.")
     var binDir: String = ".build/release"
 
-    @Option(help: "Which runs: rpc, ingest, extender, extender-rate, rss (comma separated) or all.")
+    @Option(help: "Which runs: rpc, ingest, extender, extender-rate, rss (comma separated) or all; abuse-agent (make abuse) only by name.")
     var runs: String = "all"
 
     @Option(help: "Concurrent clients on the agent socket.")
@@ -46,16 +46,20 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "Simulated nodes in the rss run.")
     var rssNodes: Int = 10_000
 
+    @Option(help: "Seconds of each flood in the abuse-agent run.")
+    var abuseSeconds: Int = 10
+
     func validate() throws {
         let selected = Set(runs.split(separator: ",").map(String.init))
-        guard selected.isSubset(of: ["all", "rpc", "ingest", "extender", "extender-rate", "rss"]), !selected.isEmpty else {
-            throw ValidationError("--runs: expected rpc, ingest, extender, extender-rate, rss or all, got \(runs)")
+        guard selected.isSubset(of: ["all", "rpc", "ingest", "extender", "extender-rate", "rss", "abuse-agent"]),
+              !selected.isEmpty else {
+            throw ValidationError("--runs: expected rpc, ingest, extender, extender-rate, rss, abuse-agent or all, got \(runs)")
         }
         for (name, value) in [("--rpc-clients", rpcClients), ("--rpc-calls", rpcCalls), ("--ingest-nodes", ingestNodes),
                               ("--ingest-seconds", ingestSeconds), ("--ingest-connections", ingestConnections),
                               ("--extender-nodes", extenderNodes), ("--extender-seconds", extenderSeconds),
                               ("--extender-concurrency", extenderConcurrency), ("--rate-seconds", rateSeconds),
-                              ("--rss-nodes", rssNodes)] where value <= 0 {
+                              ("--rss-nodes", rssNodes), ("--abuse-seconds", abuseSeconds)] where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
     }
@@ -86,6 +90,10 @@ struct SoakCommand: AsyncParsableCommand {
         }
         if wants("rss") {
             try await ControllerRSSRun.run(binDir: binDir, nodes: rssNodes)
+        }
+        // Not part of "all": it attacks (make abuse), it does not measure capacity.
+        if selected.contains("abuse-agent") {
+            try AgentAbuseRun.run(binDir: binDir, seconds: abuseSeconds)
         }
     }
 }

@@ -40,7 +40,7 @@ struct NodesCommand: ParsableCommand {
         for n in nodes {
             t.add(n.node, n.stale ? "stale" : "fresh", Fmt.seconds(n.lastSeenSecondsAgo) + " ago", String(n.reportCount),
                   Fmt.ms(n.rttP99Ms), Fmt.ratio(n.retransRate), Fmt.rate(n.dropRateWeighted), Fmt.ms(n.runqlatP95Ms),
-                  Fmt.percent(n.cpuUtilization), String(format: "%.3f", n.scoreRaw), String(format: "%.3f", n.scoreSmoothed),
+                  Fmt.percent(n.cpuUtilization), Fmt.fixed(n.scoreRaw, 3), Fmt.fixed(n.scoreSmoothed, 3),
                   String(n.priority), n.agentVersion)
         }
         return t.render()

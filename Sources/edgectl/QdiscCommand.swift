@@ -20,7 +20,7 @@ struct QdiscCommand: ParsableCommand {
         func run() throws {
             let r: QdiscShowResult = try agent.client().call("qdisc.show", params: QdiscShowParams(device: device))
             if json { return try printJSON(r) }
-            print("\(r.device) (ifindex \(r.ifindex), \(r.txQueues) TX queues)")
+            print("\(Fmt.text(r.device)) (ifindex \(r.ifindex), \(r.txQueues) TX queues)")
             var q = TextTable("KIND", "HANDLE", "PARENT", "OPTIONS")
             for e in r.qdiscs { q.add(e.kind, e.handle, e.parent, e.options) }
             print(q.render())

@@ -16,7 +16,7 @@ struct ReasonsCommand: ParsableCommand {
         let shown = seen ? reasons.filter { $0.windowCount > 0 } : reasons
         if json { return try printJSON(shown) }
         var t = TextTable("VALUE", "REASON", "WEIGHT", "WINDOW COUNT")
-        for r in shown { t.add(String(r.value), r.name, String(format: "%.2f", r.weight), String(r.windowCount)) }
+        for r in shown { t.add(String(r.value), r.name, Fmt.fixed(r.weight, 2), String(r.windowCount)) }
         print(t.render())
     }
 }

@@ -36,7 +36,7 @@ struct ScoreCommand: ParsableCommand {
     static func renderExplained(_ r: ScoreGetResult) -> String {
         var blocks = [header(r)]
         for s in r.scores {
-            var out = "node \(s.node): badness \(num(s.raw)), smoothed \(num(s.smoothed)), priority \(s.priority)"
+            var out = "node \(Fmt.text(s.node)): badness \(num(s.raw)), smoothed \(num(s.smoothed)), priority \(s.priority)"
                 + (s.priority != s.publishedPriority ? " (published \(s.publishedPriority))" : "") + (s.stale ? ", STALE" : "")
             var t = TextTable("SIGNAL", "VALUE", "UNIT", "RANGE", "NORMALISED", "WEIGHT", "CONTRIBUTION")
             for g in s.signals ?? [] {
@@ -46,7 +46,7 @@ struct ScoreCommand: ParsableCommand {
             }
             t.add("total", "", "", "", "", "", num(s.raw))
             out += "\n" + t.render()
-            for n in s.notes { out += "\n  note: \(n)" }
+            for n in s.notes { out += "\n  note: \(Fmt.text(n, width: 512))" }
             blocks.append(out)
         }
         return blocks.joined(separator: "\n\n")
@@ -58,6 +58,6 @@ struct ScoreCommand: ParsableCommand {
     }
 
     static func num(_ v: Double) -> String {
-        v != 0 && abs(v) < 0.001 ? String(format: "%.2e", v) : String(format: "%.3f", v)
+        v.isFinite && v != 0 && abs(v) < 0.001 ? String(format: "%.2e", v) : Fmt.fixed(v, 3)
     }
 }

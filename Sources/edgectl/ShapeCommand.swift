@@ -21,7 +21,7 @@ struct ShapeCommand: ParsableCommand {
         func run() throws {
             let result: ShapingListResult = try agent.client().call("shaping.list")
             if json { return try printJSON(result) }
-            print("device \(result.device ?? "-")  shaping \(result.status)")
+            print("device \(Fmt.text(result.device ?? "-"))  shaping \(Fmt.text(result.status, width: 512))")
             guard !result.classes.isEmpty else { return print("no classes") }
             var t = TextTable("SELECTOR", "RATE", "HORIZON", "ECN", "BYTES", "PACKETS", "DROPS", "CE MARKS")
             for c in result.classes {
@@ -52,7 +52,7 @@ struct ShapeCommand: ParsableCommand {
             let c: ShapingClassInfo = try agent.client().call(
                 "shaping.set", params: ShapingSetParams(selector: selector, rate: rate, horizon: horizon))
             if json { return try printJSON(c) }
-            print("\(c.selector): \(c.rate), horizon \(DurationParser.format(seconds: c.horizonSeconds)), ECN \(c.ecn ? "on" : "off") (class \(c.classId))")
+            print("\(Fmt.text(c.selector)): \(c.rate), horizon \(DurationParser.format(seconds: c.horizonSeconds)), ECN \(c.ecn ? "on" : "off") (class \(c.classId))")
         }
     }
 
@@ -67,7 +67,7 @@ struct ShapeCommand: ParsableCommand {
         func run() throws {
             let r: ShapingChangeResult = try agent.client().call("shaping.delete", params: ShapingDeleteParams(selector: selector))
             if json { return try printJSON(r) }
-            r.actions.forEach { print($0) }
+            r.actions.forEach { print(Fmt.text($0, width: 512)) }
         }
     }
 
@@ -82,7 +82,7 @@ struct ShapeCommand: ParsableCommand {
         func run() throws {
             let r: ShapingChangeResult = try agent.client().call("shaping.reset")
             if json { return try printJSON(r) }
-            r.actions.forEach { print($0) }
+            r.actions.forEach { print(Fmt.text($0, width: 512)) }
         }
     }
 }

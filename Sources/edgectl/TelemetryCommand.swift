@@ -48,7 +48,7 @@ struct TelemetryCommand: ParsableCommand {
         out += t.render()
         if !w.drops.isEmpty {
             var d = TextTable("DROP REASON", "COUNT", "RATE/S", "WEIGHT")
-            for r in w.drops { d.add(r.reason, String(r.count), Fmt.rate(r.ratePerSecond), String(format: "%.2f", r.weight)) }
+            for r in w.drops { d.add(r.reason, String(r.count), Fmt.rate(r.ratePerSecond), Fmt.fixed(r.weight, 2)) }
             out += "\n\n" + d.render()
         }
         if !w.peers.isEmpty {

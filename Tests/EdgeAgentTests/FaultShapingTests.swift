@@ -39,7 +39,7 @@ final class ShapingAgentFixture {
     /// Writes the config and starts the agent inside the sender's namespace; returns the
     /// seconds until it answered `agent.status` (the new process, not a stale socket).
     @discardableResult
-    func start(enabled: Bool = true, congestionControl: String? = "bbr") throws -> Double {
+    func start(enabled: Bool = true, congestionControl: String? = "bbr", environment: [String: String] = [:]) throws -> Double {
         var config = AgentConfig.defaults
         config.agent.nodeName = "shaping-node"
         config.agent.stateDir = stateDir
@@ -54,7 +54,8 @@ final class ShapingAgentFixture {
         try config.tomlText.write(toFile: configPath, atomically: true, encoding: .utf8)
         let started = Date()
         let process = try DaemonProcess("/usr/bin/nsenter", ["--net=/run/netns/\(lab.tx.name)",
-                                                             try Products.path("edge-agent"), "--config", configPath])
+                                                             try Products.path("edge-agent"), "--config", configPath],
+                                        environment: environment)
         agent = process
         let pid = process.process.processIdentifier
         let up = process.waitUntil {

@@ -2,45 +2,32 @@
 import Foundation
 import XCTest
 
+/// The write rule from connect-time credentials: uid 0, or the admin group. (The CapEff rule
+/// these tests used to check is gone: capabilities cannot be bound to a connection, see
+/// SECURITY.md; RPCNonRootPeerTests attacks it through a user namespace and an exec.)
 final class RPCPermissionTests: XCTestCase {
-    private let netAdminOnly: UInt64 = 1 << 12
-
-    func testRootMayWriteWhateverItsCapabilities() {
-        XCTAssertTrue(RPCPermission.canWrite(uid: 0, effectiveCapabilities: nil))
-        XCTAssertTrue(RPCPermission.canWrite(uid: 0, effectiveCapabilities: 0))
+    func testRootMayWriteWithoutAnAdminGroup() {
+        XCTAssertTrue(RPCPermission().canWrite(uid: 0, gid: 0, groups: []))
+        XCTAssertTrue(RPCPermission().canWrite(uid: 0, gid: 65534, groups: []))
+        XCTAssertTrue(RPCPermission(adminGroup: 4242).canWrite(uid: 0, gid: 0, groups: []))
     }
 
-    func testNonRootNeedsCapNetAdmin() {
-        XCTAssertTrue(RPCPermission.canWrite(uid: 1000, effectiveCapabilities: netAdminOnly))
-        XCTAssertTrue(RPCPermission.canWrite(uid: 1000, effectiveCapabilities: 0x1ff_ffff_ffff))
-        // CAP_NET_RAW (13) and CAP_NET_BIND_SERVICE (10) are not enough.
-        XCTAssertFalse(RPCPermission.canWrite(uid: 1000, effectiveCapabilities: (1 << 13) | (1 << 10)))
-        XCTAssertFalse(RPCPermission.canWrite(uid: 1000, effectiveCapabilities: 0))
-        XCTAssertFalse(RPCPermission.canWrite(uid: 65534, effectiveCapabilities: nil))
+    func testNonRootNeedsTheAdminGroup() {
+        XCTAssertFalse(RPCPermission().canWrite(uid: 1000, gid: 1000, groups: [27, 4242]))
+        let rule = RPCPermission(adminGroup: 4242)
+        XCTAssertTrue(rule.canWrite(uid: 1000, gid: 4242, groups: []), "primary gid")
+        XCTAssertTrue(rule.canWrite(uid: 1000, gid: 1000, groups: [27, 4242]), "supplementary gid")
+        XCTAssertFalse(rule.canWrite(uid: 1000, gid: 1000, groups: [27, 4243]))
+        XCTAssertFalse(rule.canWrite(uid: 65534, gid: 65534, groups: []))
+        XCTAssertFalse(rule.canWrite(uid: UInt32.max, gid: UInt32.max, groups: []), "unidentified")
     }
 
-    func testCapEffIsParsedFromProcStatusText() {
-        let status = """
-            Name:\tedgectl
-            Uid:\t1000\t1000\t1000\t1000
-            CapInh:\t0000000000000000
-            CapPrm:\t0000000000001000
-            CapEff:\t0000000000001000
-            CapBnd:\t000001ffffffffff
-            """
-        XCTAssertEqual(RPCPermission.effectiveCapabilities(procStatus: status), netAdminOnly)
-        XCTAssertNil(RPCPermission.effectiveCapabilities(procStatus: "Name:\tx\nCapPrm:\t0000000000001000\n"))
-        XCTAssertNil(RPCPermission.effectiveCapabilities(procStatus: "CapEff:\tzz00000000001000\n"))
-        XCTAssertNil(RPCPermission.effectiveCapabilities(procStatus: "CapEff:\t\n"))
-        XCTAssertNil(RPCPermission.effectiveCapabilities(procStatus: "CapEff:\t10000000000000000\n"))
-    }
-
-    func testOwnProcStatusIsReadable() throws {
-        let caps = try XCTUnwrap(PeerCredentials.readEffectiveCapabilities(pid: getpid()))
-        // Whatever we run as, the parsed mask must agree with the permission the kernel gave us.
-        if getuid() == 0 {
-            XCTAssertNotEqual(caps, 0, "root in the init namespace has a non-empty CapEff")
-        }
-        XCTAssertNil(PeerCredentials.readEffectiveCapabilities(pid: -1))
+    func testGroupsWireDropsTheZeroPadding() {
+        var wire = PeerGroupsWire()
+        wire.a[0] = 27
+        wire.a[1] = 4242
+        XCTAssertEqual(wire.gids.count, PeerGroupsWire.capacity)
+        XCTAssertEqual(MemoryLayout<PeerGroupsWire>.size, PeerGroupsWire.capacity * 4)
+        XCTAssertEqual(PeerCredentials.groups(wire), [27, 4242])
     }
 }

@@ -78,7 +78,7 @@ final class RPCRouterTests: XCTestCase {
         let frame = #"{"jsonrpc":"2.0","id":1,"method":"shaping.set","params":{"device":"eth0","limit":{"rate_bps":1}}}"#
         let denied = try await call(router, frame, peer: nobody)
         XCTAssertEqual(errorCode(denied), -32001)
-        XCTAssertTrue(errorMessage(denied).contains("root or CAP_NET_ADMIN"))
+        XCTAssertTrue(errorMessage(denied).contains("root or the admin group (rpc.admin_group)"))
         let allowed = try await call(router, frame, peer: root)
         XCTAssertNotNil(allowed?["result"])
         // Reads stay open to unprivileged peers.
@@ -131,6 +131,22 @@ final class RPCRouterTests: XCTestCase {
         let empty = try await call(makeRouter(), "[]")
         XCTAssertEqual(errorCode(empty), -32600)
         XCTAssertEqual(errorMessage(empty), "invalid request: empty batch")
+    }
+
+    /// Issue 13 finding 3: 18,000 requests in one batch held the agent for 36 s. A batch over
+    /// the limit is refused whole, before any of it runs; one at the limit is answered.
+    func testOversizedBatchIsRefusedWholeAndUnrun() async throws {
+        var router = makeRouter()
+        router.maxBatchRequests = 64
+        let one = #"{"jsonrpc":"2.0","id":1,"method":"status"}"#
+        let huge = "[" + Array(repeating: one, count: 18_000).joined(separator: ",") + "]"
+        let refused = try await call(router, huge)
+        XCTAssertEqual(errorCode(refused), -32600)
+        XCTAssertEqual(refused?["id"], .null)
+        XCTAssertEqual(errorMessage(refused),
+                       "invalid request: a batch of 18000 requests exceeds the limit of 64 (rpc.max_batch); nothing was run")
+        let atLimit = try await call(router, "[" + Array(repeating: one, count: 64).joined(separator: ",") + "]")
+        XCTAssertEqual(try XCTUnwrap(atLimit?.arrayValue).count, 64)
     }
 
     func testRPCMethodsListsEverythingSorted() async throws {

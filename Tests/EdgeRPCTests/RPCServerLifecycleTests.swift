@@ -135,7 +135,7 @@ final class RPCServerLifecycleTests: XCTestCase {
             }
             return (message ?? "", admitted)
         }.value
-        XCTAssertEqual(outcome.0, "server busy: too many clients connected (limit 2)")
+        XCTAssertEqual(outcome.0, "server busy: too many clients connected (limit 2, rpc.max_clients)")
         XCTAssertEqual(outcome.1, "4")
         try await live.stop()
     }

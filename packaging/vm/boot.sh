@@ -111,6 +111,7 @@ vm_stop_all() {
 # deleted when set, *.log and *.txt of RUN kept in OUT, which the script may still change), and a
 # deadline that TERMs the script after TIMEOUT seconds.
 vm_single_setup() {
+    mkdir -p "$VM_CACHE"   # a fresh clone has no .cache yet
     RUN=$(mktemp -d "$VM_CACHE/$1.XXXXXX")
     OUT=$3
     QEMU_PIDS=()

@@ -31,6 +31,7 @@ for tool in qemu-system-x86_64 qemu-img ssh scp python3 dpkg-parsechangelog ss; 
 done
 
 RUN_START=$(date +%s)
+mkdir -p "$VM_CACHE"   # a fresh clone has no .cache yet
 RUN=$(mktemp -d "$VM_CACHE/run.XXXXXX")
 LOGS=$VM_CACHE/last-run
 QEMU_PIDS=()

@@ -143,9 +143,16 @@ public final class Shaper: @unchecked Sendable {
         try recordClsactIntent(link)
         try recordCongestionControlIfNew()
 
-        let mounted = try BPFFS.ensureDirectory(settings.pinPath)
+        // Errors here name the directory and shaping.pin_path, which set it.
+        let mounted: Bool
+        let dp: EDTDatapath
+        do {
+            mounted = try BPFFS.ensureDirectory(settings.pinPath)
+            dp = try EDTDatapath(pinDirectory: settings.pinPath)
+        } catch let e as BPFError {
+            throw BPFError("shaping.pin_path \(settings.pinPath): \(e.operation)", errno: e.errno, log: e.log, hint: e.hint)
+        }
         if mounted { logger.notice("mounted bpffs for \(settings.pinPath)") }
-        let dp = try EDTDatapath(pinDirectory: settings.pinPath)
         let (programFD, programInfo, adopted) = try chooseProgram(dp)
 
         let (qdiscAction, qdiscStatus, policing) = try ensureQdiscs(link)
@@ -303,10 +310,10 @@ public final class Shaper: @unchecked Sendable {
     public func list() throws -> ShapingListResult {
         try lock.withLock {
             guard let dp = datapath else { return ShapingListResult(device: link?.name, status: statusText, classes: []) }
-            let classes = try dp.classSelectors().keys.sorted().compactMap { id -> ShapingClassInfo? in
-                guard let text = try dp.classSelectors()[id] else { return nil }
-                return try info(dp, id: id, selector: text)
-            }
+            // One walk of the meta map, then one lookup per class: O(n). (Walking the map again
+            // per class made 1,024 classes take seconds under the lock.)
+            let selectors = try dp.classSelectors()
+            let classes = try selectors.keys.sorted().map { id in try info(dp, id: id, selector: selectors[id]!) }
             return ShapingListResult(device: link?.name, status: statusText, classes: classes)
         }
     }

@@ -1,4 +1,4 @@
-// The shaping methods of the agent's local API. Changes need `.write` (root or CAP_NET_ADMIN by
+// The shaping methods of the agent's local API. Changes need `.write` (root or rpc.admin_group, from
 // SO_PEERCRED); reading is open to the socket's group. Errors an operator can fix come back as
 // invalid params / not found with the shaper's own message.
 import EdgeCore

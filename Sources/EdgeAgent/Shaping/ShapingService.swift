@@ -15,8 +15,8 @@ public enum ShapingStartup {
         do {
             netlink = try NetlinkSocket()
         } catch {
-            logger.error("shaping unavailable: cannot open rtnetlink: \(error); the agent runs without shaping")
-            return (nil, "cannot open rtnetlink: \(error)")
+            logger.error("shaping unavailable: cannot open rtnetlink (shaping.enabled = true): \(error); the agent runs without shaping")
+            return (nil, "cannot open rtnetlink (shaping.enabled = true): \(error)")
         }
         let shaper = Shaper(settings: ShaperSettings(config: config), netlink: netlink, logger: logger)
         // Touch the device only when there is something to shape: a fresh node gets its qdiscs

@@ -8,6 +8,7 @@
 import EdgeCore
 import EdgeJansson
 import Foundation
+import Synchronization
 
 /// An HTTP-ready reply.
 public struct ExtenderReply: Sendable {
@@ -30,11 +31,19 @@ public struct ExtenderReply: Sendable {
 /// Answers `/filter` and `/prioritize` from the registry.
 public struct Extender: Sendable {
     public let registry: NodeRegistry
-    public let policy: ExtenderPolicy
+    /// Shared by every copy of this extender (HTTP routes, RPC), so a reload reaches all of them.
+    private let rules: PolicyHolder
+    /// The rules in force; each request reads them once.
+    public var policy: ExtenderPolicy { rules.get() }
 
     public init(registry: NodeRegistry, policy: ExtenderPolicy) {
         self.registry = registry
-        self.policy = policy
+        self.rules = PolicyHolder(policy)
+    }
+
+    /// New [filter] limits (reload); the next request uses them.
+    public func apply(filter: ControllerConfig.Filter) {
+        rules.update { $0.filter = filter }
     }
 
     /// `/filter`: a request that cannot be understood gets 400 with the reason in `Error`.
@@ -94,6 +103,7 @@ public struct Extender: Sendable {
     func decideFilter(_ names: [String], now: MonotonicInstant) -> FilterDecision {
         var decision = FilterDecision()
         decision.passing.reserveCapacity(names.count)
+        let policy = self.policy
         registry.withRecords(reading: NodeFacts.init) { lookup in
             for (i, name) in names.enumerated() {
                 switch policy.verdict(for: lookup(name), now: now) {
@@ -108,8 +118,17 @@ public struct Extender: Sendable {
 
     /// One priority per candidate, in request order, under one registry lock.
     func priorities(_ names: [String], now: MonotonicInstant) -> [Int64] {
-        registry.withRecords(reading: NodeFacts.init) { lookup in
+        let policy = self.policy
+        return registry.withRecords(reading: NodeFacts.init) { lookup in
             names.map { Int64(policy.priority(for: lookup($0), now: now)) }
         }
     }
+}
+
+/// The extender's rules behind a lock: read once per request, replaced on reload.
+final class PolicyHolder: Sendable {
+    private let value: Mutex<ExtenderPolicy>
+    init(_ policy: ExtenderPolicy) { value = Mutex(policy) }
+    func get() -> ExtenderPolicy { value.withLock { $0 } }
+    func update(_ body: (inout ExtenderPolicy) -> Void) { value.withLock { body(&$0) } }
 }

@@ -55,9 +55,10 @@ public struct ControllerRPC: Sendable {
             snaps = registry.snapshots()
         }
         let explain = params.explain ?? false
+        let score = registry.scoreSettings // the live settings: a reload replaces them
         return ScoreGetResult(
-            normalisation: config.score.normalisation.rawValue, smoothing: config.score.smoothing,
-            hysteresis: config.score.hysteresis,
-            scores: snaps.map { ScoreExplainer.explain($0, settings: config.score, registry: config.registry, explain: explain) })
+            normalisation: score.normalisation.rawValue, smoothing: score.smoothing,
+            hysteresis: score.hysteresis,
+            scores: snaps.map { ScoreExplainer.explain($0, settings: score, registry: config.registry, explain: explain) })
     }
 }

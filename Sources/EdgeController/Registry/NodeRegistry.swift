@@ -26,17 +26,42 @@ public final class NodeRegistry: @unchecked Sendable {
     private var nodes: [String: NodeRecord] = [:]
     private var accepted: UInt64 = 0
 
-    public let scoreSettings: ControllerConfig.Score
+    /// [score]; replaced by `apply(score:)` on reload (SIGHUP), hence under the lock.
+    private var _scoreSettings: ControllerConfig.Score
+    public var scoreSettings: ControllerConfig.Score { lock.withLock { _scoreSettings } }
     public let settings: ControllerConfig.Registry
     /// `settings.staleAfterSeconds` as a Duration.
     public let staleAfter: Duration
-    private let smoother: ScoreSmoother
+    private var smoother: ScoreSmoother
 
     public init(score: ControllerConfig.Score, registry: ControllerConfig.Registry) {
-        self.scoreSettings = score
+        self._scoreSettings = score
         self.settings = registry
         self.staleAfter = .milliseconds(Int64((registry.staleAfterSeconds * 1000).rounded()))
         self.smoother = ScoreSmoother(score)
+    }
+
+    /// New score settings (weights, bounds, normalisation, smoothing, hysteresis), effective at
+    /// once: every node's raw score is recomputed from its last window, and its smoothing starts
+    /// over from that score. Keeping the old average would hold each node at a score made with
+    /// the weights the operator just replaced, for as long as the EWMA takes to forget them.
+    /// Returns how many nodes were rescored.
+    @discardableResult
+    public func apply(score: ControllerConfig.Score, now: MonotonicInstant = .now) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        guard score != _scoreSettings else { return 0 }
+        _scoreSettings = score
+        smoother = ScoreSmoother(score)
+        let ranges: SignalRanges? = score.normalisation == .minmax
+            ? Scorer.ranges(over: nodes.values.filter { !$0.isStale(at: now, staleAfter: staleAfter) }.map(\.inputs))
+            : nil
+        for name in Array(nodes.keys) {
+            let raw = Scorer.score(nodes[name]!.inputs, settings: score, ranges: ranges)
+            nodes[name]!.raw = raw
+            nodes[name]!.smoothing = smoother.next(previous: nil, raw: raw.total)
+        }
+        return nodes.count
     }
 
     /// Takes a validated report in, updating the node's smoothed score. Returns the node's new state.
@@ -53,11 +78,11 @@ public final class NodeRegistry: @unchecked Sendable {
             try evictOneStale(now: now)
         }
         let raw: RawScore
-        switch scoreSettings.normalisation {
+        switch _scoreSettings.normalisation {
         case .fixed:
-            raw = Scorer.score(inputs, settings: scoreSettings)
+            raw = Scorer.score(inputs, settings: _scoreSettings)
         case .minmax:
-            raw = Scorer.score(inputs, settings: scoreSettings, ranges: freshRanges(including: window.node, inputs, now: now))
+            raw = Scorer.score(inputs, settings: _scoreSettings, ranges: freshRanges(including: window.node, inputs, now: now))
         }
         let carried = previous.flatMap { $0.isStale(at: now, staleAfter: staleAfter) ? nil : $0.smoothing }
         let record = NodeRecord(

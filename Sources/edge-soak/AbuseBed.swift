@@ -1,0 +1,147 @@
+// The abuse-agent run's bed: a namespace with a veth pair (4 TX queues), the release agent in
+// it with shaping on veth0 and systemd's notify socket stood in for by a listener that
+// timestamps WATCHDOG=1, and the attacker script run as nobody.
+import EdgeCore
+import EdgeRPC
+import Foundation
+
+final class AbuseBed {
+    let dir: URL
+    let netns = "edgeabuse-\(UInt32.random(in: 0...UInt32.max))"
+    let pinPath = "/sys/fs/bpf/edgeabuse-\(UInt32.random(in: 0...UInt32.max))"
+    private(set) var pid: Int32 = 0
+    private var processes: [Process] = []
+    var socket: String { path("agent.sock") }
+    var script: String { path("attack.py") }
+    var pings: String { path("watchdog.log") }
+
+    init(binDir: String) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("edge-abuse-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        try AbuseScript.text.write(toFile: script, atomically: true, encoding: .utf8)
+        try run(["ip", "netns", "add", netns])
+        try run(["ip", "-n", netns, "link", "add", "veth0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth",
+                 "peer", "name", "veth1", "numtxqueues", "4", "numrxqueues", "4"])
+        try run(["ip", "-n", netns, "addr", "add", "10.98.0.2/24", "dev", "veth0"])
+        for dev in ["veth0", "veth1", "lo"] { try run(["ip", "-n", netns, "link", "set", dev, "up"]) }
+        try """
+        [agent]
+        node_name = "abuse-agent"
+        state_dir = "\(path("state"))"
+        [telemetry]
+        interval = "1s"
+        [rpc]
+        socket = "\(socket)"
+        group = ""
+        idle_timeout = "10s"
+        [metrics]
+        listen = ""
+        [shaping]
+        enabled = true
+        device = "veth0"
+        pin_path = "\(pinPath)"
+        """.write(toFile: path("agent.toml"), atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: pings, contents: nil)
+        let notify = try start(["/usr/bin/python3", script, "notify", path("notify.sock"), "0", pings], log: "notify.log")
+        _ = notify
+        while !FileManager.default.fileExists(atPath: path("notify.sock")) { Thread.sleep(forTimeInterval: 0.05) }
+        let agent = try start(["ip", "netns", "exec", netns, "\(binDir)/edge-agent", "--config", path("agent.toml")],
+                              log: "agent.log",
+                              environment: ["NOTIFY_SOCKET": path("notify.sock"), "WATCHDOG_USEC": "30000000"])
+        pid = agent.processIdentifier  // `ip netns exec` execs the agent in place
+        let deadline = Date().addingTimeInterval(30)
+        while (try? RPCClient(path: socket).call("telemetry.get", as: TelemetryWindow.self)) == nil {
+            guard agent.isRunning, Date() < deadline else {
+                throw SoakError("agent did not answer telemetry.get: \((try? String(contentsOfFile: path("agent.log"), encoding: .utf8)) ?? "")")
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        guard chmod(socket, 0o666) == 0 else { throw SoakError("chmod \(socket) failed") }  // stands in for the group
+    }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    /// Runs the attacker script as nobody in `mode`; `prefix` goes between setpriv and python.
+    func attack(_ prefix: [String] = [], mode: String, _ seconds: Double = 0, extra: [String] = []) throws -> [String: JSONValue] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        p.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups"] + prefix
+            + ["/usr/bin/python3", script, mode, socket, String(seconds)] + extra
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard let result = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
+            throw SoakError("attack \(mode) printed no result: \(String(decoding: data, as: UTF8.self)) "
+                + String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        }
+        return result
+    }
+
+    /// Sets `count` classes as root, 64 per batch; returns how long it took.
+    func fillClasses(_ count: Int) throws -> Duration {
+        let client = RPCClient(path: socket, timeout: .seconds(120))
+        let t = ContinuousClock.now
+        for start in stride(from: 0, to: count, by: 64) {
+            let items = (start..<min(start + 64, count)).map { i in
+                #"{"jsonrpc":"2.0","id":\#(i),"method":"shaping.set","params":{"selector":"10.77.\#(i / 256).\#(i % 256)","rate":"\#(i + 1)mbit"}}"#
+            }
+            try client.sendRaw(Data(("[" + items.joined(separator: ",") + "]\n").utf8))
+            let answers = try JSONDecoder().decode([JSONValue].self, from: client.receiveFrame())
+            if let bad = answers.first(where: { $0["error"] != nil }) { throw SoakError("shaping.set failed: \(bad)") }
+        }
+        return ContinuousClock.now - t
+    }
+
+    /// Gaps between consecutive WATCHDOG=1 in [from, to], the edges included as pings.
+    func watchdogGaps(from: Date, to: Date) -> [Double] {
+        let text = (try? String(contentsOfFile: pings, encoding: .utf8)) ?? ""
+        let times = text.split(separator: "\n").compactMap { Double($0) }
+            .filter { $0 >= from.timeIntervalSince1970 && $0 <= to.timeIntervalSince1970 }
+        let all = [from.timeIntervalSince1970] + times + [to.timeIntervalSince1970]
+        return zip(all.dropFirst(), all).map { $0 - $1 }
+    }
+
+    func stop() {
+        for p in processes.reversed() where p.isRunning {
+            p.terminate()
+            p.waitUntilExit()
+        }
+        // What the agent pinned and recorded goes with the run.
+        for name in ["edt_prefixes", "edt_cgroups", "edt_classes", "edt_class_meta", "edt_egress_prog"] {
+            unlink(pinPath + "/" + name)
+        }
+        rmdir(pinPath)
+        _ = try? run(["ip", "netns", "delete", netns])
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    private func run(_ args: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw SoakError("\(args.joined(separator: " ")) failed (root needed)") }
+    }
+
+    private func start(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = arguments
+        FileManager.default.createFile(atPath: path(log), contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path(log)))
+        p.standardOutput = handle
+        p.standardError = handle
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "NOTIFY_SOCKET")
+        for (k, v) in environment { env[k] = v }
+        p.environment = env
+        try p.run()
+        processes.append(p)
+        return p
+    }
+}
