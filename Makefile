@@ -24,7 +24,8 @@ BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(BPF_ARCH) \
 	-Ibpf/include -Ibpf -I/usr/include/$(MULTIARCH)
 
 APT_BUILD := libbpf-dev libelf-dev libsystemd-dev libmnl-dev libjansson-dev zlib1g-dev \
-	iproute2 python3 procps kmod mandoc man-db openssl passwd util-linux prometheus
+	iproute2 python3 procps kmod mandoc man-db openssl passwd util-linux prometheus \
+	python3-yaml
 
 .PHONY: all bpf build release test check demo bench run deps clean
 
@@ -264,3 +265,10 @@ check-kernel: bpf
 smoke-test:
 	$(SWIFT) build --product edgectl
 	.build/debug/edgectl smoke $(SMOKE_ARGS)
+
+# /filter and /prioritize latency over loopback HTTP at 1,000 candidates, NodeNames and full v1.Node
+# bodies, one call at a time as kube-scheduler makes them (sizes httpTimeout; docs/kube-scheduler.md).
+.PHONY: extender-latency
+extender-latency: bpf
+	$(SWIFT) build -c release --static-swift-stdlib --product edge-controller
+	python3 scripts/extender-latency.py .build/release/edge-controller --nodes 1000 --iter 200

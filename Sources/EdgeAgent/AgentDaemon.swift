@@ -80,8 +80,9 @@ public enum AgentDaemon {
         if let listen = config.metrics.listen {
             services.append(MetricsHTTPService.make(listen: listen, metrics: metrics, collector: collector, logger: logger))
         }
-        if let url = config.controller.url {
-            let pusher = try ReportPusher(baseURL: url, tokenFile: config.controller.tokenFile,
+        let pushURLs = config.controller.pushURLs
+        if !pushURLs.isEmpty {
+            let pusher = try ReportPusher(baseURLs: pushURLs, tokenFile: config.controller.tokenFile,
                                           caFile: config.controller.caFile,
                                           interval: config.controller.pushIntervalSeconds,
                                           timeout: config.controller.timeoutSeconds,

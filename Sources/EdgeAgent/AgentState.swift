@@ -35,7 +35,7 @@ public final class AgentState: @unchecked Sendable {
                              windowSeconds: config.telemetry.windowSeconds,
                              netns: config.telemetry.netns.rawValue, sourceError: collector.sourceError),
             shaping: shapingStatus,
-            controller: pusher?.state.summary ?? "off")
+            controller: pusher?.summary ?? "off")
     }
 
     /// "disabled", the shaper's status line, or "failed (…)" when it could not start.
@@ -62,7 +62,7 @@ public final class AgentState: @unchecked Sendable {
         let w = collector.window()
         func ms(_ v: Double?) -> String { v.map { String(format: "%.2fms", $0) } ?? "-" }
         let cpu = w.cpuUtilization.map { String(format: "%.0f%%", $0 * 100) } ?? "-"
-        return "rtt p99 \(ms(w.rttP99Ms)) runqlat p95 \(ms(w.runqlatP95Ms)) drops \(String(format: "%.1f", w.dropRate))/s cpu \(cpu); controller \(pusher?.state.summary ?? "off")"
+        return "rtt p99 \(ms(w.rttP99Ms)) runqlat p95 \(ms(w.runqlatP95Ms)) drops \(String(format: "%.1f", w.dropRate))/s cpu \(cpu); controller \(pusher?.summary ?? "off")"
     }
 
     public func dropReasons() -> [DropReasonInfo] {

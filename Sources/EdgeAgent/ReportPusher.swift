@@ -1,6 +1,8 @@
-// Pushes the current window to the controller every push interval. It runs beside telemetry,
-// never in its way: a down controller costs one log line per outage and a growing backoff,
-// not a stalled tick.
+// Pushes the current window to every configured controller every push interval. It runs beside
+// telemetry, never in its way: a down controller costs one log line per outage and a growing
+// backoff, not a stalled tick. Each controller has its own loop, state and backoff, so one that is
+// down or hung (a push waits up to `timeout`) never delays the pushes to the others: with one
+// controller per control-plane host, every controller keeps the whole fleet.
 import AsyncHTTPClient
 import EdgeCore
 import Foundation
@@ -23,23 +25,65 @@ public final class ReportPusher: Service, @unchecked Sendable {
             case let .failing(_, n, reason): return "failing (\(n) attempts: \(reason))"
             }
         }
+
+        var isOK: Bool { if case .ok = self { return true } else { return false } }
     }
 
-    let url: String
+    /// One controller: its report URL and what happened to the last push there.
+    final class Target: @unchecked Sendable {
+        // @unchecked: `_state` is behind `lock`.
+        let url: String
+        private let lock = NSLock()
+        private var _state: State = .idle
+        var state: State { lock.withLock { _state } }
+
+        init(baseURL: String) {
+            url = baseURL.hasSuffix("/") ? baseURL + "v1/reports" : baseURL + "/v1/reports"
+        }
+
+        /// Returns the state before the change.
+        func set(_ make: (State) -> State) -> State {
+            lock.withLock {
+                let previous = _state
+                _state = make(previous)
+                return previous
+            }
+        }
+    }
+
+    let targets: [Target]
+    /// The first controller's report URL (the `url` key when set).
+    var url: String { targets[0].url }
     let token: String?
     let interval: Duration
     let timeout: Duration
     let collector: TelemetryCollector
     let client: HTTPClient
     let logger: Logger
-    private let lock = NSLock()
-    private var _state: State = .idle
-    public var state: State { lock.withLock { _state } }
+    /// The first controller's state (what a single-controller agent always showed).
+    public var state: State { targets[0].state }
 
-    /// - Parameters: see `[controller]` in agent.toml(5).
-    public init(baseURL: String, tokenFile: String?, caFile: String?, interval: Double, timeout: Double,
+    /// One line for `edgectl status` and the STATUS= line: the state itself with one controller,
+    /// "n/m ok" and each failing one otherwise.
+    public var summary: String {
+        guard targets.count > 1 else { return targets[0].state.summary }
+        let states = targets.map { ($0.url, $0.state) }
+        let ok = states.filter { $0.1.isOK }.count
+        let others = states.filter { !$0.1.isOK }.map { "\($0.0): \($0.1.summary)" }
+        return "\(ok)/\(targets.count) controllers ok" + (others.isEmpty ? "" : "; " + others.joined(separator: "; "))
+    }
+
+    /// - Parameters: see `[controller]` in agent.toml(5). `baseURLs` must not be empty.
+    public convenience init(baseURL: String, tokenFile: String?, caFile: String?, interval: Double, timeout: Double,
+                            collector: TelemetryCollector, logger: Logger) throws {
+        try self.init(baseURLs: [baseURL], tokenFile: tokenFile, caFile: caFile, interval: interval, timeout: timeout,
+                      collector: collector, logger: logger)
+    }
+
+    public init(baseURLs: [String], tokenFile: String?, caFile: String?, interval: Double, timeout: Double,
                 collector: TelemetryCollector, logger: Logger) throws {
-        url = baseURL.hasSuffix("/") ? baseURL + "v1/reports" : baseURL + "/v1/reports"
+        precondition(!baseURLs.isEmpty, "ReportPusher needs at least one controller URL")
+        targets = baseURLs.map(Target.init)
         if let tokenFile {
             do {
                 token = try String(contentsOfFile: tokenFile, encoding: .utf8)
@@ -69,18 +113,36 @@ public final class ReportPusher: Service, @unchecked Sendable {
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown { [self] in
-            var delay = interval
-            while !Task.isCancelled {
-                try await Task.sleep(for: delay)
-                guard collector.ticks >= 2 else { continue }
-                delay = await pushOnce() ? interval : backoff(after: delay)
+            await withTaskGroup(of: Void.self) { group in
+                for target in targets {
+                    group.addTask { try? await self.loop(target) }
+                }
             }
         }
         try? await client.shutdown()
     }
 
-    /// One push; true on a 2xx answer.
+    /// Pushes to one controller until cancelled, backing off while it fails.
+    private func loop(_ target: Target) async throws {
+        var delay = interval
+        while !Task.isCancelled {
+            try await Task.sleep(for: delay)
+            guard collector.ticks >= 2 else { continue }
+            delay = await pushOnce(to: target) ? interval : backoff(after: delay)
+        }
+    }
+
+    /// One push to every controller at once; true when all answered 2xx.
     func pushOnce() async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            for target in targets { group.addTask { await self.pushOnce(to: target) } }
+            return await group.reduce(true) { $0 && $1 }
+        }
+    }
+
+    /// One push; true on a 2xx answer.
+    func pushOnce(to target: Target) async -> Bool {
+        let url = target.url
         let body: Data
         do {
             body = try EdgeJSON.encoder().encode(collector.window())
@@ -96,38 +158,32 @@ public final class ReportPusher: Service, @unchecked Sendable {
         do {
             let resp = try await client.execute(req, timeout: .init(timeout))
             if (200..<300).contains(resp.status.code) {
-                recordSuccess()
+                recordSuccess(target)
                 return true
             }
             let text = String(buffer: try await resp.body.collect(upTo: 4096))
-            recordFailure("HTTP \(resp.status.code) \(text.prefix(200))")
+            recordFailure(target, "HTTP \(resp.status.code) \(text.prefix(200))")
         } catch {
-            recordFailure("\(error)")
+            recordFailure(target, "\(error)")
         }
         return false
     }
 
-    private func recordSuccess() {
-        let previous: State = lock.withLock {
-            defer { _state = .ok(lastPush: Date()) }
-            return _state
-        }
+    private func recordSuccess(_ target: Target) {
+        let previous = target.set { _ in .ok(lastPush: Date()) }
         if case let .failing(since, n, _) = previous {
-            logger.notice("controller reachable again at \(url) after \(n) failed pushes (\(Int(Date().timeIntervalSince(since)))s)")
+            logger.notice("controller reachable again at \(target.url) after \(n) failed pushes (\(Int(Date().timeIntervalSince(since)))s)")
         }
     }
 
-    private func recordFailure(_ reason: String) {
-        let first: Bool = lock.withLock {
-            if case let .failing(since, n, _) = _state {
-                _state = .failing(since: since, failures: n + 1, reason: reason)
-                return false
-            }
-            _state = .failing(since: Date(), failures: 1, reason: reason)
-            return true
+    private func recordFailure(_ target: Target, _ reason: String) {
+        let previous = target.set { old in
+            if case let .failing(since, n, _) = old { return .failing(since: since, failures: n + 1, reason: reason) }
+            return .failing(since: Date(), failures: 1, reason: reason)
         }
         // once per outage: a controller down for an hour must not flood the journal
-        if first { logger.warning("cannot push report to \(url): \(reason); retrying with backoff") }
+        if case .failing = previous { return }
+        logger.warning("cannot push report to \(target.url) (controller.url/urls): \(reason); retrying with backoff")
     }
 
     /// Doubles the delay up to 60 s (or the push interval, if that is longer).

@@ -24,11 +24,17 @@ public final class ControllerCore: Sendable {
     public let extender: Extender
     public let ingest: ReportIngest
     public let version: String
-    private let started = ContinuousClock.now
+    public let started: MonotonicInstant
+    /// Nodes read back from `registry.state_file` at start.
+    public let restoredNodes: Int
+    /// Why the state file could not be used (it was moved aside and the registry started empty).
+    public let restoreError: String?
 
     /// Reads the token file (if configured) and builds the parts.
-    public init(config: ControllerConfig, limits: HTTPLimits = .defaults, version: String = "dev") throws {
+    public init(config: ControllerConfig, limits: HTTPLimits = .defaults, version: String = "dev",
+                started: MonotonicInstant = .now) throws {
         self.live = Mutex(config)
+        self.started = started
         self.limits = limits
         self.version = version
         try config.validateForStart(file: "(configuration)") // the rules --check-config applies
@@ -42,11 +48,55 @@ public final class ControllerCore: Sendable {
         } else {
             token = nil // loopback only: validateForStart refused anything else
         }
-        registry = NodeRegistry(score: config.score, registry: config.registry)
+        registry = NodeRegistry(score: config.score, registry: config.registry, damping: config.damping)
+        if let path = config.registry.stateFile {
+            let r = RegistryStore.loadOrSetAside(into: registry, from: path, now: started)
+            restoredNodes = r.restored
+            restoreError = r.error.map { "\($0); moved aside to \(path).bad, starting with an empty registry" }
+        } else {
+            restoredNodes = 0
+            restoreError = nil
+        }
         metrics = ControllerMetrics()
         extender = Extender(registry: registry, policy: ExtenderPolicy(
-            filter: config.filter, stalePolicy: config.registry.stalePolicy, staleAfter: registry.staleAfter))
+            filter: config.filter, stalePolicy: config.registry.stalePolicy, staleAfter: registry.staleAfter,
+            damping: config.damping, unknownPolicy: config.registry.unknownPolicy,
+            panicThreshold: config.registry.panicThreshold,
+            warmupEnds: started + .milliseconds(Int64(config.registry.warmupSeconds * 1000))))
         ingest = ReportIngest(token: token, registry: registry, maxBytes: limits.maxReportBytes)
+    }
+
+    /// `/readyz`: after a start with a saved registry, ready once `registry.ready_share` of the
+    /// saved nodes have reported again, or once `registry.warmup` has passed; without saved nodes,
+    /// at once (nothing to wait for; /filter's panic threshold covers the empty registry).
+    public func readiness(now: MonotonicInstant = .now) -> Readiness {
+        let c = registry.counts(now: now)
+        let r = registry.restoredCounts()
+        let warm = now - started >= .milliseconds(Int64(config.registry.warmupSeconds * 1000))
+        let enough = r.restored == 0 || Double(r.heard) >= config.registry.readyShare * Double(r.restored)
+        let status: String
+        if enough {
+            status = "ready"
+        } else if warm {
+            status = "ready (warm-up over: \(r.heard) of \(r.restored) saved nodes have reported)"
+        } else {
+            status = "warming up: \(r.heard) of \(r.restored) saved nodes have reported, ready at "
+                + "\(Int((config.registry.readyShare * Double(r.restored)).rounded(.up))) or after registry.warmup"
+        }
+        return Readiness(ready: enough || warm, status: status, nodes: c.total, fresh: c.fresh, stale: c.stale,
+                         restored: r.restored, heard: r.heard)
+    }
+
+    /// The `/readyz` answer.
+    public struct Readiness: Encodable, Sendable {
+        public var ready: Bool
+        public var status: String
+        public var nodes: Int
+        public var fresh: Int
+        public var stale: Int
+        /// Nodes read from the state file at start, and how many of them have reported since.
+        public var restored: Int
+        public var heard: Int
     }
 
     /// Applies a re-read configuration (SIGHUP): [score] and [filter] take effect at once (every
@@ -95,7 +145,7 @@ public final class ControllerCore: Sendable {
     /// The HTTP routes.
     public func http(logger: Logger) -> ControllerHTTP {
         ControllerHTTP(ingest: ingest, extender: extender, metrics: metrics, maxExtenderBytes: limits.maxExtenderBytes,
-                       logger: logger)
+                       logger: logger, readiness: { [self] in self.readiness() })
     }
 
     /// A router with the controller's methods; `listen` reports the bound HTTP address in status.

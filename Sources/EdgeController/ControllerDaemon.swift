@@ -19,6 +19,11 @@ public enum ControllerDaemon {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let notifier = SDNotifier()
         let core = try ControllerCore(config: config, version: EdgenodeVersion.current)
+        if let error = core.restoreError {
+            logger.error("cannot restore the registry: \(error)")
+        } else if core.restoredNodes > 0, let path = config.registry.stateFile {
+            logger.info("restored \(core.restoredNodes) nodes from \(path)")
+        }
         if core.ingest.token == nil {
             logger.warning("server.token_file is empty: reports are accepted without authentication (loopback listener only)")
         }
@@ -59,6 +64,12 @@ public enum ControllerDaemon {
         // Shut down in reverse order: notifier first (STOPPING=1), then RPC, then HTTP, then the
         // Prometheus poller (if any), so the registry is fed until nothing reads it.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        // first in the list = stopped last: the final save sees every report that was accepted
+        if let path = config.registry.stateFile {
+            services.append(.init(service: RegistrySaveService(
+                registry: core.registry, path: path,
+                interval: .milliseconds(Int64(config.registry.saveIntervalSeconds * 1000)), logger: logger)))
+        }
         if let source { services.append(.init(service: source)) }
         services += [.init(service: http), .init(service: ControllerRPCService(server: rpc)),
                      .init(service: ControllerNotifyService(notifier: notifier, core: core, bound: bound,
@@ -103,15 +114,30 @@ struct ControllerNotifyService: Service {
 
     func run() async throws {
         var it = listening.makeAsyncIterator()
-        guard await it.next() != nil else { return } // HTTP never came up: the group is failing anyway
+        guard let port = await it.next() else { return } // HTTP never came up: the group is failing anyway
         notifier.ready(status: statusLine())
         logger.info("edge-controller ready", metadata: ["listen": "\(bound.get())", "socket": "\(core.config.rpc.socket)"])
-        // The watchdog ping takes the registry lock (via statusLine): a wedged registry stops the pings.
+        // Each ping is earned: the HTTP listener must answer /healthz (a hung event loop or router
+        // fails that) and the registry lock must be free (statusLine takes it). The probe's deadline
+        // is half the ping interval, so a failed probe still leaves time for the next one.
         let interval = notifier.watchdogInterval ?? .seconds(10)
+        let probe = SelfProbe(host: core.config.server.listen.host, port: port, tls: core.config.server.tlsCert != nil,
+                              timeout: max(interval / 2, .milliseconds(100)))
+        var probeFailing = false
         do {
             try await cancelWhenGracefulShutdown {
                 while true {
                     try await Task.sleep(for: interval)
+                    if let failure = await probe.check() {
+                        if !probeFailing {
+                            let text = "watchdog: own listener did not answer \(probe.url) within \(probe.timeout): \(failure); "
+                                + "withholding the watchdog ping (systemd restarts a hung controller after WatchdogSec)"
+                            logger.error("\(text)")
+                        }
+                        probeFailing = true
+                        continue
+                    }
+                    probeFailing = false
                     notifier.status(statusLine())
                     notifier.watchdogPing()
                 }
@@ -119,6 +145,7 @@ struct ControllerNotifyService: Service {
         } catch {
             // Cancelled by graceful shutdown (or group cancellation): fall through to STOPPING.
         }
+        await probe.shutdown()
         notifier.stopping()
     }
 

@@ -73,10 +73,19 @@ public struct AgentConfig: Sendable, Equatable {
         public var pushIntervalSeconds: Double
         /// Seconds before one push is abandoned (≤ push interval).
         public var timeoutSeconds: Double
+        /// More controllers to push to (the `urls` key), e.g. one per control-plane host.
+        public var urls: [String]
+
+        /// Every controller a report goes to: `url` first, then `urls`, each once.
+        public var pushURLs: [String] {
+            var seen = Set<String>()
+            return ((url.map { [$0] } ?? []) + urls).filter { seen.insert($0).inserted }
+        }
 
         public init(url: String?, tokenFile: String?, caFile: String?, pushIntervalSeconds: Double,
-                    timeoutSeconds: Double) {
+                    timeoutSeconds: Double, urls: [String] = []) {
             self.url = url
+            self.urls = urls
             self.tokenFile = tokenFile
             self.caFile = caFile
             self.pushIntervalSeconds = pushIntervalSeconds
@@ -184,13 +193,25 @@ public struct AgentConfig: Sendable, Equatable {
         let metrics = Metrics(listen: try m.listenAddress("listen", default: d.metrics.listen!.description,
                                                           allowEmpty: true))
 
-        let c = try doc.section("controller", keys: ["url", "token_file", "ca_file", "push_interval", "timeout"])
-        let url = try c.optionalString("url")
-        if let url {
+        let c = try doc.section("controller", keys: ["url", "token_file", "ca_file", "push_interval", "timeout", "urls"])
+        func checkURL(_ url: String, key: String) throws {
             guard let u = URLComponents(string: url), let scheme = u.scheme?.lowercased(),
                   scheme == "http" || scheme == "https", let host = u.host, !host.isEmpty
             else {
-                throw c.error("url", "expected an http:// or https:// URL such as \"https://controller:8477\", got \"\(url)\"")
+                throw c.error(key, "expected an http:// or https:// URL such as \"https://controller:8477\", got \"\(url)\"")
+            }
+        }
+        let url = try c.optionalString("url")
+        if let url { try checkURL(url, key: "url") }
+        var urls: [String] = []
+        if let raw = c.raw("urls") {
+            guard let array = raw.array else {
+                throw c.error("urls", "expected an array of URLs such as [\"http://cp-1:8477\", \"http://cp-2:8477\"], got \(describe(raw))")
+            }
+            for (i, element) in array.enumerated() {
+                guard let s = element.string else { throw c.error("urls", "element \(i + 1) is \(describe(element)), expected a string") }
+                try checkURL(s, key: "urls")
+                urls.append(s)
             }
         }
         let push = try c.duration("push_interval", default: "5s", range: pushIntervalRange)
@@ -203,7 +224,7 @@ public struct AgentConfig: Sendable, Equatable {
             url: url,
             tokenFile: try c.absolutePath("token_file", default: "", allowEmpty: true),
             caFile: try c.absolutePath("ca_file", default: "", allowEmpty: true),
-            pushIntervalSeconds: push, timeoutSeconds: timeout)
+            pushIntervalSeconds: push, timeoutSeconds: timeout, urls: urls)
 
         let s = try doc.section("shaping", keys: ["enabled", "device", "horizon", "ecn", "pin_path", "host_congestion_control"])
         let device = try s.optionalString("device")
@@ -291,6 +312,7 @@ public struct AgentConfig: Sendable, Equatable {
 
         t.section("controller")
         t.string("url", controller.url ?? "")
+        t.key("urls", "[" + controller.urls.map(TOMLText.quote).joined(separator: ", ") + "]")
         t.string("token_file", controller.tokenFile ?? "")
         t.string("ca_file", controller.caFile ?? "")
         t.duration("push_interval", controller.pushIntervalSeconds)

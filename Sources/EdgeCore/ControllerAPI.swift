@@ -165,8 +165,17 @@ public struct ScoreExplanation: Codable, Sendable, Equatable {
     public var signals: [ExplainedSignal]?
     /// Plain-language remarks: absent signals, staleness, hysteresis holding the priority.
     public var notes: [String]
+    /// Flap damping: the decayed penalty, whether the node is suppressed, and in how many seconds it
+    /// is reused (nil when not suppressed). Optional so that older controllers' answers still decode.
+    public var dampingPenalty: Double?
+    public var suppressed: Bool?
+    public var reuseInSeconds: Double?
 
-    public init(node: String, stale: Bool, lastSeenSecondsAgo: Double, raw: Double, smoothed: Double, anchor: Double, publishedPriority: Int, priority: Int, neutral: Bool, signals: [ExplainedSignal]?, notes: [String]) {
+    public init(node: String, stale: Bool, lastSeenSecondsAgo: Double, raw: Double, smoothed: Double, anchor: Double, publishedPriority: Int, priority: Int, neutral: Bool, signals: [ExplainedSignal]?, notes: [String],
+                dampingPenalty: Double? = nil, suppressed: Bool? = nil, reuseInSeconds: Double? = nil) {
+        self.dampingPenalty = dampingPenalty
+        self.suppressed = suppressed
+        self.reuseInSeconds = reuseInSeconds
         self.node = node
         self.stale = stale
         self.lastSeenSecondsAgo = lastSeenSecondsAgo

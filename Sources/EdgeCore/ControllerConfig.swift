@@ -1,5 +1,6 @@
 // edge-controller's configuration file (/etc/edgenode/controller.toml). Same rules as the agent's:
 // every key has a default, unknown keys and wrong types are errors, durations are Double seconds.
+import Foundation
 import TOMLKit
 
 /// How signals are mapped into [0, 1] before weighting.
@@ -16,6 +17,14 @@ public enum StalePolicy: String, CaseIterable, Sendable {
     case filter
     /// Kept, with the lowest priority.
     case lowest
+}
+
+/// The priority of a node that has never reported (missing telemetry is not sickness: it stays feasible).
+public enum UnknownPolicy: String, CaseIterable, Sendable {
+    /// Priority 0: every node with telemetry ranks before it.
+    case lowest
+    /// Priority 5, the middle of the range: neither preferred nor avoided.
+    case neutral
 }
 
 /// The controller's settings.
@@ -82,11 +91,34 @@ public struct ControllerConfig: Sendable, Equatable {
         public var stalePolicy: StalePolicy
         /// Most nodes tracked.
         public var maxNodes: Int
+        /// Priority of nodes that never reported (they are never filtered for it).
+        public var unknownPolicy: UnknownPolicy
+        /// Envoy's panic threshold: when fewer than this share of a request's candidates have fresh
+        /// telemetry, /filter keeps every candidate and /prioritize ranks them all equal. 0 = never.
+        public var panicThreshold: Double
+        /// Where the registry is kept across restarts; nil = not kept.
+        public var stateFile: String?
+        /// Time between saves of `stateFile` (it is also saved on a clean stop).
+        public var saveIntervalSeconds: Double
+        /// After a start with a saved registry, /readyz waits until this share of the saved nodes
+        /// has reported again, or until `warmupSeconds` have passed.
+        public var readyShare: Double
+        /// Longest wait for `readyShare`; also how long saved nodes that have not reported since the
+        /// start count as "not heard yet" (feasible) rather than stale.
+        public var warmupSeconds: Double
 
-        public init(staleAfterSeconds: Double, stalePolicy: StalePolicy, maxNodes: Int) {
+        public init(staleAfterSeconds: Double, stalePolicy: StalePolicy, maxNodes: Int,
+                    unknownPolicy: UnknownPolicy = .lowest, panicThreshold: Double = 0.5, stateFile: String? = nil,
+                    saveIntervalSeconds: Double = 30, readyShare: Double = 0.8, warmupSeconds: Double = 75) {
             self.staleAfterSeconds = staleAfterSeconds
             self.stalePolicy = stalePolicy
             self.maxNodes = maxNodes
+            self.unknownPolicy = unknownPolicy
+            self.panicThreshold = panicThreshold
+            self.stateFile = stateFile
+            self.saveIntervalSeconds = saveIntervalSeconds
+            self.readyShare = readyShare
+            self.warmupSeconds = warmupSeconds
         }
     }
 
@@ -107,6 +139,32 @@ public struct ControllerConfig: Sendable, Equatable {
         }
     }
 
+    /// [damping]: memory of unreliable nodes, after BGP route-flap damping (RFC 2439). Every time a
+    /// node's telemetry goes stale, or comes back from stale, the node earns `penalty`; the penalty
+    /// halves every `halfLifeSeconds`. Above `suppress` the node is suppressed (filtered while other
+    /// candidates remain, otherwise ranked lowest) until the penalty has decayed below `reuse`. The
+    /// penalty never exceeds the value that decays to `reuse` in `maxSuppressSeconds`, so a node that
+    /// stops flapping is reused at most that long after its last flap.
+    public struct Damping: Sendable, Equatable {
+        /// Penalty per stale↔fresh transition; 0 switches damping off.
+        public var penalty: Double
+        public var halfLifeSeconds: Double
+        public var suppress: Double
+        public var reuse: Double
+        public var maxSuppressSeconds: Double
+
+        public init(penalty: Double, halfLifeSeconds: Double, suppress: Double, reuse: Double, maxSuppressSeconds: Double) {
+            self.penalty = penalty
+            self.halfLifeSeconds = halfLifeSeconds
+            self.suppress = suppress
+            self.reuse = reuse
+            self.maxSuppressSeconds = maxSuppressSeconds
+        }
+
+        /// The most penalty a node can hold: `reuse · 2^(max_suppress / half_life)` (RFC 2439's ceiling).
+        public var ceiling: Double { reuse * Foundation.pow(2, maxSuppressSeconds / halfLifeSeconds) }
+    }
+
     public var server: Server
     public var rpc: RPCConfig
     public var score: Score
@@ -114,16 +172,24 @@ public struct ControllerConfig: Sendable, Equatable {
     public var filter: Filter
     /// [source]: pushes (the default) or a Prometheus server.
     public var source: Source
+    public var damping: Damping
 
     public init(server: Server, rpc: RPCConfig, score: Score, registry: Registry, filter: Filter,
-                source: Source = .push) {
+                source: Source = .push, damping: Damping = defaultDamping) {
         self.server = server
         self.rpc = rpc
         self.score = score
         self.registry = registry
         self.filter = filter
         self.source = source
+        self.damping = damping
     }
+
+    /// One outage (two transitions, 2 000 less a little decay) stays below `suppress`; a second
+    /// outage within a few minutes crosses it. A minute's half-life forgets a single outage in about
+    /// 1.5 min (down to `reuse`); `max_suppress` bounds a node that flapped for hours to 10 min.
+    public static let defaultDamping = Damping(penalty: 1000, halfLifeSeconds: 60, suppress: 2000, reuse: 750,
+                                               maxSuppressSeconds: 600)
 
     /// The configuration of an empty file.
     public static let defaults = ControllerConfig(
@@ -137,7 +203,8 @@ public struct ControllerConfig: Sendable, Equatable {
                      .dropWeighted: SignalBounds(lo: 0, hi: 100), .runqlatP95: SignalBounds(lo: 0, hi: 20),
                      .cpu: SignalBounds(lo: 0, hi: 1)],
             smoothing: 0.3, recoverySmoothing: 0.05, hysteresis: 0.05),
-        registry: Registry(staleAfterSeconds: 15, stalePolicy: .filter, maxNodes: 20000),
+        registry: Registry(staleAfterSeconds: 15, stalePolicy: .filter, maxNodes: 20000,
+                           stateFile: "/var/lib/edge-controller/registry.json"),
         filter: Filter(maxRTTP99Ms: nil, maxRetransRate: nil, maxDropRate: nil, maxCPU: nil))
 
     static let staleAfterRange = 1.0...3600.0
@@ -152,7 +219,7 @@ public struct ControllerConfig: Sendable, Equatable {
     /// Parses and validates TOML text; `file` is used in error messages.
     public static func parse(text: String, file: String) throws -> ControllerConfig {
         let doc = try ConfigDocument(text: text, file: file)
-        try doc.checkSections(["server", "rpc", "score", "registry", "filter", "source"])
+        try doc.checkSections(["server", "rpc", "score", "registry", "filter", "source", "damping"])
         let d = defaults
 
         let s = try doc.section("server", keys: ["listen", "token_file", "tls_cert", "tls_key"])
@@ -203,11 +270,19 @@ public struct ControllerConfig: Sendable, Equatable {
                                              rule: "in (0, 1]") { $0 > 0 && $0 <= 1 },
             hysteresis: try sc.number("hysteresis", default: d.score.hysteresis, rule: "in [0, 1]") { $0 >= 0 && $0 <= 1 })
 
-        let r = try doc.section("registry", keys: ["stale_after", "stale_policy", "max_nodes"])
+        let r = try doc.section("registry", keys: ["stale_after", "stale_policy", "max_nodes", "unknown_policy", "panic_threshold",
+                                                    "state_file", "save_interval", "ready_share", "warmup"])
+        let dr = d.registry
         let registry = Registry(
             staleAfterSeconds: try r.duration("stale_after", default: "15s", range: staleAfterRange),
-            stalePolicy: try r.choice("stale_policy", default: d.registry.stalePolicy),
-            maxNodes: try r.int("max_nodes", default: d.registry.maxNodes, range: maxNodesRange))
+            stalePolicy: try r.choice("stale_policy", default: dr.stalePolicy),
+            maxNodes: try r.int("max_nodes", default: dr.maxNodes, range: maxNodesRange),
+            unknownPolicy: try r.choice("unknown_policy", default: dr.unknownPolicy),
+            panicThreshold: try r.number("panic_threshold", default: dr.panicThreshold, rule: "in [0, 1] (0 = never)") { $0 >= 0 && $0 <= 1 },
+            stateFile: try r.absolutePath("state_file", default: dr.stateFile ?? "", allowEmpty: true),
+            saveIntervalSeconds: try r.duration("save_interval", default: "30s", range: 1...3600),
+            readyShare: try r.number("ready_share", default: dr.readyShare, rule: "in [0, 1]") { $0 >= 0 && $0 <= 1 },
+            warmupSeconds: try r.duration("warmup", default: "75s", range: 0...3600))
 
         let f = try doc.section("filter", keys: ["max_rtt_p99_ms", "max_retrans_rate", "max_drop_rate", "max_cpu"])
         func limit(_ key: String, max: Double?) throws -> Double? {
@@ -223,10 +298,32 @@ public struct ControllerConfig: Sendable, Equatable {
 
         let source = try readSource(try doc.section("source", keys: sourceKeys), staleAfter: registry.staleAfterSeconds)
 
+        let damping = try readDamping(try doc.section("damping", keys: ["penalty", "half_life", "suppress", "reuse", "max_suppress"]))
+
         let config = ControllerConfig(server: server, rpc: rpc, score: score, registry: registry, filter: filter,
-                                      source: source)
+                                      source: source, damping: damping)
         try config.validateForStart(file: file) // StartupChecks.swift: the daemon runs the same rules
         return config
+    }
+
+    /// [damping]; `reuse` must be below `suppress` (the hysteresis between the two is the point).
+    private static func readDamping(_ s: ConfigSection) throws -> Damping {
+        let d = defaultDamping
+        let damping = Damping(
+            penalty: try s.number("penalty", default: d.penalty, rule: "≥ 0 (0 = no damping)") { $0 >= 0 },
+            halfLifeSeconds: try s.duration("half_life", default: "1m", range: 1...86400),
+            suppress: try s.number("suppress", default: d.suppress, rule: "> 0") { $0 > 0 },
+            reuse: try s.number("reuse", default: d.reuse, rule: "> 0") { $0 > 0 },
+            maxSuppressSeconds: try s.duration("max_suppress", default: "10m", range: 1...86400))
+        guard damping.reuse < damping.suppress else {
+            throw s.error("reuse", "must be below damping.suppress (\(damping.suppress)), got \(damping.reuse)")
+        }
+        // The ceiling must be able to reach `suppress`, or a node could never be suppressed.
+        guard damping.ceiling > damping.suppress else {
+            throw s.error("max_suppress", "too short for damping.half_life: the penalty ceiling reuse·2^(max_suppress/half_life) = "
+                + "\(TOMLText.number(damping.ceiling)) must be above damping.suppress (\(damping.suppress))")
+        }
+        return damping
     }
 
     /// score.bounds.<signal> = [lo, hi] with lo < hi.
@@ -274,6 +371,12 @@ public struct ControllerConfig: Sendable, Equatable {
         t.duration("stale_after", registry.staleAfterSeconds)
         t.string("stale_policy", registry.stalePolicy.rawValue)
         t.int("max_nodes", registry.maxNodes)
+        t.string("unknown_policy", registry.unknownPolicy.rawValue)
+        t.number("panic_threshold", registry.panicThreshold)
+        t.string("state_file", registry.stateFile ?? "")
+        t.duration("save_interval", registry.saveIntervalSeconds)
+        t.number("ready_share", registry.readyShare)
+        t.duration("warmup", registry.warmupSeconds)
 
         t.section("filter")
         t.number("max_rtt_p99_ms", filter.maxRTTP99Ms ?? 0)
@@ -282,6 +385,13 @@ public struct ControllerConfig: Sendable, Equatable {
         t.number("max_cpu", filter.maxCPU ?? 0)
 
         writeSource(to: &t)
+
+        t.section("damping")
+        t.number("penalty", damping.penalty)
+        t.duration("half_life", damping.halfLifeSeconds)
+        t.number("suppress", damping.suppress)
+        t.number("reuse", damping.reuse)
+        t.duration("max_suppress", damping.maxSuppressSeconds)
         return t.text
     }
 }

@@ -26,9 +26,11 @@ struct ScoreCommand: ParsableCommand {
     }
 
     static func render(_ r: ScoreGetResult) -> String {
-        var t = TextTable("NODE", "STATE", "BADNESS", "SMOOTHED", "ANCHOR", "PRIORITY")
+        var t = TextTable("NODE", "STATE", "BADNESS", "SMOOTHED", "ANCHOR", "PRIORITY", "PENALTY")
         for s in r.scores {
-            t.add(s.node, s.stale ? "stale" : "fresh", num(s.raw), num(s.smoothed), num(s.anchor), String(s.priority))
+            let state = s.stale ? "stale" : s.suppressed == true ? "suppressed" : "fresh"
+            t.add(s.node, state, num(s.raw), num(s.smoothed), num(s.anchor), String(s.priority),
+                  s.dampingPenalty.map { String(Int($0.rounded())) } ?? "-")
         }
         return header(r) + "\n\n" + t.render()
     }
@@ -38,6 +40,10 @@ struct ScoreCommand: ParsableCommand {
         for s in r.scores {
             var out = "node \(Fmt.text(s.node)): badness \(num(s.raw)), smoothed \(num(s.smoothed)), priority \(s.priority)"
                 + (s.priority != s.publishedPriority ? " (published \(s.publishedPriority))" : "") + (s.stale ? ", STALE" : "")
+            if let p = s.dampingPenalty {
+                out += "\n  flap damping: penalty \(Int(p.rounded()))" + (s.suppressed == true
+                    ? ", SUPPRESSED, reused in \(Int((s.reuseInSeconds ?? 0).rounded(.up)))s" : ", not suppressed")
+            }
             var t = TextTable("SIGNAL", "VALUE", "UNIT", "RANGE", "NORMALISED", "WEIGHT", "CONTRIBUTION")
             for g in s.signals ?? [] {
                 let range = g.lo.flatMap { lo in g.hi.map { "[\(num(lo)), \(num($0))]" } } ?? "-"

@@ -91,7 +91,7 @@ final class ControllerRPCTests: XCTestCase {
         let r = try XCTUnwrap(answer["result"])
         XCTAssertEqual(r["pod"], .string("media/video-transcode-7d9f8"))
         XCTAssertEqual(r["passed"]?.arrayValue?.compactMap(\.stringValue), ["edge-a"])
-        XCTAssertEqual(r["failed"]?.arrayValue?.first?["reason"], .string("edgenode: cpu 0.95 > max 0.9"))
+        XCTAssertEqual(r["failed"]?.arrayValue?.first?["reason"], .string("edgenode: cpu above filter.max_cpu"))
         XCTAssertEqual(r["failed_and_unresolvable"]?.arrayValue?.first?["node"], .string("edge-q"))
         let verbatim = try XCTUnwrap(r["filter_response"]?.stringValue)
         XCTAssertTrue(verbatim.contains(#""NodeNames":["edge-a"]"#), verbatim)

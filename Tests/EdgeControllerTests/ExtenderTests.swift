@@ -22,7 +22,8 @@ final class ExtenderTests: XCTestCase {
         let ext = try makeExtender()
         let reply = ext.handleFilter(body: Fixtures.argsWithNames(["edge-a", "edge-b", "edge-s", "edge-x"]), now: now)
         XCTAssertEqual(reply.status, 200)
-        let expected = #"{"Error":"","FailedAndUnresolvableNodes":{"edge-s":"edgenode: telemetry stale (last report 21s ago, stale_after 15s)","edge-x":"edgenode: no telemetry received from this node"},"FailedNodes":{"edge-b":"edgenode: cpu 0.97 > max 0.9"},"NodeNames":["edge-a"],"Nodes":null}"#
+        // edge-x never reported: missing telemetry is not sickness, it passes.
+        let expected = #"{"Error":"","FailedAndUnresolvableNodes":{"edge-s":"edgenode: telemetry stale (no report within registry.stale_after)"},"FailedNodes":{"edge-b":"edgenode: cpu above filter.max_cpu"},"NodeNames":["edge-a","edge-x"],"Nodes":null}"#
         XCTAssertEqual(String(decoding: reply.body, as: UTF8.self), expected)
     }
 
@@ -44,15 +45,16 @@ final class ExtenderTests: XCTestCase {
         let result = try JSONDecoder().decode(JSONValue.self, from: reply.body)
         XCTAssertEqual(result["NodeNames"], .null)
         XCTAssertEqual(result["Error"], .string(""))
-        XCTAssertEqual(result["FailedNodes"]?["edge-b"], .string("edgenode: cpu 0.97 > max 0.9"))
-        XCTAssertEqual(result["FailedAndUnresolvableNodes"]?["edge-x"], .string("edgenode: no telemetry received from this node"))
+        XCTAssertEqual(result["FailedNodes"]?["edge-b"], .string("edgenode: cpu above filter.max_cpu"))
+        XCTAssertNil(result["FailedAndUnresolvableNodes"]?["edge-x"], "never reported: feasible")
         // The NodeList keeps its own fields and carries the passing v1.Node exactly as it was sent.
         let request = try JSONDecoder().decode(JSONValue.self, from: body)
         XCTAssertEqual(result["Nodes"]?["kind"], .string("NodeList"))
         XCTAssertEqual(result["Nodes"]?["metadata"], request["Nodes"]?["metadata"])
         let items = try XCTUnwrap(result["Nodes"]?["items"]?.arrayValue)
-        XCTAssertEqual(items.count, 1)
+        XCTAssertEqual(items.count, 2)
         XCTAssertEqual(items[0], request["Nodes"]?["items"]?.arrayValue?[0])
+        XCTAssertEqual(items[1], request["Nodes"]?["items"]?.arrayValue?[2])
         XCTAssertEqual(items[0]["status"]?["daemonEndpoints"]?["kubeletEndpoint"]?["Port"], .int(10250))
     }
 
@@ -116,8 +118,8 @@ final class ExtenderTests: XCTestCase {
         filter.maxCPU = 0.9
         let ext = Extender(registry: reg, policy: ExtenderPolicy(filter: filter, stalePolicy: .filter, staleAfter: .seconds(15)))
         let r = try ext.filter(ExtenderArgs(pod: nil, nodes: nil, nodeNames: ["hot", "quiet"]), now: t0)
-        XCTAssertEqual(r.failedNodes["hot"],
-                       "edgenode: rtt_p99 180 ms > max 100 ms; retrans_rate 0.08 > max 0.02; drop_rate 40/s > max 30/s; cpu 0.95 > max 0.9")
+        XCTAssertEqual(r.failedNodes["hot"], "edgenode: rtt_p99 above filter.max_rtt_p99_ms; retrans_rate above filter.max_retrans_rate; "
+                       + "drop_rate above filter.max_drop_rate; cpu above filter.max_cpu")
         XCTAssertEqual(r.nodeNames, ["quiet"], "absent signals cannot exceed a limit")
     }
 
@@ -128,7 +130,7 @@ final class ExtenderTests: XCTestCase {
         XCTAssertEqual(r.pod, "media/video-transcode-7d9f8")
         XCTAssertEqual(r.candidates, ["edge-a", "edge-b", "edge-s"]) // every known node
         XCTAssertEqual(r.passed, ["edge-a"])
-        XCTAssertEqual(r.failed, [NodeReason(node: "edge-b", reason: "edgenode: cpu 0.97 > max 0.9")])
+        XCTAssertEqual(r.failed, [NodeReason(node: "edge-b", reason: "edgenode: cpu above filter.max_cpu")])
         XCTAssertEqual(r.failedAndUnresolvable.map(\.node), ["edge-s"])
         XCTAssertEqual(r.priorities, [NodePriority(node: "edge-a", priority: 9), NodePriority(node: "edge-b", priority: 6),
                                       NodePriority(node: "edge-s", priority: 0)])

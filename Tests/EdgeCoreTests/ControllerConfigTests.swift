@@ -109,7 +109,8 @@ final class ControllerConfigTests: XCTestCase {
                                         .dropWeighted: SignalBounds(lo: 0, hi: 10), .runqlatP95: SignalBounds(lo: 0.5, hi: 5),
                                         .cpu: SignalBounds(lo: 0.1, hi: 0.9)])
         XCTAssertEqual(c.score.minmaxFloor, [.rttP99: 2.5, .retrans: 0, .dropWeighted: 3, .runqlatP95: 0.5, .cpu: 0.05])
-        XCTAssertEqual(c.registry, ControllerConfig.Registry(staleAfterSeconds: 30, stalePolicy: .lowest, maxNodes: 50))
+        XCTAssertEqual(c.registry, ControllerConfig.Registry(staleAfterSeconds: 30, stalePolicy: .lowest, maxNodes: 50,
+                                                             stateFile: "/var/lib/edge-controller/registry.json"))
         XCTAssertEqual(c.filter, ControllerConfig.Filter(maxRTTP99Ms: 150, maxRetransRate: 0.02, maxDropRate: 500, maxCPU: 0.95))
     }
 

@@ -36,6 +36,10 @@ public struct FleetControllerSettings {
     public var extraSections = ""
     /// edge-controller --log-level.
     public var logLevel = "info"
+    /// registry.state_file; nil = "" (not kept: fleet tests never share the default path).
+    public var stateFile: String?
+    /// More `key = value` lines for [registry].
+    public var registryExtra = ""
 
     public init(listen: String = "0.0.0.0:8477", authenticated: Bool = true, serverExtra: String = "",
                 staleAfter: String? = nil, extraSections: String = "", logLevel: String = "info") {
@@ -62,6 +66,8 @@ public struct FleetAgentSettings {
     public var caFile: String?
     public var pushInterval = "500ms"
     public var pushTimeout = "400ms"
+    /// controller.urls: more controllers every report also goes to.
+    public var controllerURLs: [String] = []
     /// shaping.device, nil = the default route's device.
     public var shapingDevice: String?
     /// shaping.pin_path (on bpffs; the test removes it), nil = the default. With it the agent's
@@ -133,7 +139,8 @@ public final class Fleet {
         group = ""
 
         """
-        if let stale = s.staleAfter { text += "[registry]\nstale_after = \"\(stale)\"\n" }
+        text += "[registry]\nstate_file = \"\(s.stateFile ?? "")\"\n\(s.registryExtra)\n"
+        if let stale = s.staleAfter { text += "stale_after = \"\(stale)\"\n" }
         text += s.extraSections
         try text.write(toFile: controllerConfig, atomically: true, encoding: .utf8)
     }
@@ -196,6 +203,7 @@ public final class Fleet {
             text += """
             [controller]
             url = "\(url)"
+            urls = [\(s.controllerURLs.map { "\"\($0)\"" }.joined(separator: ", "))]
             token_file = "\(tokenPath)"
             \(s.caFile.map { "ca_file = \"\($0)\"" } ?? "")
             push_interval = "\(s.pushInterval)"

@@ -14,18 +14,35 @@ import Synchronization
 public struct ExtenderReply: Sendable {
     public var status: Int
     public var body: Data
+    /// The answer was given in panic (too few fresh candidates: nothing filtered, priorities flat).
+    public var panic = false
+    /// For /filter: what the logs and /metrics get (live values stay out of the body).
+    public var filter: FilterSummary?
     /// /filter: the reason of every node filtered out (for the metrics, not the wire).
     public var filteredReasons: [String] = []
     /// /prioritize: the candidate given the highest priority (the first of equals), i.e. where
     /// this placement decision steers the pod.
     public var placedOn: String? = nil
 
-    public init(status: Int, body: Data, filteredReasons: [String] = [], placedOn: String? = nil) {
+    public init(status: Int, body: Data, panic: Bool = false, filter: FilterSummary? = nil,
+                filteredReasons: [String] = [], placedOn: String? = nil) {
         self.status = status
         self.body = body
+        self.panic = panic
+        self.filter = filter
         self.filteredReasons = filteredReasons
         self.placedOn = placedOn
     }
+}
+
+/// What one /filter call decided, for logs and metrics.
+public struct FilterSummary: Sendable {
+    public var fresh: Int
+    public var candidates: Int
+    /// Nodes turned away per cause: "stale", "suppressed", "limit".
+    public var rejected: [String: Int]
+    /// "node: live values" of nodes turned away (only when details were asked for).
+    public var details: [String]
 }
 
 /// Answers `/filter` and `/prioritize` from the registry.
@@ -49,11 +66,11 @@ public struct Extender: Sendable {
     /// `/filter`: a request that cannot be understood gets 400 with the reason in `Error`.
     /// The reply has the request's shape: `NodeNames` in → `NodeNames` out, `Nodes` in → the
     /// passing `v1.Node` objects out, unchanged.
-    public func handleFilter(body: Data, now: MonotonicInstant = .now) -> ExtenderReply {
+    public func handleFilter(body: Data, now: MonotonicInstant = .now, details: Bool = false) -> ExtenderReply {
         do {
             let args = try ParsedExtenderArgs.read(body)
             let names = try args.candidateNames()
-            let decision = decideFilter(names, now: now)
+            let decision = decideFilter(names, now: now, details: details)
             var kept: [JanssonValue] = []
             if let list = args.nodeList, list.kind == .object, let items = try args.nodeItems() {
                 if args.nodeNames == nil {
@@ -68,7 +85,9 @@ public struct Extender: Sendable {
                 nodeNames: args.nodeNames == nil ? nil : decision.passing.map { names[$0] },
                 failed: decision.failed, unresolvable: decision.unresolvable,
                 nodeList: args.nodeList?.kind == .object ? args.nodeList : nil, keptItems: kept, error: "")
-            return ExtenderReply(status: 200, body: Data(body),
+            return ExtenderReply(status: 200, body: Data(body), panic: decision.panic,
+                                 filter: FilterSummary(fresh: decision.fresh, candidates: decision.candidates,
+                                                       rejected: decision.rejected, details: decision.details),
                                  filteredReasons: Array(decision.failed.values) + Array(decision.unresolvable.values))
         } catch {
             return ExtenderReply(status: 400, body: Data(ExtenderResponseWriter.filterError("edgenode: \(error)")))
@@ -81,10 +100,11 @@ public struct Extender: Sendable {
     public func handlePrioritize(body: Data, now: MonotonicInstant = .now) -> ExtenderReply {
         do {
             let names = try ParsedExtenderArgs.read(body).candidateNames()
-            let scores = priorities(names, now: now)
+            let answer = priorities(names, now: now)
+            let scores = answer.scores
             let body = ExtenderResponseWriter.hostPriorityList(hosts: names, scores: scores)
             let best = scores.indices.max { a, b in scores[a] < scores[b] || (scores[a] == scores[b] && a > b) }
-            return ExtenderReply(status: 200, body: Data(body), placedOn: best.map { names[$0] })
+            return ExtenderReply(status: 200, body: Data(body), panic: answer.panic, placedOn: best.map { names[$0] })
         } catch {
             return ExtenderReply(status: 400, body: Data(ExtenderResponseWriter.prioritizeError("edgenode: \(error)")))
         }
@@ -98,29 +118,84 @@ public struct Extender: Sendable {
         var passing: [Int] = []
         var failed: [String: String] = [:]
         var unresolvable: [String: String] = [:]
+        /// Candidates with fresh telemetry, of `candidates`.
+        var fresh = 0
+        var candidates = 0
+        /// Too few fresh candidates: nothing was filtered (Envoy's panic mode).
+        var panic = false
+        /// How many nodes were turned away, per cause ("stale", "suppressed", "limit").
+        var rejected: [String: Int] = [:]
+        /// Live values of the nodes turned away (only when asked for: the debug log), at most 20.
+        var details: [String] = []
     }
 
-    func decideFilter(_ names: [String], now: MonotonicInstant) -> FilterDecision {
+    /// Nodes suppressed by flap damping are filtered only while some other candidate passes: damping
+    /// ranks an unreliable node behind every other feasible one, it never makes a pod unschedulable.
+    /// When fewer than `panic_threshold` of the candidates have fresh telemetry (a controller
+    /// restart, an ingest outage), nothing is filtered at all: filtering on telemetry must never
+    /// make the cluster unschedulable.
+    func decideFilter(_ names: [String], now: MonotonicInstant, details: Bool = false) -> FilterDecision {
         var decision = FilterDecision()
         decision.passing.reserveCapacity(names.count)
+        decision.candidates = names.count
+        var suppressed: [(index: Int, reason: String)] = []
         let policy = self.policy
         registry.withRecords(reading: NodeFacts.init) { lookup in
             for (i, name) in names.enumerated() {
-                switch policy.verdict(for: lookup(name), now: now) {
+                let facts = lookup(name)
+                if policy.isFresh(facts, now: now) { decision.fresh += 1 }
+                let verdict = policy.verdict(for: facts, now: now)
+                switch verdict {
                 case .pass: decision.passing.append(i)
                 case let .failed(reason): decision.failed[name] = reason
                 case let .unresolvable(reason): decision.unresolvable[name] = reason
+                case let .suppressed(reason): suppressed.append((i, reason))
+                }
+                if details, verdict != .pass, decision.details.count < 20 {
+                    decision.details.append("\(name): \(policy.detail(for: facts, now: now))")
                 }
             }
+        }
+        if Self.panics(fresh: decision.fresh, of: names.count, threshold: policy.panicThreshold) {
+            decision.panic = true
+            decision.passing = Array(names.indices)
+            decision.failed = [:]
+            decision.unresolvable = [:]
+            return decision
+        }
+        if decision.passing.isEmpty {
+            decision.passing = suppressed.map(\.index) // request order, like the rest
+        } else {
+            for s in suppressed { decision.unresolvable[names[s.index]] = s.reason }
+        }
+        for reason in decision.failed.values where !reason.isEmpty { decision.rejected["limit", default: 0] += 1 }
+        for reason in decision.unresolvable.values {
+            decision.rejected[reason == ExtenderPolicy.staleReason ? "stale" : "suppressed", default: 0] += 1
         }
         return decision
     }
 
-    /// One priority per candidate, in request order, under one registry lock.
-    func priorities(_ names: [String], now: MonotonicInstant) -> [Int64] {
+    /// Panic: fewer than `threshold` of `count` candidates have fresh telemetry.
+    static func panics(fresh: Int, of count: Int, threshold: Double) -> Bool {
+        count > 0 && threshold > 0 && Double(fresh) < threshold * Double(count)
+    }
+
+    /// One priority per candidate, in request order, under one registry lock. In panic every
+    /// candidate gets the same priority (0): the extender then changes no ranking at all, as if it
+    /// were not configured, instead of sending every pod to the few nodes that have reported.
+    func priorities(_ names: [String], now: MonotonicInstant) -> (scores: [Int64], panic: Bool) {
         let policy = self.policy
         return registry.withRecords(reading: NodeFacts.init) { lookup in
-            names.map { Int64(policy.priority(for: lookup($0), now: now)) }
+            var fresh = 0
+            let scores = names.map { name -> Int64 in
+                let facts = lookup(name)
+                if policy.isFresh(facts, now: now) { fresh += 1 }
+                return Int64(policy.priority(for: facts, now: now))
+            }
+            if Self.panics(fresh: fresh, of: names.count, threshold: policy.panicThreshold) {
+                return ([Int64](repeating: 0, count: names.count), true)
+            }
+            return (scores, false)
         }
     }
 }

@@ -50,7 +50,7 @@ extension Extender {
     /// One priority per candidate, in request order.
     public func prioritize(_ args: ExtenderArgs, now: MonotonicInstant = .now) throws -> [HostPriority] {
         let names = try Self.candidateNames(args)
-        return zip(names, priorities(names, now: now)).map { HostPriority(host: $0, score: $1) }
+        return zip(names, priorities(names, now: now).scores).map { HostPriority(host: $0, score: $1) }
     }
 
     /// `/filter` through JSONDecoder/JSONEncoder (same replies as `handleFilter` for valid JSON).

@@ -4,12 +4,21 @@ import EdgeCore
 import Foundation
 
 /// The verdict of `/filter` on one node.
+///
+/// Reasons are fixed texts per cause, never live values: kube-scheduler copies them into the pod's
+/// PodScheduled condition, and a text that changes on every call (an age, a measurement) is a pod
+/// update that requeues the pod at once, a hot loop of scheduling attempts and Events. Fixed texts
+/// also let kube-scheduler group the nodes per reason in its FailedScheduling message. The live
+/// values are in the logs (debug), /metrics and `edgectl score --explain`.
 public enum FilterVerdict: Equatable, Sendable {
     case pass
     /// Fails; preemption on this node might still help (a load threshold).
     case failed(String)
-    /// Fails whatever is preempted (no usable telemetry).
+    /// Fails whatever is preempted (stale telemetry).
     case unresolvable(String)
+    /// Suppressed by flap damping: filtered only when some other candidate passes (`Extender`
+    /// decides that over the whole candidate list), otherwise kept and ranked lowest.
+    case suppressed(String)
 }
 
 /// The filter and priority rules.
@@ -18,38 +27,40 @@ public struct ExtenderPolicy: Sendable {
     public var filter: ControllerConfig.Filter
     public var stalePolicy: StalePolicy
     public var staleAfter: Duration
+    public var damping: ControllerConfig.Damping
+    public var unknownPolicy: UnknownPolicy
+    /// Below this share of candidates with fresh telemetry nothing is filtered (see `Extender`).
+    public var panicThreshold: Double
+    /// Until then, nodes restored from the state file that have not reported since the start
+    /// count as not heard yet (feasible, `unknownPolicy`) rather than stale: after a controller
+    /// outage agents come back on their own backoff.
+    public var warmupEnds: MonotonicInstant
 
-    public init(filter: ControllerConfig.Filter, stalePolicy: StalePolicy, staleAfter: Duration) {
+    public init(filter: ControllerConfig.Filter, stalePolicy: StalePolicy, staleAfter: Duration,
+                damping: ControllerConfig.Damping = ControllerConfig.defaultDamping,
+                unknownPolicy: UnknownPolicy = .lowest, panicThreshold: Double = 0,
+                warmupEnds: MonotonicInstant = .now) {
         self.filter = filter
         self.stalePolicy = stalePolicy
         self.staleAfter = staleAfter
+        self.damping = damping
+        self.unknownPolicy = unknownPolicy
+        self.panicThreshold = panicThreshold
+        self.warmupEnds = warmupEnds
     }
 
     /// Reasons are prefixed "edgenode:" because kube-scheduler shows them next to other plugins' reasons.
-    func verdict(for record: NodeFacts?, now: MonotonicInstant) -> FilterVerdict {
-        guard let r = record else {
-            return stalePolicy == .filter ? .unresolvable("edgenode: no telemetry received from this node") : .pass
-        }
-        if r.isStale(at: now, staleAfter: staleAfter) {
-            guard stalePolicy == .filter else { return .pass }
-            let age = (now - r.lastSeen).seconds
-            return .unresolvable("edgenode: telemetry stale (last report \(fmt(age))s ago, stale_after \(fmt(staleAfter.seconds))s)")
-        }
-        var over: [String] = []
-        // An absent signal (no samples) cannot exceed a limit.
-        if let max = filter.maxRTTP99Ms, let v = r.rttP99Ms, v > max {
-            over.append("rtt_p99 \(fmt(v)) ms > max \(fmt(max)) ms")
-        }
-        if let max = filter.maxRetransRate, let v = r.retransRate, v > max {
-            over.append("retrans_rate \(fmt(v)) > max \(fmt(max))")
-        }
-        if let max = filter.maxDropRate, r.dropRate > max {
-            over.append("drop_rate \(fmt(r.dropRate))/s > max \(fmt(max))/s")
-        }
-        if let max = filter.maxCPU, let v = r.cpuUtilization, v > max {
-            over.append("cpu \(fmt(v)) > max \(fmt(max))")
-        }
-        return over.isEmpty ? .pass : .failed("edgenode: " + over.joined(separator: "; "))
+    static let staleReason = "edgenode: telemetry stale (no report within registry.stale_after)"
+    static let suppressedReason = "edgenode: node suppressed after repeated telemetry outages (flap damping)"
+
+    /// The fixed reason for the set of exceeded limits (`over` in the order rtt, retrans, drop, cpu).
+    static func limitReason(_ over: LimitSet) -> String {
+        var parts: [String] = []
+        if over.contains(.rtt) { parts.append("rtt_p99 above filter.max_rtt_p99_ms") }
+        if over.contains(.retrans) { parts.append("retrans_rate above filter.max_retrans_rate") }
+        if over.contains(.drop) { parts.append("drop_rate above filter.max_drop_rate") }
+        if over.contains(.cpu) { parts.append("cpu above filter.max_cpu") }
+        return "edgenode: " + parts.joined(separator: "; ")
     }
 
     /// The bounded label values a filter reason counts under in
@@ -59,6 +70,7 @@ public struct ExtenderPolicy: Sendable {
         let text = reason.hasPrefix("edgenode: ") ? String(reason.dropFirst(10)) : reason
         if text.hasPrefix("no telemetry") { return ["no_telemetry"] }
         if text.hasPrefix("telemetry stale") { return ["stale"] }
+        if text.hasPrefix("node suppressed") { return ["suppressed"] }
         let known: Set<String> = ["rtt_p99", "retrans_rate", "drop_rate", "cpu"]
         return text.components(separatedBy: "; ").map { part in
             let word = String(part.prefix { $0 != " " })
@@ -66,10 +78,70 @@ public struct ExtenderPolicy: Sendable {
         }
     }
 
-    /// Published priority; 0 for stale and unknown nodes (whatever the policy: with `.filter` they
-    /// normally never reach prioritize, but if filter is not configured they must still rank last).
+    /// Which filter limits a node exceeds.
+    struct LimitSet: OptionSet {
+        let rawValue: UInt8
+        static let rtt = LimitSet(rawValue: 1)
+        static let retrans = LimitSet(rawValue: 2)
+        static let drop = LimitSet(rawValue: 4)
+        static let cpu = LimitSet(rawValue: 8)
+    }
+
+    /// True when the node's telemetry counts as fresh for the panic threshold.
+    func isFresh(_ record: NodeFacts?, now: MonotonicInstant) -> Bool {
+        guard let r = record else { return false }
+        return !r.isStale(at: now, staleAfter: staleAfter)
+    }
+
+    /// A node we have no telemetry for that is not to be held against it: it never reported, or
+    /// it was restored from the state file and the warm-up after the start has not passed.
+    func isUnheard(_ record: NodeFacts?, now: MonotonicInstant) -> Bool {
+        guard let r = record else { return true }
+        return r.restored && now < warmupEnds && r.isStale(at: now, staleAfter: staleAfter)
+    }
+
+    func verdict(for record: NodeFacts?, now: MonotonicInstant) -> FilterVerdict {
+        // Missing telemetry is not sickness: a node that never reported stays feasible.
+        guard let r = record, !isUnheard(record, now: now) else { return .pass }
+        if r.isStale(at: now, staleAfter: staleAfter) {
+            return stalePolicy == .filter ? .unresolvable(Self.staleReason) : .pass
+        }
+        if r.damping.isSuppressed(at: now, damping) {
+            return .suppressed(Self.suppressedReason)
+        }
+        let over = limitsExceeded(r)
+        return over.isEmpty ? .pass : .failed(Self.limitReason(over))
+    }
+
+    /// An absent signal (no samples) cannot exceed a limit.
+    func limitsExceeded(_ r: NodeFacts) -> LimitSet {
+        var over: LimitSet = []
+        if let max = filter.maxRTTP99Ms, let v = r.rttP99Ms, v > max { over.insert(.rtt) }
+        if let max = filter.maxRetransRate, let v = r.retransRate, v > max { over.insert(.retrans) }
+        if let max = filter.maxDropRate, r.dropRate > max { over.insert(.drop) }
+        if let max = filter.maxCPU, let v = r.cpuUtilization, v > max { over.insert(.cpu) }
+        return over
+    }
+
+    /// The live values behind a verdict, for the debug log (never for the reason text).
+    func detail(for record: NodeFacts?, now: MonotonicInstant) -> String {
+        guard let r = record else { return "never reported" }
+        var parts = ["last report \(fmt((now - r.lastSeen).seconds))s ago"]
+        if let v = r.rttP99Ms { parts.append("rtt_p99 \(fmt(v)) ms") }
+        if let v = r.retransRate { parts.append("retrans_rate \(fmt(v))") }
+        parts.append("drop_rate \(fmt(r.dropRate))/s")
+        if let v = r.cpuUtilization { parts.append("cpu \(fmt(v))") }
+        parts.append("damping penalty \(fmt(r.damping.penalty(at: now, damping).rounded()))")
+        return parts.joined(separator: ", ")
+    }
+
+    /// Published priority; 0 for stale and suppressed nodes (whatever the policy: with `.filter`
+    /// they normally never reach prioritize, but if filter is not configured, or nothing else was
+    /// feasible, they must still rank last). Nodes without telemetry get `unknownPolicy`'s.
     func priority(for record: NodeFacts?, now: MonotonicInstant) -> Int {
-        guard let r = record, !r.isStale(at: now, staleAfter: staleAfter) else { return 0 }
+        if isUnheard(record, now: now) { return unknownPolicy == .neutral ? Scorer.maxPriority / 2 : 0 }
+        guard let r = record, !r.isStale(at: now, staleAfter: staleAfter),
+              !r.damping.isSuppressed(at: now, damping) else { return 0 }
         return r.priority
     }
 }
@@ -85,6 +157,8 @@ struct NodeFacts {
     var cpuUtilization: Double?
     /// The published (smoothed, hysteresis-held) priority.
     var priority: Int
+    var damping: DampingState
+    var restored: Bool
 
     /// Reads the record in place (`inout` only so that the registry need not copy it; nothing is written).
     @inline(__always)
@@ -95,6 +169,8 @@ struct NodeFacts {
         dropRate = r.window.dropRate
         cpuUtilization = r.window.cpuUtilization
         priority = r.smoothing.priority
+        damping = r.damping
+        restored = r.restored
     }
 
     func isStale(at now: MonotonicInstant, staleAfter: Duration) -> Bool {

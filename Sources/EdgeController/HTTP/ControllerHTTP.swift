@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 
 /// Builds the router; each route only moves bytes between HTTP and the HTTP-free logic.
 public struct ControllerHTTP: Sendable {
@@ -12,13 +13,23 @@ public struct ControllerHTTP: Sendable {
     public let metrics: ControllerMetrics
     public let maxExtenderBytes: Int
     public let logger: Logger
+    /// `/readyz`'s answer (the warm-up rule lives in `ControllerCore`).
+    public let readiness: @Sendable () -> ControllerCore.Readiness
+    private let panicLog = PanicLog()
 
-    public init(ingest: ReportIngest, extender: Extender, metrics: ControllerMetrics, maxExtenderBytes: Int, logger: Logger) {
+    public init(ingest: ReportIngest, extender: Extender, metrics: ControllerMetrics, maxExtenderBytes: Int, logger: Logger,
+                readiness: (@Sendable () -> ControllerCore.Readiness)? = nil) {
         self.ingest = ingest
         self.extender = extender
         self.metrics = metrics
         self.maxExtenderBytes = maxExtenderBytes
         self.logger = logger
+        let registry = ingest.registry
+        self.readiness = readiness ?? {
+            let c = registry.counts()
+            return ControllerCore.Readiness(ready: true, status: "ready", nodes: c.total, fresh: c.fresh, stale: c.stale,
+                                            restored: 0, heard: 0)
+        }
     }
 
     public func makeRouter() -> Router<ControllerRequestContext> {
@@ -27,7 +38,9 @@ public struct ControllerHTTP: Sendable {
             await self.postReport(request, context)
         }
         router.post("/filter") { request, _ in
-            await self.extenderCall(verb: "filter", request) { self.extender.handleFilter(body: $0) }
+            await self.extenderCall(verb: "filter", request) {
+                self.extender.handleFilter(body: $0, details: self.logger.logLevel <= .debug)
+            }
         }
         router.post("/prioritize") { request, _ in
             await self.extenderCall(verb: "prioritize", request) { self.extender.handlePrioritize(body: $0) }
@@ -41,12 +54,10 @@ public struct ControllerHTTP: Sendable {
             Self.json(.ok, ["status": "ok"])
         }
         router.get("/readyz") { _, _ in
-            // Not ready without fresh telemetry: behind a Kubernetes Service the extender then drops
-            // out of the endpoints and kube-scheduler (ignorable: true) schedules without it, instead
-            // of the extender filtering every node as unknown right after a restart.
-            let c = self.ingest.registry.counts()
-            let body = Readiness(status: c.fresh > 0 ? "ready" : "no fresh telemetry yet", nodes: c.total, fresh: c.fresh, stale: c.stale)
-            return Self.json(c.fresh > 0 ? .ok : .serviceUnavailable, body)
+            // After a restart, not ready until most of the nodes the controller knew have reported
+            // again (or the warm-up has passed): see ControllerCore.readiness.
+            let r = self.readiness()
+            return Self.json(r.ready ? .ok : .serviceUnavailable, r)
         }
         return router
     }
@@ -96,6 +107,7 @@ public struct ControllerHTTP: Sendable {
         }
         metrics.recordExtender(verb: verb, status: reply.status, duration: ContinuousClock.now - start)
         metrics.recordDecision(reply)
+        if reply.status == 200 { observe(verb: verb, reply) }
         if reply.status != 200 {
             logger.warning("extender request failed", metadata: ["verb": "\(verb)", "status": "\(reply.status)",
                                                                  "body": "\(String(decoding: reply.body.prefix(512), as: UTF8.self))"])
@@ -104,15 +116,30 @@ public struct ControllerHTTP: Sendable {
                         body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
     }
 
-    // MARK: - helpers
-
-    /// The `/readyz` body.
-    struct Readiness: Encodable {
-        var status: String
-        var nodes: Int
-        var fresh: Int
-        var stale: Int
+    /// Panic and rejections to /metrics; panic transitions to the log (once each way, not per call);
+    /// the live values of rejected nodes at debug level.
+    private func observe(verb: String, _ reply: ExtenderReply) {
+        metrics.recordPanic(verb: verb, reply.panic)
+        if let f = reply.filter {
+            metrics.recordFilter(f)
+            if !f.details.isEmpty {
+                logger.debug("filter rejected nodes", metadata: ["nodes": "\(f.details.joined(separator: "; "))"])
+            }
+        }
+        switch panicLog.transition(reply.panic) {
+        case true?:
+            let share = reply.filter.map { "\($0.fresh) of \($0.candidates) candidates have fresh telemetry" } ?? "too few fresh candidates"
+            let text = "panic: \(share), below registry.panic_threshold; \(verb) keeps every candidate and ranks them equal "
+                + "until enough nodes report again"
+            logger.warning("\(text)")
+        case false?:
+            logger.notice("panic over: enough candidates have fresh telemetry again; filtering and ranking resumed")
+        case nil:
+            break
+        }
     }
+
+    // MARK: - helpers
 
     enum BodyRead {
         case body(Data)
@@ -149,5 +176,19 @@ public struct ControllerHTTP: Sendable {
         let data = (try? EdgeJSON.encoder().encode(object)) ?? Data()
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Remembers whether the last extender answer was in panic, so that the log gets one line when
+/// panic starts and one when it ends, not one per pod.
+final class PanicLog: Sendable {
+    private let state = Mutex(false)
+
+    /// true = panic started, false = panic ended, nil = no change.
+    func transition(_ panic: Bool) -> Bool? {
+        state.withLock { was in
+            defer { was = panic }
+            return was == panic ? nil : panic
+        }
     }
 }

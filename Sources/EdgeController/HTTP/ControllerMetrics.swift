@@ -24,6 +24,8 @@ public final class ControllerMetrics: @unchecked Sendable {
         let priority: Gauge
         let raw: Gauge
         let age: Gauge
+        let penalty: Gauge
+        let suppressed: Gauge
     }
 
     public init(prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -43,6 +45,28 @@ public final class ControllerMetrics: @unchecked Sendable {
         prometheus.makeDurationHistogram(name: "edgenode_extender_request_duration_seconds", labels: [("verb", verb)],
                                          buckets: Self.latencyBuckets,
                                          help: "Time to decode, decide and encode an extender request").record(duration)
+    }
+
+    /// Whether an extender answer was given in panic (too few fresh candidates).
+    public func recordPanic(verb: String, _ panic: Bool) {
+        prometheus.makeGauge(name: "edgenode_extender_panic", labels: [("verb", verb)],
+                             help: "1 when the last answer was given in panic (fewer fresh candidates than registry.panic_threshold: "
+                                + "nothing filtered, priorities flat), else 0").set(Double(panic ? 1 : 0))
+        if panic {
+            prometheus.makeCounter(name: "edgenode_extender_panic_total", labels: [("verb", verb)],
+                                   help: "Extender answers given in panic").increment()
+        }
+    }
+
+    /// The share of fresh candidates and the rejections of one /filter call.
+    public func recordFilter(_ f: FilterSummary) {
+        prometheus.makeGauge(name: "edgenode_filter_fresh_share",
+                             help: "Share of the last /filter call's candidates with fresh telemetry")
+            .set(f.candidates > 0 ? Double(f.fresh) / Double(f.candidates) : 1)
+        for (cause, n) in f.rejected {
+            prometheus.makeCounter(name: "edgenode_filter_rejected_total", labels: [("cause", cause)],
+                                   help: "Nodes turned away by /filter, by cause (stale, suppressed, limit)").increment(by: Int64(n))
+        }
     }
 
     /// Counts what one answered extender call decided: each filtered node by reason kind, and
@@ -73,11 +97,15 @@ public final class ControllerMetrics: @unchecked Sendable {
             g.priority.set(Double(n.extenderPriority))
             g.raw.set(n.raw.total)
             g.age.set(n.age.seconds)
+            g.penalty.set(n.damping.penalty)
+            g.suppressed.set(Double(n.damping.suppressed ? 1 : 0))
         }
         for (name, g) in nodeGauges where !seen.contains(name) {
             prometheus.unregisterGauge(g.priority)
             prometheus.unregisterGauge(g.raw)
             prometheus.unregisterGauge(g.age)
+            prometheus.unregisterGauge(g.penalty)
+            prometheus.unregisterGauge(g.suppressed)
             nodeGauges.removeValue(forKey: name)
         }
         return prometheus.emitToBuffer()
@@ -92,6 +120,10 @@ public final class ControllerMetrics: @unchecked Sendable {
             raw: prometheus.makeGauge(name: "edgenode_node_score_raw", labels: [("node", node)],
                                       help: "Latest raw badness score of the node in [0,1]"),
             age: prometheus.makeGauge(name: "edgenode_report_age_seconds", labels: [("node", node)],
-                                      help: "Seconds since the node's last accepted report"))
+                                      help: "Seconds since the node's last accepted report"),
+            penalty: prometheus.makeGauge(name: "edgenode_node_damping_penalty", labels: [("node", node)],
+                                          help: "Flap damping penalty of the node (decayed to now)"),
+            suppressed: prometheus.makeGauge(name: "edgenode_node_suppressed", labels: [("node", node)],
+                                             help: "1 while flap damping suppresses the node, else 0"))
     }
 }

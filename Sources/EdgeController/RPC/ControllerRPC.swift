@@ -59,6 +59,7 @@ public struct ControllerRPC: Sendable {
         return ScoreGetResult(
             normalisation: score.normalisation.rawValue, smoothing: score.smoothing,
             hysteresis: score.hysteresis,
-            scores: snaps.map { ScoreExplainer.explain($0, settings: score, registry: config.registry, explain: explain) })
+            scores: snaps.map { ScoreExplainer.explain($0, settings: score, registry: config.registry,
+                                                        damping: config.damping, explain: explain) })
     }
 }

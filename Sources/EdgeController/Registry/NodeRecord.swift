@@ -14,6 +14,10 @@ struct NodeRecord: Sendable {
     /// Raw score of the latest report, with its terms (what `--explain` shows).
     var raw: RawScore
     var smoothing: SmoothedScore
+    /// Flap damping: penalties earned by going stale and coming back.
+    var damping: DampingState
+    /// Loaded from the state file and not heard from since this controller started.
+    var restored = false
 
     func isStale(at now: MonotonicInstant, staleAfter: Duration) -> Bool {
         now - lastSeen > staleAfter
@@ -31,9 +35,14 @@ public struct NodeSnapshot: Sendable, Equatable {
     public var stale: Bool
     public var raw: RawScore
     public var smoothing: SmoothedScore
+    /// Flap damping as of the snapshot (the pending fresh→stale transition of a stale node included).
+    public var damping: DampingView
+    /// Loaded from the state file and not heard from since the controller started.
+    public var restored = false
 
-    /// The priority the extender returns for this node: the published priority, or 0 when stale.
-    public var extenderPriority: Int { stale ? 0 : smoothing.priority }
+    /// The priority the extender returns for this node: the published priority, or 0 when stale or
+    /// suppressed by flap damping.
+    public var extenderPriority: Int { stale || damping.suppressed ? 0 : smoothing.priority }
 }
 
 extension Duration {

@@ -25,6 +25,8 @@ public final class NodeRegistry: @unchecked Sendable {
     private let lock = NSLock()
     private var nodes: [String: NodeRecord] = [:]
     private var accepted: UInt64 = 0
+    /// Nodes `restore` put back at start.
+    private var restoredAtStart = 0
 
     /// [score]; replaced by `apply(score:)` on reload (SIGHUP), hence under the lock.
     private var _scoreSettings: ControllerConfig.Score
@@ -33,10 +35,13 @@ public final class NodeRegistry: @unchecked Sendable {
     /// `settings.staleAfterSeconds` as a Duration.
     public let staleAfter: Duration
     private var smoother: ScoreSmoother
+    public let damping: ControllerConfig.Damping
 
-    public init(score: ControllerConfig.Score, registry: ControllerConfig.Registry) {
+    public init(score: ControllerConfig.Score, registry: ControllerConfig.Registry,
+                damping: ControllerConfig.Damping = ControllerConfig.defaultDamping) {
         self._scoreSettings = score
         self.settings = registry
+        self.damping = damping
         self.staleAfter = .milliseconds(Int64((registry.staleAfterSeconds * 1000).rounded()))
         self.smoother = ScoreSmoother(score)
     }
@@ -85,11 +90,17 @@ public final class NodeRegistry: @unchecked Sendable {
             raw = Scorer.score(inputs, settings: _scoreSettings, ranges: freshRanges(including: window.node, inputs, now: now))
         }
         let carried = previous.flatMap { $0.isStale(at: now, staleAfter: staleAfter) ? nil : $0.smoothing }
+        var damping = previous?.damping ?? DampingState(at: now)
+        // A node restored from the state file was silent because the controller was down, not
+        // because the node flapped: its first report after the restart is not a transition.
+        if let previous, !previous.restored {
+            damping.reported(at: now, previous: previous.lastSeen, staleAfter: staleAfter, self.damping)
+        }
         let record = NodeRecord(
             window: window, inputs: inputs,
             firstSeen: previous?.firstSeen ?? now, lastSeen: now,
             reportCount: (previous?.reportCount ?? 0) + 1,
-            raw: raw, smoothing: smoother.next(previous: carried, raw: raw.total))
+            raw: raw, smoothing: smoother.next(previous: carried, raw: raw.total), damping: damping)
         nodes[window.node] = record
         accepted += 1
         return snapshot(of: window.node, record, now: now)
@@ -115,6 +126,59 @@ public final class NodeRegistry: @unchecked Sendable {
         defer { lock.unlock() }
         let stale = nodes.values.filter { $0.isStale(at: now, staleAfter: staleAfter) }.count
         return (nodes.count, nodes.count - stale, stale, accepted)
+    }
+
+    /// Nodes loaded from the state file at start, and how many of them have reported since.
+    public func restoredCounts() -> (restored: Int, heard: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (restoredAtStart, restoredAtStart - nodes.values.filter(\.restored).count)
+    }
+
+    // MARK: - the state file (`RegistryStore`)
+
+    /// Every node in its saved form, times as ages before `now`.
+    func savedNodes(now: MonotonicInstant) -> [RegistryFile.SavedNode] {
+        lock.lock()
+        defer { lock.unlock() }
+        return nodes.keys.sorted().map { name in
+            let r = nodes[name]!
+            var window = r.window
+            window.peers = []
+            let d = r.damping.view(at: now, lastSeen: r.lastSeen, staleAfter: staleAfter, damping)
+            return RegistryFile.SavedNode(
+                window: window, reportCount: r.reportCount,
+                lastSeenAgeSeconds: (now - r.lastSeen).seconds, firstSeenAgeSeconds: (now - r.firstSeen).seconds,
+                raw: r.raw, smoothing: r.smoothing,
+                dampingPenalty: d.penalty(at: now, damping), suppressed: d.isSuppressed(at: now, damping), flaps: d.flaps)
+        }
+    }
+
+    /// Puts saved nodes back, `sinceSave` seconds after they were saved; nodes already present
+    /// (reported in the meantime) keep their live state. At most `max_nodes`, most recent first.
+    /// Returns how many were restored.
+    func restore(_ saved: [RegistryFile.SavedNode], sinceSave: Double, now: MonotonicInstant) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        // Ages are capped at a day: older is stale either way, and an instant far before boot is not needed.
+        func ago(_ seconds: Double) -> MonotonicInstant {
+            let s = min(max(0, seconds + sinceSave), 86400)
+            return now - .milliseconds(Int64(s * 1000))
+        }
+        var count = 0
+        for n in saved.sorted(by: { $0.lastSeenAgeSeconds < $1.lastSeenAgeSeconds })
+        where nodes[n.window.node] == nil && nodes.count < settings.maxNodes && !n.window.node.isEmpty {
+            let lastSeen = ago(n.lastSeenAgeSeconds)
+            var record = NodeRecord(
+                window: n.window, inputs: ScoreInputs(n.window), firstSeen: min(ago(n.firstSeenAgeSeconds), lastSeen),
+                lastSeen: lastSeen, reportCount: n.reportCount, raw: n.raw, smoothing: n.smoothing,
+                damping: DampingState(penalty: n.dampingPenalty, at: ago(0), suppressed: n.suppressed, flaps: n.flaps))
+            record.restored = true
+            nodes[n.window.node] = record
+            count += 1
+        }
+        restoredAtStart += count
+        return count
     }
 
     /// Runs `body` with the lock held and a lookup function; for callers that read many nodes at once
@@ -146,7 +210,9 @@ public final class NodeRegistry: @unchecked Sendable {
 
     private func snapshot(of name: String, _ r: NodeRecord, now: MonotonicInstant) -> NodeSnapshot {
         NodeSnapshot(name: name, window: r.window, age: now - r.lastSeen, reportCount: r.reportCount,
-                     stale: r.isStale(at: now, staleAfter: staleAfter), raw: r.raw, smoothing: r.smoothing)
+                     stale: r.isStale(at: now, staleAfter: staleAfter), raw: r.raw, smoothing: r.smoothing,
+                     damping: DampingView(r.damping.view(at: now, lastSeen: r.lastSeen, staleAfter: staleAfter, damping),
+                                          at: now, damping), restored: r.restored)
     }
 
     /// Min–max ranges over the fresh nodes, with `name`'s new inputs in place of its old ones.

@@ -4,6 +4,7 @@ import EdgeCore
 public enum ScoreExplainer {
     /// Explains `snapshot`'s score. `explain` adds the per-signal breakdown.
     public static func explain(_ s: NodeSnapshot, settings: ControllerConfig.Score, registry: ControllerConfig.Registry,
+                               damping: ControllerConfig.Damping = ControllerConfig.defaultDamping,
                                explain: Bool) -> ScoreExplanation {
         var notes: [String] = []
         for t in s.raw.terms where t.absent && t.configuredWeight > 0 {
@@ -39,6 +40,14 @@ public enum ScoreExplainer {
             notes.append("stale: last report \(fmt(s.age.seconds))s ago (stale_after \(fmt(registry.staleAfterSeconds))s); "
                 + "\(action) by stale_policy \(registry.stalePolicy.rawValue)")
         }
+        if s.damping.suppressed {
+            notes.append("suppressed by flap damping: penalty \(fmt(s.damping.penalty.rounded())) > reuse \(fmt(damping.reuse)) "
+                + "after \(s.damping.flaps) stale/fresh transitions; reused in \(fmt((s.damping.reuseInSeconds ?? 0).rounded(.up)))s "
+                + "(half_life \(fmt(damping.halfLifeSeconds))s); filtered while other candidates remain, priority 0")
+        } else if s.damping.penalty >= 1 {
+            notes.append("flap damping penalty \(fmt(s.damping.penalty.rounded())) (suppressed above \(fmt(damping.suppress)), "
+                + "halves every \(fmt(damping.halfLifeSeconds))s)")
+        }
         let signals = explain ? s.raw.terms.map { t in
             ExplainedSignal(signal: t.signal.rawValue, unit: t.signal.unit, value: t.value, lo: t.bounds?.lo, hi: t.bounds?.hi,
                             normalised: t.normalised, configuredWeight: t.configuredWeight, weight: t.weight,
@@ -47,7 +56,9 @@ public enum ScoreExplainer {
         return ScoreExplanation(node: s.name, stale: s.stale, lastSeenSecondsAgo: s.age.seconds, raw: s.raw.total,
                                 smoothed: s.smoothing.smoothed, anchor: s.smoothing.anchor,
                                 publishedPriority: s.smoothing.priority, priority: s.extenderPriority,
-                                neutral: s.raw.neutral, signals: signals, notes: notes)
+                                neutral: s.raw.neutral, signals: signals, notes: notes,
+                                dampingPenalty: s.damping.penalty, suppressed: s.damping.suppressed,
+                                reuseInSeconds: s.damping.reuseInSeconds)
     }
 
     /// The `nodes.list` row of a node.

@@ -10,7 +10,10 @@ public struct HTTPLimits: Sendable, Equatable {
     /// A connection with no traffic for this long (also mid-request: a stalled client) is closed.
     public var idleTimeout: Duration
 
-    public static let defaults = HTTPLimits(maxReportBytes: 1 << 20, maxExtenderBytes: 64 << 20, idleTimeout: .seconds(30))
+    /// The idle timeout is longer than the 90 s Go's HTTP client (kube-scheduler's) keeps an idle connection:
+    /// a server that closes first races the client's next POST on that connection, and Go does not
+    /// retry a POST, so the extender call fails (with ignorable: true, the pod loses the extender).
+    public static let defaults = HTTPLimits(maxReportBytes: 1 << 20, maxExtenderBytes: 64 << 20, idleTimeout: .seconds(120))
 
     public init(maxReportBytes: Int, maxExtenderBytes: Int, idleTimeout: Duration) {
         self.maxReportBytes = maxReportBytes
