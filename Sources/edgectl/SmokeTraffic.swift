@@ -34,6 +34,8 @@ final class SmokeNamespace {
     let name: String
     let near: String, far: String
     let nearAddress: String, farAddress: String
+    /// In the /29 but nobody's: a SYN to it goes unanswered and is retransmitted.
+    let silentAddress: String
     private var created = false
 
     init() {
@@ -41,10 +43,11 @@ final class SmokeNamespace {
         name = "edgesmoke-\(tag)"
         near = "esm\(tag)a"
         far = "esm\(tag)b"
-        // a random /30 in 169.254/16 (link-local): nothing routes it, runs in parallel do not meet
-        let subnet = UInt32.random(in: 1...16382) * 4
+        // a random /29 in 169.254/16 (link-local): nothing routes it, runs in parallel do not meet
+        let subnet = UInt32.random(in: 1...8190) * 8
         nearAddress = "169.254.\(subnet >> 8 & 0xff).\((subnet & 0xff) + 1)"
         farAddress = "169.254.\(subnet >> 8 & 0xff).\((subnet & 0xff) + 2)"
+        silentAddress = "169.254.\(subnet >> 8 & 0xff).\((subnet & 0xff) + 5)"
     }
 
     /// - Parameter rate: the tbf rate on the near end (tbf drops what exceeds its small queue).
@@ -52,9 +55,9 @@ final class SmokeNamespace {
         try runTool(["ip", "netns", "add", name])
         created = true
         try runTool(["ip", "link", "add", near, "type", "veth", "peer", "name", far, "netns", name])
-        try runTool(["ip", "addr", "add", "\(nearAddress)/30", "dev", near])
+        try runTool(["ip", "addr", "add", "\(nearAddress)/29", "dev", near])
         try runTool(["ip", "link", "set", near, "mtu", "1500", "up"])
-        try runTool(["ip", "-n", name, "addr", "add", "\(farAddress)/30", "dev", far])
+        try runTool(["ip", "-n", name, "addr", "add", "\(farAddress)/29", "dev", far])
         try runTool(["ip", "-n", name, "link", "set", far, "up"])
         try runTool(["ip", "-n", name, "link", "set", "lo", "up"])
         // no segmentation offload: tbf sees wire-sized packets and its small queue overflows
@@ -113,11 +116,17 @@ enum SmokeTraffic {
             .bind(host: ns.nearAddress, port: 0).wait()
         defer { try? server.close().wait() }
         guard let port = server.localAddress?.port else { throw SmokeSetupError(description: "the bulk server has no port") }
+        // retransmits: tbf drops are local to the sender, and TCP sends a segment its own qdisc
+        // dropped again as a new transmission, so they need loss past the stack: a SYN to an
+        // address nobody answers is retransmitted after 1 s (RFC 6298's initial RTO)
+        let syn = ClientBootstrap(group: group).connectTimeout(.milliseconds(Int64(max(1.5, seconds) * 1000)))
+            .connect(host: ns.silentAddress, port: 9)
         // readers: bash's /dev/tcp, so nothing but bash and coreutils is needed in the namespace
         let limit = String(Int(seconds) + 10)
         let reader = "timeout \(limit) cat < /dev/tcp/\(ns.nearAddress)/\(port) > /dev/null"
         let script = Array(repeating: "(\(reader)) &", count: connections).joined(separator: " ") + " wait"
         try runTool(["ip", "netns", "exec", ns.name, "bash", "-c", script])
+        _ = try? syn.wait() // fails (timeout) by design
     }
 
     /// `threads` threads that sleep 200 µs and wake, for `seconds`: scheduler wake-ups.

@@ -4,6 +4,10 @@ import EdgeTestSupport
 import Foundation
 import XCTest
 
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+}
+
 final class OperatorAgentFixture {
     let dir: URL
     let ns: ScratchNetns
@@ -34,7 +38,7 @@ final class OperatorAgentFixture {
                                   ["--config", dir.appendingPathComponent("agent.toml").path], netns: ns.name)
         let path = dir.appendingPathComponent("agent.sock").path
         guard agent.waitUntil(timeout: 30, { FileManager.default.fileExists(atPath: path) }) else {
-            throw MissingRequirement(description: "agent did not open its socket:\n\(agent.log)")
+            throw FixtureError(description: "agent did not open its socket:\n\(agent.log)")
         }
     }
 

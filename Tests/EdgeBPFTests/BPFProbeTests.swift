@@ -17,10 +17,8 @@ final class BPFProbeTests: XCTestCase {
     override func setUp() async throws {
         try requireRoot()
         try requireBTF()
-        guard FileManager.default.fileExists(atPath: Self.probeObject) else {
-            XCTFail("\(Self.probeObject) missing: run `make bpf`")
-            throw MissingRequirement(description: "make bpf")
-        }
+        try requireKernelFeature("the test object \(Self.probeObject)",
+                                 present: FileManager.default.fileExists(atPath: Self.probeObject), hint: "run `make bpf`")
     }
 
     func open() throws -> BPFObject { try BPFObject(file: Self.probeObject) }
