@@ -93,21 +93,9 @@ public struct AgentConfig: Sendable, Equatable {
         }
     }
 
-    /// One `[[shaping.class]]`: a class applied at every start.
-    public struct ShapingClass: Sendable, Equatable {
-        /// As for shaping.set: an address or CIDR, cgroup:PATH or unit:NAME.
-        public var selector: String
-        /// Rate text as for shaping.set ("50M", "20mbit"), validated.
-        public var rate: String
-        /// Drop horizon text ("40ms"), nil = the default.
-        public var horizon: String?
-
-        public init(selector: String, rate: String, horizon: String? = nil) {
-            self.selector = selector
-            self.rate = rate
-            self.horizon = horizon
-        }
-    }
+    /// One `[[shaping.class]]`: a class applied at every start. It says exactly what a
+    /// `shaping.set` call says (selector, rate, optional horizon), so it is the same type.
+    public typealias ShapingClass = ShapingSetParams
 
     /// [shaping]
     public struct Shaping: Sendable, Equatable {

@@ -48,12 +48,7 @@ enum RPCSocketFile {
     static func prepare(path: String) throws {
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
-            do {
-                try FileManager.default.createDirectory(
-                    atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-            } catch {
-                throw RPCServerError.fileSystem(operation: "create directory", path: parent, errno: errnoOf(error))
-            }
+            try makeDirectories(parent)
         }
         try checkDirectory(ofSocket: path)
         var info = stat()
@@ -178,11 +173,15 @@ enum RPCSocketFile {
         }
     }
 
-    private static func errnoOf(_ error: any Error) -> Int32 {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return Int32(underlying.code)
+    /// `mkdir -p` with mode 0755, failing with the real errno: Foundation's createDirectory reports
+    /// EROFS (and others) without a POSIX code, which made the message say "Input/output error".
+    private static func makeDirectories(_ path: String) throws {
+        var built = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            built += "/" + part
+            if mkdir(built, 0o755) != 0, errno != EEXIST {
+                throw RPCServerError.fileSystem(operation: "create directory", path: path, errno: errno)
+            }
         }
-        return ns.domain == NSPOSIXErrorDomain ? Int32(ns.code) : EIO
     }
 }

@@ -123,7 +123,8 @@ final class ControllerReloadTests: XCTestCase {
         XCTAssertEqual(after.priority, 5, "priority follows the new raw score at once: \(after)")
         let filtered = try dryRun("edge-a")
         XCTAssertEqual(filtered.passed, [])
-        XCTAssertTrue(filtered.failed.first?.reason.contains("rtt_p99 100 ms > max 50 ms") ?? false, "\(filtered)")
+        // A fixed text per cause (issue 16): the live value is in the log and `score --explain`.
+        XCTAssertEqual(filtered.failed.first?.reason, "edgenode: rtt_p99 above filter.max_rtt_p99_ms", "\(filtered)")
         XCTAssertTrue(controller.log.contains("reloaded \(configPath)"), controller.log)
 
         // A negative weight: refused with file, key and rule; the running settings stay.

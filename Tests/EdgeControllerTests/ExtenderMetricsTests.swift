@@ -31,6 +31,7 @@ final class ExtenderMetricsTests: XCTestCase {
     func testPrioritizeNamesTheBestNodeAndFilterItsReasons() throws {
         let t0 = ContinuousClock.now
         let reg = NodeRegistry(score: Fixtures.scoreConfig(), registry: Fixtures.registryConfig(staleAfter: 15))
+        try reg.ingest(Fixtures.window("edge-s"), now: t0 - .seconds(20)) // stale by now
         try reg.ingest(Fixtures.window("edge-a"), now: t0)
         try reg.ingest(Fixtures.window("edge-b", rtt: 150, cpu: 0.97), now: t0)
         var filter = ControllerConfig.defaults.filter
@@ -40,7 +41,8 @@ final class ExtenderMetricsTests: XCTestCase {
         let p = ext.handlePrioritize(body: Fixtures.argsWithNames(["edge-b", "edge-a"]), now: now)
         XCTAssertEqual(p.status, 200)
         XCTAssertEqual(p.placedOn, "edge-a", String(decoding: p.body, as: UTF8.self))
-        let f = ext.handleFilter(body: Fixtures.argsWithNames(["edge-a", "edge-b", "edge-x"]), now: now)
-        XCTAssertEqual(Set(f.filteredReasons.flatMap(ExtenderPolicy.reasonKinds)), ["cpu", "no_telemetry"])
+        // edge-x never reported: it passes (missing telemetry is not sickness); edge-s is stale
+        let f = ext.handleFilter(body: Fixtures.argsWithNames(["edge-a", "edge-b", "edge-x", "edge-s"]), now: now)
+        XCTAssertEqual(Set(f.filteredReasons.flatMap(ExtenderPolicy.reasonKinds)), ["cpu", "stale"])
     }
 }

@@ -177,7 +177,9 @@ final class HTTPServerTests: XCTestCase {
 
     func testPrioritizeRanksDegradedNodeLastAndMetrics() async throws {
         let ready0 = try await send(.GET, "/readyz")
-        XCTAssertEqual(ready0.status, 503, "no telemetry yet: not ready")
+        // Nothing was saved before this start, so there is no fleet to wait for: ready at once
+        // (nodes without telemetry stay feasible; issue 16). The warm-up rule: ExtenderFailOpenTests.
+        XCTAssertEqual(ready0.status, 200, "a first start with no saved registry is ready at once")
         _ = try await report(Fixtures.window("edge-a", rtt: 12, cpu: 0.2))
         _ = try await report(Fixtures.window("edge-b", rtt: 25, cpu: 0.35))
         _ = try await report(Fixtures.window("edge-c", rtt: 180, retrans: 0.04, dropW: 80, runqlat: 15, cpu: 0.9)) // degraded
@@ -199,8 +201,9 @@ final class HTTPServerTests: XCTestCase {
                                token: nil)
         XCTAssertEqual(f.status, 200, f.body)
         let filtered = try JSONDecoder().decode(ExtenderFilterResult.self, from: Data(f.body.utf8))
-        XCTAssertEqual(filtered.nodes?["items"]?.arrayValue?.count, 1)
-        XCTAssertEqual(filtered.failedAndUnresolvableNodes.keys.sorted(), ["edge-z"])
+        // edge-z never reported: missing telemetry is not sickness, it stays feasible (issue 16)
+        XCTAssertEqual(filtered.nodes?["items"]?.arrayValue?.count, 2)
+        XCTAssertEqual(filtered.failedAndUnresolvableNodes.keys.sorted(), [])
 
         let metrics = try await send(.GET, "/metrics", token: nil)
         XCTAssertEqual(metrics.status, 200)

@@ -45,7 +45,7 @@ final class ControllerConfigTests: XCTestCase {
 
     static let fullFile = """
         [server]
-        listen = "0.0.0.0:9477"
+        listen = "127.0.0.1:9477"
         token_file = ""
         tls_cert = "/etc/edgenode/tls.crt"
         tls_key = "/etc/edgenode/tls.key"
@@ -97,7 +97,7 @@ final class ControllerConfigTests: XCTestCase {
 
     func testFullFile() throws {
         let c = try parse(Self.fullFile)
-        XCTAssertEqual(c.server, ControllerConfig.Server(listen: ListenAddress(host: "0.0.0.0", port: 9477), tokenFile: nil,
+        XCTAssertEqual(c.server, ControllerConfig.Server(listen: ListenAddress(host: "127.0.0.1", port: 9477), tokenFile: nil,
                                                          tlsCert: "/etc/edgenode/tls.crt", tlsKey: "/etc/edgenode/tls.key"))
         XCTAssertEqual(c.rpc, RPCConfig(socket: "/run/ctl.sock", group: "adm", maxFrameBytes: 4096, maxClients: 2))
         XCTAssertEqual(c.score.normalisation, .minmax)
@@ -184,7 +184,7 @@ final class ControllerConfigTests: XCTestCase {
         XCTAssertEqual(error("[filter]\nmax_drop_rate = \"10/s\""),
                        #"/etc/edgenode/controller.toml: filter.max_drop_rate: expected a number, got string "10/s""#)
         XCTAssertEqual(error("[agent]\nnode_name = \"x\""),
-                       "/etc/edgenode/controller.toml: agent: unknown section (known sections: server, rpc, score, registry, filter, source)")
+                       "/etc/edgenode/controller.toml: agent: unknown section (known sections: server, rpc, score, registry, filter, source, damping)")
         XCTAssertTrue(error("[score\n").hasPrefix("/etc/edgenode/controller.toml:1:"))
     }
 }
