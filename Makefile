@@ -145,7 +145,7 @@ ansible-lint: ansible-deps
 
 EXPERIMENT_BIN ?= .build/debug
 EXPERIMENT_QUICK := --label quick --scenarios S1,S2,S3,S4,S5 --rps 200 --reps 2 --warmup 8 --duration 15 \
-	--cooldown 2 --outage-period 6
+	--cooldown 2 --outage-period 10
 EXPERIMENT_FULL := --label full --scenarios S1,S2,S3,S4,S5 --rps 100,500,1000 --reps 5 --warmup 300 --duration 600 \
 	--cooldown 300 --outage-period 20
 
@@ -158,7 +158,7 @@ DURATION ?= 15
 WARMUP ?= 8
 COOLDOWN ?= 2
 WORKLOAD ?= auto
-OUTAGE_PERIOD ?= 6
+OUTAGE_PERIOD ?= 10
 EXPERIMENT_ONE = --label $(subst $(comma),+,$(SCENARIO))-$(subst $(comma),+,$(MODE)) --scenarios $(SCENARIO) --modes $(MODE) \
 	--rps $(RPS) --reps $(REPS) --replicas $(REPLICAS) --duration $(DURATION) --warmup $(WARMUP) --cooldown $(COOLDOWN) \
 	--workload $(WORKLOAD) --outage-period $(OUTAGE_PERIOD)

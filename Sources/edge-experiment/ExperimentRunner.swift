@@ -298,6 +298,7 @@ final class ExperimentRunner {
         }
         try Reports.writeSummary(records, degradedNode: bed.nodeNames[opts.degradedNode - 1], to: "\(outDir)/experiment_summary.csv")
         try Reports.writeStatistics(records, to: "\(outDir)/statistical_analysis.csv")
+        try Reports.writePlacement(records, degradedNode: bed.nodeNames[opts.degradedNode - 1], to: "\(outDir)/placement.csv")
         let verdict = Reports.verdict(records: records, scenariosAsked: scenarios, notRunnable: notRunnable, mttr: mttrRecord,
                                       label: opts.label, parameters: parameterLine(),
                                       degradedNode: bed.nodeNames[opts.degradedNode - 1], modes: modes)

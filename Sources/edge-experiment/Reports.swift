@@ -34,6 +34,17 @@ enum Reports {
         try csv.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
+    /// placement.csv: where each run's replicas went (kept with the reference runs).
+    static func writePlacement(_ records: [RunRecord], degradedNode: String, to path: String) throws {
+        var csv = "scenario,mode,rps,rep,workload,placement,replicas_on_degraded,host_load1_start,host_load1_end\n"
+        for r in records {
+            csv += [r.spec.scenario.rawValue, r.spec.mode.rawValue, String(Int(r.spec.rps)), String(r.spec.rep), r.spec.workload.rawValue,
+                    r.placement.joined(separator: ";"), String(r.placement.filter { $0 == degradedNode }.count),
+                    num(r.metrics.hostLoadStart, 2), num(r.metrics.hostLoadEnd, 2)].joined(separator: ",") + "\n"
+        }
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
     /// The metrics compared between modes, with how to read them from a run.
     static let metrics: [(name: String, value: (RunMetrics) -> Double)] = [
         ("p50_ms", { $0.p50Ms }), ("p99_ms", { $0.p99Ms }), ("error_rate", { $0.errorRate }),
