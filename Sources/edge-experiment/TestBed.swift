@@ -100,7 +100,8 @@ final class TestBed {
         for (_, cg) in cgs.sorted(by: { $0.key < $1.key }) { cg.remove() }
     }
 
-    /// `argv` inside node `i`'s cgroup (unchanged without one).
+    /// `argv` inside node `i`'s cgroup (unchanged without one). The cgroup is joined before `ip netns
+    /// exec`, which remounts /sys for the namespace and so hides /sys/fs/cgroup from what it runs.
     func inNodeCgroup(_ i: Int, _ argv: [String]) -> [String] {
         lock.lock(); let cg = cgroups[i]; lock.unlock()
         return cg.map { $0.wrap(argv) } ?? argv
@@ -163,7 +164,7 @@ final class TestBed {
     func startServer(node i: Int, port: UInt16, label: String) throws -> Spawned {
         let h = host(i)
         let s = try Spawned(name: "\(label) on node-\(i):\(port)",
-                            h.daemon(inNodeCgroup(i, pinned(serverCPU(node: i), [options.selfPath, "serve", "--port", String(port)]))),
+                            inNodeCgroup(i, h.daemon(pinned(serverCPU(node: i), [options.selfPath, "serve", "--port", String(port)]))),
                             logPath: "\(options.workDir)/server-n\(i)-\(port).log", ownGroup: h.isVM, stdinPipe: h.isVM)
         guard s.waitUntil(timeout: 15, { s.log.contains("listening") }) else {
             s.stop()
@@ -245,7 +246,11 @@ final class TestBed {
                 "CONTROLLER_URL": "http://\(controllerAddress(fromNode: i)):8477", "TOKEN_FILE": token,
                 "CGROUP": cgroups[i]?.v2Dir ?? ""]))
             let agentBin = options.vm?.agentBin ?? options.bin
-            let agent = try Spawned(name: "edge-agent node-\(i)", h.daemon(["\(agentBin)/edge-agent", "--config", conf]),
+            // `ip netns exec` hides /sys/fs/cgroup (it mounts a fresh sysfs): an agent scoped to a
+            // cgroup joins the node's network namespace only, with nsenter, and sees the host's mounts
+            let agentArgs = ["\(agentBin)/edge-agent", "--config", conf]
+            let agentCommand = !h.isVM && cgroups[i] != nil ? ["nsenter", "--net=/run/netns/\(nodeNS(i))"] + agentArgs : h.daemon(agentArgs)
+            let agent = try Spawned(name: "edge-agent node-\(i)", agentCommand,
                                     logPath: "\(options.workDir)/agent\(i).log", ownGroup: h.isVM, stdinPipe: h.isVM)
             track(agent)
             let listening: () -> Bool = h.isVM
