@@ -53,7 +53,12 @@ struct MTTRRecord {
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the experiment (root): namespaces, agents, controller, scenarios, both modes; write results.")
+        abstract: "Run the experiment (root): namespaces, agents, controller, scenarios, both modes; write results.",
+        discussion: """
+        The study's durations are --duration 600 --warmup 300 --cooldown 300 with --rps 100,500,1000 and \
+        --reps 5 (make experiment-full: 150 runs, about 50 hours). The defaults below and make \
+        experiment-quick are shorter so that a run fits a shared build machine; they are not the study's values.
+        """)
 
     @Option(help: "Directory with edge-agent and edge-controller.") var bin = ".build/debug"
     @Option(help: "Directory holding agent.toml, controller.toml (templates) and where results/ goes.") var experiments = "experiments"
