@@ -44,8 +44,9 @@ struct ControllerReloadService: Service {
         if needRestart.isEmpty {
             logger.notice("reloaded \(configPath): [score] and [filter] applied, \(nodes) nodes rescored")
         } else {
-            logger.warning("reloaded \(configPath): [score] and [filter] applied, \(nodes) nodes rescored; "
-                + "these changed and need a restart: \(needRestart.joined(separator: ", "))")
+            // one interpolation: Logger.Message is not a String, so `"…" + "…"` does not type-check
+            let restart = needRestart.joined(separator: ", ")
+            logger.warning("reloaded \(configPath): [score] and [filter] applied, \(nodes) nodes rescored; these changed and need a restart: \(restart)")
         }
     }
 }
