@@ -106,7 +106,10 @@ final class ReliabilityAndWorkloadTests: XCTestCase {
         XCTAssertTrue(v.contains("  S2 2% packet loss (tc BPF): PASS — 200 rps: baseline 102.5000 → proposed 12.5000 (-87.8%"), v)
         XCTAssertTrue(v.contains("request errors +0.0% → +0.0%"), v)
         XCTAssertTrue(v.contains("  S2 2% packet loss (tc BPF): FAIL — 200 rps: baseline 3.2500 → proposed 3.2500 (+0.0%"), "equal p99 fails: \(v)")
-        XCTAssertTrue(v.contains("overall, the study's rule (success if one or more criteria hold): FAILURE"), "reliability is not run in S3 and S5: \(v)")
+        // reliability is not run in S3 and S5, so it does not count; the stable best node (no placement changes) does
+        let overall = v.split(separator: "\n").first { $0.hasPrefix("overall, the study's rule") }.map(String.init) ?? ""
+        XCTAssertTrue(overall.hasSuffix("SUCCESS — criteria holding in every scenario they are judged in: best-node changes ≤ 1.6/min"), v)
+        XCTAssertFalse(overall.contains("retransmitted"), "reliability is not run in S3 and S5: \(v)")
         XCTAssertTrue(v.contains("reliability [S2]") || v.contains("−20% (S2, S3, S5) [S2]"), v)
         let one = Reports.verdict(records: records.filter { $0.spec.mode == .baseline }, scenariosAsked: [.S2], notRunnable: [:], mttr: nil,
                                   label: "t", parameters: "bed: test", degradedNode: "node-1", modes: [.baseline])
@@ -122,7 +125,7 @@ final class ReliabilityAndWorkloadTests: XCTestCase {
         for (args, expected) in [(["--modes", "fast"], "--modes: unknown mode 'fast' (known: baseline, proposed)"),
                                  (["--modes", "baseline,baseline"], "--modes: give baseline, proposed or both, each once"),
                                  (["--workload", "video"], "--workload: unknown profile 'video' (known: auto, web, inference, stream)"),
-                                 (["--node-cpus", "-1"], "--node-cpus must be 0 (no node cgroups) or in [0.01, 1024], got -1.0")] {
+                                 (["--node-cpus=-1"], "--node-cpus must be 0 (no node cgroups) or in [0.01, 1024], got -1.0")] {
             do {
                 _ = try RunCommand.parse(args)
                 XCTFail("\(args) accepted")
