@@ -129,27 +129,56 @@ ansible-lint: ansible-deps
 
 # ---------------------------------------------------------------------------------------------
 # Placement experiment (issue 6), network-namespace variant: baseline vs extender placement under
-# faults on one node, with agents and controller running for real. Root. Results (raw data,
-# summary, statistics, results.png, verdict.txt) in experiments/results/<UTC time>/; see experiments/README.md.
+# faults on one node, with agents and controller running for real; each namespace node has its own
+# cgroup with a CPU allowance, and its agent is scoped to it. Root. Results (raw data, summary,
+# statistics, results.png, verdict.txt) in experiments/results/<UTC time>/; see experiments/README.md.
 #
-#   make experiment-quick   about 9 minutes on 2 cores: S1–S5 (S1 needs sch_netem) × both modes × 200 rps
-#                           × 2 repetitions × 15 s, with the debug binaries
-#   make experiment-full    the study's values: 100/500/1000 rps × 5 repetitions × 60 s, release binaries
+#   make experiment SCENARIO=S1 MODE=proposed RPS=500    one scenario, one mode (the study's interface)
+#   make baseline SCENARIO=S2                            baseline placement only
+#     SCENARIO (S1…S5, comma separated; default all), MODE (baseline, proposed or both), RPS, REPS,
+#     REPLICAS (pods placed), DURATION, WARMUP, COOLDOWN (seconds), WORKLOAD (auto|web|inference|stream),
+#     OUTAGE_PERIOD; unset ones take the short defaults below, not the study's
+#   make experiment-quick   shortened preset, NOT the study's values: S1–S5 (S1 needs sch_netem) × both
+#                           modes × 200 rps × 2 repetitions × 15 s (warm-up 8 s), debug binaries, ≈ 12 min
+#   make experiment-full    the study's values: 100/500/1000 rps × 5 repetitions, 600 s measured, 300 s
+#                           warm-up, 300 s cool-down, release binaries: 150 runs × 20 min ≈ 50 hours
 #   EXPERIMENT_ARGS="…"     extra `edge-experiment run` options (they override the preset)
 
 EXPERIMENT_BIN ?= .build/debug
 EXPERIMENT_QUICK := --label quick --scenarios S1,S2,S3,S4,S5 --rps 200 --reps 2 --warmup 8 --duration 15 \
-	--cooldown 2 --outage-period 6
-EXPERIMENT_FULL := --label full --scenarios S1,S2,S3,S4,S5 --rps 100,500,1000 --reps 5 --warmup 15 --duration 60 \
-	--cooldown 5 --outage-period 20
+	--cooldown 2 --outage-period 10
+EXPERIMENT_FULL := --label full --scenarios S1,S2,S3,S4,S5 --rps 100,500,1000 --reps 5 --warmup 300 --duration 600 \
+	--cooldown 300 --outage-period 20
 
-.PHONY: experiment-quick experiment-full experiment-plot-deps
+SCENARIO ?= S1,S2,S3,S4,S5
+MODE ?= baseline,proposed
+RPS ?= 200
+REPS ?= 2
+REPLICAS ?= 4
+DURATION ?= 15
+WARMUP ?= 8
+COOLDOWN ?= 2
+WORKLOAD ?= auto
+OUTAGE_PERIOD ?= 10
+EXPERIMENT_ONE = --label $(subst $(comma),+,$(SCENARIO))-$(subst $(comma),+,$(MODE)) --scenarios $(SCENARIO) --modes $(MODE) \
+	--rps $(RPS) --reps $(REPS) --replicas $(REPLICAS) --duration $(DURATION) --warmup $(WARMUP) --cooldown $(COOLDOWN) \
+	--workload $(WORKLOAD) --outage-period $(OUTAGE_PERIOD)
+comma := ,
+
+.PHONY: experiment baseline experiment-quick experiment-full experiment-plot-deps
 
 # a pyenv python3 may shadow Debian's: experiments/run.sh uses whichever of the two has matplotlib
 experiment-plot-deps:
 	python3 -c 'import matplotlib' 2>/dev/null || /usr/bin/python3 -c 'import matplotlib' 2>/dev/null \
 	    || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-matplotlib \
 	    || python3 -m pip install matplotlib || python3 -m pip install --break-system-packages matplotlib
+
+experiment: deps bpf experiment-plot-deps
+	$(SWIFT) build
+	./experiments/run.sh $(EXPERIMENT_BIN) $(EXPERIMENT_ONE) $(EXPERIMENT_ARGS)
+
+baseline: MODE = baseline
+baseline: experiment
 
 experiment-quick: deps bpf experiment-plot-deps
 	$(SWIFT) build

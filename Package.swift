@@ -122,7 +122,7 @@ let package = Package(
         // MARK: tests
         .target(name: "EdgeTestSupport", path: "Tests/EdgeTestSupport"),
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
-        .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore"]),
+        .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore", "EdgeTestSupport"]),
         .testTarget(name: "EdgeRPCTests", dependencies: [
             "EdgeRPC", "EdgeCore", "EdgeTestSupport",
             // to hold the server's event loops still while a client races it (RPCNonRootPeerTests)

@@ -23,6 +23,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Network namespace filter (inode number of the netns, 0 = every namespace). Set before load. */
 const volatile __u32 targ_netns_inum = 0;
 
+/* Run-queue latency scope (telemetry.cgroup): the id of a cgroup v2 directory (its inode) and its
+ * depth below the hierarchy's root; 0 = every task. Set before load. */
+const volatile __u64 targ_cgroup_id = 0;
+const volatile __u32 targ_cgroup_level = 0;
+#define EDGE_MAX_CGROUP_DEPTH 32
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -210,6 +216,32 @@ static __always_inline void runq_enqueued(struct task_struct *p)
 		*ts = bpf_ktime_get_ns();
 }
 
+/* Is the task in targ_cgroup's subtree? Its v2 cgroup is walked up to targ_cgroup_level and that
+ * ancestor's id compared. The v2 cgroup identifies tasks even on v1/hybrid hosts, where the unified
+ * hierarchy carries no controllers. */
+static __always_inline bool task_in_scope(struct task_struct *p)
+{
+	struct cgroup *cg;
+	int level, i;
+
+	if (!targ_cgroup_id)
+		return 1;
+	cg = BPF_CORE_READ(p, cgroups, dfl_cgrp);
+	if (!cg)
+		return 0;
+	level = BPF_CORE_READ(cg, level);
+	if (level < (int)targ_cgroup_level)
+		return 0;
+	for (i = 0; i < EDGE_MAX_CGROUP_DEPTH && level > (int)targ_cgroup_level; i++, level--) {
+		cg = BPF_CORE_READ(cg, self.parent, cgroup);
+		if (!cg)
+			return 0;
+	}
+	if (level != (int)targ_cgroup_level)
+		return 0;
+	return BPF_CORE_READ(cg, kn, id) == targ_cgroup_id;
+}
+
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(edge_sched_wakeup, struct task_struct *p)
 {
@@ -235,7 +267,9 @@ static __always_inline void runq_switched(struct task_struct *prev, struct task_
 	ts = bpf_task_storage_get(&runq_start, next, 0, 0);
 	if (!ts || !*ts)
 		return;
-	hist_add(&runq_hist, bpf_ktime_get_ns() - *ts);
+	/* telemetry.cgroup: only tasks of the scoped cgroup count, in every sched_switch variant */
+	if (task_in_scope(next))
+		hist_add(&runq_hist, bpf_ktime_get_ns() - *ts);
 	*ts = 0;
 }
 

@@ -16,8 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 # (metric, title, log scale): p99 spans sub-millisecond answers to 1 s timeouts
-PANELS = [("p99_ms", "p99 latency (ms, log)", True), ("error_rate", "error rate", False),
-          ("cpu_per_million", "CPU s per million messages", False)]
+PANELS = [("p99_ms", "p99 latency (ms, log)", True), ("retrans_and_drops", "retransmitted segments + drops per run", False),
+          ("error_rate", "error rate", False), ("cpu_per_million", "CPU s per million messages", False)]
 
 
 def number(s):
@@ -44,7 +44,7 @@ def main():
             groups.append(key)
     if not groups:
         sys.exit("plot.py: statistical_analysis.csv has no rows")
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(5 * len(PANELS), 4.2))
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(4.6 * len(PANELS), 4.2))
     width = 0.38
     for ax, (metric, title, log) in zip(axes, PANELS):
         by = {(r["scenario"], r["rps"]): r for r in rows if r["metric"] == metric}
@@ -55,7 +55,7 @@ def main():
             errs = [0 if math.isnan(e) else e for e in errs]
             ax.bar([x + (k - 0.5) * width for x in xs], means, width, yerr=errs, capsize=3, label=mode, color=colour)
         ax.set_xticks(list(xs))
-        ax.set_xticklabels([f"{s}\n{r} rps" for s, r in groups])
+        ax.set_xticklabels([f"{s}\n{r} rps" for s, r in groups], fontsize=8)
         ax.set_title(title)
         if log:
             ax.set_yscale("log")

@@ -39,9 +39,17 @@ public enum AgentDaemon {
         case .all: netns = nil
         case .agentNamespace: netns = try networkNamespaceInode()
         }
+        var cgroup: CgroupLocation?
+        if let path = config.telemetry.cgroup {
+            do {
+                cgroup = try CgroupLocation.resolve(path: path)
+            } catch {
+                throw AgentStartupError(kind: .config, message: "telemetry.cgroup: \(error)")
+            }
+        }
         let kernel: KernelTelemetry
         do {
-            kernel = try KernelTelemetry(netnsInode: netns)
+            kernel = try KernelTelemetry(netnsInode: netns, cgroup: cgroup)
         } catch let e as BPFError {
             throw AgentStartupError(kind: .kernel, message: "cannot load telemetry BPF: \(e)")
         }
@@ -61,7 +69,10 @@ public enum AgentDaemon {
                                           defaultDropWeight: config.telemetry.defaultDropWeight,
                                           maxPeers: config.telemetry.maxPeers)
         let collector = TelemetryCollector(kernel: kernel, node: node, agentVersion: EdgenodeVersion.current,
-                                           aggregator: weights)
+                                           aggregator: weights, cgroupCPU: cgroup.map { CgroupCPUReader(location: $0) })
+        if let cgroup {
+            logger.info("telemetry scoped to cgroup \(cgroup.path) (level \(cgroup.level); v1 dirs: \(cgroup.v1Dirs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")))")
+        }
         try collector.tick() // baseline reading: the first window completes one interval later
         let metrics = AgentMetrics()
         let state = AgentState(config: config, node: node, collector: collector)

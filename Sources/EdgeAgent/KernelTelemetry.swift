@@ -29,18 +29,28 @@ public final class KernelTelemetry {
     /// The network namespace filtered on (inode), nil = every namespace.
     public let netnsInode: UInt32?
 
+    /// The cgroup run-queue latency is scoped to (telemetry.cgroup), nil = every task.
+    public let cgroup: CgroupLocation?
+
     /// Loads and attaches every program this kernel accepts. Kernel BTF picks each program or
     /// its older variant (TelemetryPlan.fromBTF); if the kernel still refuses the object, each
     /// program is loaded alone to find the refused ones, which are switched off (or replaced by
     /// their fallback) so the others still load.
     /// - Parameter netnsInode: count only sockets/packets of this network namespace (nil = all).
-    public init(netnsInode: UInt32?) throws {
+    /// - Parameter cgroup: count run-queue latency only for tasks in this cgroup's subtree (nil = all).
+    public init(netnsInode: UInt32?, cgroup: CgroupLocation? = nil) throws {
         guard BPFSystem.hasKernelBTF else {
             throw BPFError("load telemetry: kernel BTF missing at /sys/kernel/btf/vmlinux (CO-RE needs a kernel built with CONFIG_DEBUG_INFO_BTF=y)", errno: ENOENT)
         }
+        // resolved once: every probe load below scopes to the same directory
+        let scope = try cgroup.map { (id: try cgroupID(path: $0.path), level: UInt32($0.level)) }
         let open = { () throws -> BPFObject in
             let obj = try BPFObject(embedded: "telemetry")
             try obj.setConstant("targ_netns_inum", netnsInode ?? 0)
+            if let scope {
+                try obj.setConstant("targ_cgroup_id", scope.id)
+                try obj.setConstant("targ_cgroup_level", scope.level)
+            }
             return obj
         }
         var plan = TelemetryPlan.fromBTF()
@@ -68,6 +78,7 @@ public final class KernelTelemetry {
         self.attached = links.map(\.programName)
         self.missing = missing
         self.netnsInode = netnsInode
+        self.cgroup = cgroup
         rttHist = try obj.map("rtt_hist")
         runqHist = try obj.map("runq_hist")
         peerRTT = try obj.map("peer_rtt")
@@ -164,4 +175,13 @@ public enum DropWeightReasons {
             + "(names are the kernel's enum skb_drop_reason without SKB_DROP_REASON_; this kernel has: "
             + "\(names.sorted().joined(separator: ", ")); see `edgectl reasons`)"
     }
+}
+
+/// A cgroup's id as BPF sees it (`cgroup->kn->id`): the inode number of its v2 directory.
+public func cgroupID(path: String) throws -> UInt64 {
+    var st = stat()
+    guard stat(path, &st) == 0 else {
+        throw BPFError("telemetry.cgroup: cannot stat \(path)", errno: errno)
+    }
+    return UInt64(st.st_ino)
 }

@@ -10,6 +10,8 @@ struct CollectorReading {
     var kernel: KernelCounters
     var cpu: CPUTicks?
     var tcp: TCPSegmentCounters?
+    /// The scoped cgroup's CPU (telemetry.cgroup); when set it replaces /proc/stat's.
+    var cgroupCPU: CgroupCPUSample?
 }
 
 public final class TelemetryCollector: @unchecked Sendable {
@@ -17,6 +19,8 @@ public final class TelemetryCollector: @unchecked Sendable {
     public let node: String
     public let agentVersion: String
     private let snmpPath: String
+    /// telemetry.cgroup's CPU figures; nil = the host's /proc/stat.
+    private let cgroupCPU: CgroupCPUReader?
     // state below is guarded by `lock`: ticks come from one task, reads from RPC/HTTP handlers
     private let lock = NSLock()
     private var aggregator: TelemetryAggregator
@@ -26,7 +30,9 @@ public final class TelemetryCollector: @unchecked Sendable {
     private var lastError: String?
 
     public init(kernel: KernelTelemetry, node: String, agentVersion: String,
-                aggregator: TelemetryAggregator, snmpPath: String = ProcNetSNMP.path) {
+                aggregator: TelemetryAggregator, snmpPath: String = ProcNetSNMP.path,
+                cgroupCPU: CgroupCPUReader? = nil) {
+        self.cgroupCPU = cgroupCPU
         self.kernel = kernel
         self.node = node
         self.agentVersion = agentVersion
@@ -92,12 +98,17 @@ public final class TelemetryCollector: @unchecked Sendable {
         var errors: [String] = []
         var cpu: CPUTicks?
         var tcp: TCPSegmentCounters?
-        do { cpu = try ProcStat.readCPUTicks() } catch { errors.append("\(error)") }
+        var scoped: CgroupCPUSample?
+        if let cgroupCPU {
+            do { scoped = try cgroupCPU.read() } catch { errors.append("\(error)") }
+        } else {
+            do { cpu = try ProcStat.readCPUTicks() } catch { errors.append("\(error)") }
+        }
         do { tcp = try ProcNetSNMP.readTCPSegments(path: snmpPath) } catch { errors.append("\(error)") }
         lock.lock()
         lastError = errors.isEmpty ? nil : errors.joined(separator: "; ")
         lock.unlock()
-        return CollectorReading(at: .now, kernel: kernelCounters, cpu: cpu, tcp: tcp)
+        return CollectorReading(at: .now, kernel: kernelCounters, cpu: cpu, tcp: tcp, cgroupCPU: scoped)
     }
 
     /// Deltas between two readings. Counters only grow in the kernel; a peer entry that the LRU
@@ -124,6 +135,11 @@ public final class TelemetryCollector: @unchecked Sendable {
         }
         if let ca = a.cpu, let cb = b.cpu {
             let c = cb.delta(since: ca)
+            iv.cpuBusyTicks = c.busy
+            iv.cpuTotalTicks = c.total
+        }
+        if let ga = a.cgroupCPU, let gb = b.cgroupCPU {
+            let c = CgroupCPU.ticks(from: ga, to: gb, elapsedSeconds: iv.duration)
             iv.cpuBusyTicks = c.busy
             iv.cpuTotalTicks = c.total
         }

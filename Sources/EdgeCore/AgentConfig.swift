@@ -39,9 +39,13 @@ public struct AgentConfig: Sendable, Equatable {
         public var dropWeights: [String: Double]
         /// Weight of reasons not in `dropWeights`.
         public var defaultDropWeight: Double
+        /// A cgroup v2 directory: run-queue latency and CPU utilisation count only its subtree
+        /// (nil = the whole host).
+        public var cgroup: String?
 
         public init(intervalSeconds: Double, windowSeconds: Double, maxPeers: Int, netns: TelemetryNamespaceScope,
-                    dropWeights: [String: Double], defaultDropWeight: Double) {
+                    dropWeights: [String: Double], defaultDropWeight: Double, cgroup: String? = nil) {
+            self.cgroup = cgroup
             self.intervalSeconds = intervalSeconds
             self.windowSeconds = windowSeconds
             self.maxPeers = maxPeers
@@ -199,7 +203,7 @@ public struct AgentConfig: Sendable, Equatable {
                           stateDir: try a.absolutePath("state_dir", default: d.agent.stateDir, allowEmpty: false)!)
 
         let t = try doc.section("telemetry", keys: ["interval", "window", "max_peers", "netns", "drop_weights",
-                                                    "default_drop_weight"])
+                                                    "default_drop_weight", "cgroup"])
         let interval = try t.duration("interval", default: "1s", range: intervalRange)
         let window = try t.duration("window", default: "30s", range: interval...windowMax)
         let telemetry = Telemetry(
@@ -209,7 +213,8 @@ public struct AgentConfig: Sendable, Equatable {
             netns: try t.choice("netns", default: d.telemetry.netns),
             dropWeights: try dropWeights(t),
             defaultDropWeight: try t.number("default_drop_weight", default: d.telemetry.defaultDropWeight,
-                                            rule: "≥ 0") { $0 >= 0 })
+                                            rule: "≥ 0") { $0 >= 0 },
+            cgroup: try telemetryCgroup(t))
 
         let r = try doc.section("rpc", keys: RPCConfig.agentKeys)
         let rpc = try RPCConfig.read(r, defaults: d.rpc, hasAdminGroup: true)
@@ -346,6 +351,16 @@ public struct AgentConfig: Sendable, Equatable {
                                        || ($0.asciiValue ?? 0) < 0x20 || $0 == "\u{7f}" })  // a NUL would cut the name short
     }
 
+    /// telemetry.cgroup: "" (whole host) or an existing directory under the cgroup v2 mount.
+    static func telemetryCgroup(_ t: ConfigSection) throws -> String? {
+        guard let path = try t.absolutePath("cgroup", default: "", allowEmpty: true) else { return nil }
+        do {
+            return try CgroupLocation.resolve(path: path).path
+        } catch let e as CgroupLocationError {
+            throw t.error("cgroup", e.description)
+        }
+    }
+
     /// The kernel's TCP_CA_NAME_MAX is 16 with the NUL; module names are tcp_<name>.
     static func isCongestionControlName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 15
@@ -365,6 +380,7 @@ public struct AgentConfig: Sendable, Equatable {
         t.int("max_peers", telemetry.maxPeers)
         t.string("netns", telemetry.netns.rawValue)
         t.number("default_drop_weight", telemetry.defaultDropWeight)
+        t.string("cgroup", telemetry.cgroup ?? "")
         t.section("telemetry.drop_weights")
         for reason in telemetry.dropWeights.keys.sorted() {
             t.number(reason, telemetry.dropWeights[reason]!)

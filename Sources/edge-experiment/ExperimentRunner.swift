@@ -19,6 +19,7 @@ struct RunSpec {
     var mode: Mode
     var rps: Double
     var rep: Int
+    var workload: WorkloadProfile = .web
     var fileStem: String { "\(scenario.rawValue)_\(mode.rawValue)_rps\(Int(rps))_rep\(rep)" }
 }
 
@@ -27,6 +28,8 @@ struct RunRecord {
     var metrics: RunMetrics
     var placement: [String]
     var notes: [String]
+    /// Bytes per answer the workload asked for in this run.
+    var responseBytes = 0
 }
 
 struct MTTRRecord {
@@ -50,7 +53,12 @@ struct MTTRRecord {
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the experiment (root): namespaces, agents, controller, scenarios, both modes; write results.")
+        abstract: "Run the experiment (root): namespaces, agents, controller, scenarios, both modes; write results.",
+        discussion: """
+        The study's durations are --duration 600 --warmup 300 --cooldown 300 with --rps 100,500,1000 and \
+        --reps 5 (make experiment-full: 150 runs, about 50 hours). The defaults below and make \
+        experiment-quick are shorter so that a run fits a shared build machine; they are not the study's values.
+        """)
 
     @Option(help: "Directory with edge-agent and edge-controller.") var bin = ".build/debug"
     @Option(help: "Directory holding agent.toml, controller.toml (templates) and where results/ goes.") var experiments = "experiments"
@@ -60,12 +68,15 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Scenarios, comma separated (S1…S5).") var scenarios = "S1,S2,S3,S4,S5"
     @Option(help: "Request rates, comma separated.") var rps = "100,500,1000"
     @Option(help: "Repetitions per scenario × RPS × mode.") var reps = 3
+    @Option(help: "Modes, comma separated: baseline (default spreading), proposed (the extender), or both.") var modes = "baseline,proposed"
+    @Option(help: "Workload profile for every scenario: web, inference, stream, or auto (the preset's pairing: S1,S2,S5 web; S3 stream; S4 inference).") var workload = "auto"
+    @Option(help: "CPUs of each namespace node's cgroup (CFS quota); default: online CPUs / nodes; 0 = no node cgroups (agents see the whole host).") var nodeCpus: Double?
     @Option(help: "Seconds of measured load per run.") var duration = 60.0
     @Option(help: "Seconds of warm-up load (spread over all nodes) before placement.") var warmup = 15.0
     @Option(help: "Seconds of rest after each run.") var cooldown = 5.0
     @Option(help: "Replicas placed per run.") var replicas = 4
     @Option(help: "The extender's weight in the simulated scheduler configuration (kube-scheduler-config.yaml ships 5).") var extenderWeight = 5.0
-    @Option(help: "Bytes per response.") var responseBytes = 16384
+    @Option(help: "Bytes per response of the web workload (inference and stream set their own).") var responseBytes = 16384
     @Option(help: "Requests per second to each node's probe server during a run (for ρ).") var probeRps = 10.0
     @Option(help: "Seconds before a request counts as failed.") var timeout = 1.0
     @Option(help: "Persistent connections per replica.") var connections = 8
@@ -94,6 +105,33 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--scenarios: \(dup.rawValue) is given more than once (use --reps for repetitions)")
         }
         return list
+    }
+
+    /// `--modes` in the order given; each at most once.
+    func parsedModes() throws -> [Mode] { try Self.parseModes(modes) }
+
+    static func parseModes(_ modes: String) throws -> [Mode] {
+        let list = try modes.split(separator: ",").map {
+            guard let m = Mode(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ValidationError("--modes: unknown mode '\($0)' (known: baseline, proposed)")
+            }
+            return m
+        }
+        guard !list.isEmpty, Set(list).count == list.count else {
+            throw ValidationError("--modes: give baseline, proposed or both, each once; got '\(modes)'")
+        }
+        return list
+    }
+
+    /// The workload of each scenario: `--workload` for all, or the preset's pairing for `auto`.
+    func workload(for s: ScenarioID) throws -> WorkloadProfile { try Self.parseWorkload(workload, for: s) }
+
+    static func parseWorkload(_ workload: String, for s: ScenarioID) throws -> WorkloadProfile {
+        if workload.lowercased() == "auto" { return WorkloadProfile.preset(for: s) }
+        guard let w = WorkloadProfile(rawValue: workload.lowercased()) else {
+            throw ValidationError("--workload: unknown profile '\(workload)' (known: auto, web, inference, stream)")
+        }
+        return w
     }
 
     /// `--rps` in the order given; each at most once.
@@ -130,6 +168,11 @@ struct RunCommand: ParsableCommand {
         guard outagePeriod >= 1 && outagePeriod <= 600 else { throw ValidationError("--outage-period must be in [1, 600] s") }
         guard (1...16).contains(stressWorkers) else { throw ValidationError("--stress-workers must be in 1…16") }
         guard httpTimeout >= 0.05 && httpTimeout <= 60 else { throw ValidationError("--http-timeout must be in [0.05, 60] s, got \(httpTimeout)") }
+        _ = try parsedModes()
+        _ = try workload(for: .S1)
+        if let c = nodeCpus, !(c == 0 || (c >= 0.01 && c <= 1024)) {
+            throw ValidationError("--node-cpus must be 0 (no node cgroups) or in [0.01, 1024], got \(c)")
+        }
         _ = try vmBed()
     }
 
@@ -200,7 +243,8 @@ final class ExperimentRunner {
         let cpus = sysconf(Int32(_SC_NPROCESSORS_ONLN))
         bed = TestBed(TestBedOptions(
             nodes: opts.nodes, bin: URL(fileURLWithPath: opts.bin).standardizedFileURL.path, selfPath: selfPath,
-            experimentsDir: experiments, workDir: workDir, cpus: cpus, vm: try opts.vmBed()))
+            experimentsDir: experiments, workDir: workDir, cpus: cpus, vm: try opts.vmBed(),
+            nodeCPUs: opts.nodeCpus ?? Double(cpus) / Double(opts.nodes)))
         settings = ScenarioSettings(lossObject: URL(fileURLWithPath: opts.lossObject).standardizedFileURL.path,
                                     cpuScript: URL(fileURLWithPath: opts.cpuScript).standardizedFileURL.path,
                                     stressWorkers: opts.stressWorkers, outagePeriod: opts.outagePeriod)
@@ -225,27 +269,29 @@ final class ExperimentRunner {
         log("edge-experiment \(opts.label): results in \(outDir)")
 
         try bed.setUp(log: log)
-        let scenarios = try opts.parsedScenarios(), rates = try opts.parsedRates()
+        let scenarios = try opts.parsedScenarios(), rates = try opts.parsedRates(), modes = try opts.parsedModes()
         if scenarios.contains(.S1) && !ActiveScenario.netemAvailable(on: bed.host(opts.degradedNode)) {
             notRunnable[.S1] = "not runnable here: sch_netem missing (run the VM variant)"
             log("S1: \(notRunnable[.S1]!)")
         }
         var records: [RunRecord] = []
         let runnable = scenarios.filter { notRunnable[$0] == nil }
-        let total = runnable.count * rates.count * opts.reps * 2
+        let total = runnable.count * rates.count * opts.reps * modes.count
         for scenario in runnable {
+            let workload = try opts.workload(for: scenario)
+            log("\(scenario.rawValue): workload \(workload.summary)")
             for rate in rates {
                 for rep in 1...opts.reps {
-                    let order: [Mode] = rep % 2 == 1 ? [.baseline, .proposed] : [.proposed, .baseline]
+                    let order: [Mode] = rep % 2 == 1 ? modes : modes.reversed()
                     for mode in order {
-                        let spec = RunSpec(scenario: scenario, mode: mode, rps: rate, rep: rep)
-                        log("run \(records.count + 1)/\(total): \(scenario.rawValue) \(scenario.summary), \(mode.rawValue), \(Int(rate)) rps, rep \(rep)")
+                        let spec = RunSpec(scenario: scenario, mode: mode, rps: rate, rep: rep, workload: workload)
+                        log("run \(records.count + 1)/\(total): \(scenario.rawValue) \(scenario.summary), \(mode.rawValue), \(Int(rate)) rps, rep \(rep), \(workload.rawValue)")
                         let r = try runOne(spec)
                         records.append(r)
                         let m = r.metrics
-                        log(String(format: "  placement %@ | p50 %.2f ms p99 %.2f ms errors %.2f%% qps %.1f cpu/M %.1f s resched %d ρ %.2f | host load %.1f",
-                                   r.placement.joined(separator: ","), m.p50Ms, m.p99Ms, m.errorRate * 100, m.qps, m.cpuPerMillion, m.reschedules, m.rho,
-                                   m.hostLoadEnd))
+                        log(String(format: "  placement %@ | p50 %.2f ms p99 %.2f ms errors %.2f%% retrans %.0f drops %.0f qps %.1f cpu/M %.1f s resched %d ρ %.2f | host load %.1f",
+                                   r.placement.joined(separator: ","), m.p50Ms, m.p99Ms, m.errorRate * 100, m.retransSegs, m.kernelDrops, m.qps, m.cpuPerMillion,
+                                   m.reschedules, m.rho, m.hostLoadEnd))
                         try Reports.writeSummary(records, degradedNode: bed.nodeNames[opts.degradedNode - 1], to: "\(outDir)/experiment_summary.csv")
                     }
                 }
@@ -257,9 +303,10 @@ final class ExperimentRunner {
         }
         try Reports.writeSummary(records, degradedNode: bed.nodeNames[opts.degradedNode - 1], to: "\(outDir)/experiment_summary.csv")
         try Reports.writeStatistics(records, to: "\(outDir)/statistical_analysis.csv")
+        try Reports.writePlacement(records, degradedNode: bed.nodeNames[opts.degradedNode - 1], to: "\(outDir)/placement.csv")
         let verdict = Reports.verdict(records: records, scenariosAsked: scenarios, notRunnable: notRunnable, mttr: mttrRecord,
                                       label: opts.label, parameters: parameterLine(),
-                                      degradedNode: bed.nodeNames[opts.degradedNode - 1], responseBytes: opts.responseBytes)
+                                      degradedNode: bed.nodeNames[opts.degradedNode - 1], modes: modes)
         try verdict.write(toFile: "\(outDir)/verdict.txt", atomically: true, encoding: .utf8)
         log("verdict:\n" + verdict)
     }
@@ -267,7 +314,8 @@ final class ExperimentRunner {
     func parameterLine() -> String {
         (opts.vmNodes.isEmpty ? "bed: network namespaces on one kernel, " : "bed: one VM per node (\(opts.vmNodes.joined(separator: " "))), ")
             + "nodes \(opts.nodes), degraded node-\(opts.degradedNode), replicas \(opts.replicas), extender weight \(opts.extenderWeight), rps \(opts.rps), reps \(opts.reps), "
-            + "warm-up \(opts.warmup) s, duration \(opts.duration) s, cool-down \(opts.cooldown) s, response \(opts.responseBytes) B, "
+            + "modes \(opts.modes), workload \(opts.workload), node cgroups \(bed.cgroups.isEmpty ? "none" : "\(bed.options.nodeCPUs) CPUs each"), "
+            + "warm-up \(opts.warmup) s, duration \(opts.duration) s, cool-down \(opts.cooldown) s, web response \(opts.responseBytes) B, "
             + "timeout \(opts.timeout) s, extender httpTimeout \(opts.httpTimeout) s, probe \(opts.probeRps)/s per node, S5 period \(opts.outagePeriod) s, binaries \(opts.bin)"
     }
 
@@ -321,9 +369,24 @@ final class ExperimentRunner {
         }
     }
 
-    private func loadArgs(rps: Double, seconds: Double) -> [String] {
+    private func loadArgs(rps: Double, seconds: Double, workload: WorkloadProfile = .web) -> [String] {
         ["load", "--rps", String(rps), "--seconds", String(seconds), "--timeout", String(opts.timeout),
-         "--connections", String(opts.connections), "--response-bytes", String(opts.responseBytes)]
+         "--connections", String(opts.connections), "--response-bytes", String(responseBytes(workload, rps: rps)),
+         "--cpu-micros", String(workload.cpuMicros)]
+    }
+
+    private func responseBytes(_ w: WorkloadProfile, rps: Double) -> Int {
+        w.responseBytes(webBytes: opts.responseBytes, rps: rps, replicas: opts.replicas, nodes: opts.nodes, degradedNode: opts.degradedNode)
+    }
+
+    /// Every node's reliability counters (a node that cannot be read is left out, and the run's
+    /// totals stay unknown).
+    private func netCounters() -> [String: NodeNetCounters] {
+        var out: [String: NodeNetCounters] = [:]
+        for (k, n) in bed.nodeNames.enumerated() {
+            do { out[n] = try bed.netCounters(node: k + 1) } catch { log("  reliability counters of \(n): \(error)") }
+        }
+        return out
     }
 
     /// Polls nodes.list every second until stopped: badness per node (stale = 1, the worst).
@@ -360,7 +423,7 @@ final class ExperimentRunner {
         // warm-up: the service's traffic spread over every node, the same in both modes, so the
         // agents have something to measure before the placement decision
         if opts.warmup > 0 {
-            try runCommand(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.warmup)
+            try runCommand(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.warmup, workload: spec.workload)
                 + bed.nodeNames.enumerated().flatMap { i, n in ["--replica", "\(n)@\(bed.nodeClientAddress(i + 1)):\(bed.probePort)"] }))
         }
         let decision = try place(spec.mode.policy)
@@ -375,10 +438,12 @@ final class ExperimentRunner {
         bed.track(watch)
         let poller = ScorePoller(socket: bed.controllerSocket)
         let load0 = RunMetrics.hostLoad1()
+        let counters0 = netCounters()
         let cpu0 = cpuSeconds(servers, decision.nodes)
-        try runCommand(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.duration) + replicaArgs(decision.nodes)
+        try runCommand(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.duration, workload: spec.workload) + replicaArgs(decision.nodes)
             + probeArgs + ["--probe-rps", String(opts.probeRps), "--out", raw]))
         let cpu1 = cpuSeconds(servers, decision.nodes)
+        let counters1 = netCounters()
         let scoreSamples = poller.finish()
         if !watch.waitExit(timeout: 15) { watch.stop() }
 
@@ -390,8 +455,10 @@ final class ExperimentRunner {
         m.hostLoadEnd = RunMetrics.hostLoad1()
         m.cpuPerMillion = m.ok > 0 ? m.cpuSeconds / Double(m.ok) * 1e6 : .nan
         m.correlate(scoreSamples: scoreSamples, nodes: bed.nodeNames)
+        m.countReliability(before: counters0, after: counters1)
         if opts.cooldown > 0 { Thread.sleep(forTimeInterval: opts.cooldown) }
-        return RunRecord(spec: spec, metrics: m, placement: decision.nodes, notes: decision.notes)
+        return RunRecord(spec: spec, metrics: m, placement: decision.nodes, notes: decision.notes,
+                         responseBytes: responseBytes(spec.workload, rps: spec.rps))
     }
 
     /// Rollback of the extender, on the real controller. The shipped scheduler configuration marks the

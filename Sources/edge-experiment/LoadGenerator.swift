@@ -72,6 +72,8 @@ struct LoadEngine {
     var timeout: Double
     var connectionsPerReplica: Int
     var responseBytes: Int
+    /// CPU work per request on the server, microseconds.
+    var cpuMicros = 0
 
     struct Entry { var offset: Double; var target: Int }
 
@@ -104,9 +106,9 @@ struct LoadEngine {
                 let log = WorkerLog()
                 logs.append(log)
                 group.enter()
-                let thread = Thread { [queue = queues[t], responseBytes, timeout] in
+                let thread = Thread { [queue = queues[t], responseBytes, timeout, cpuMicros] in
                     Self.work(queue: queue, target: target, plan: plan, start: start, timeout: timeout,
-                              responseBytes: responseBytes, log: log)
+                              responseBytes: responseBytes, cpuMicros: cpuMicros, log: log)
                     group.leave()
                 }
                 thread.stackSize = 512 << 10
@@ -126,7 +128,7 @@ struct LoadEngine {
     }
 
     private static func work(queue: WorkQueue, target: LoadTarget, plan: [Entry], start: Double, timeout: Double,
-                             responseBytes: Int, log: WorkerLog) {
+                             responseBytes: Int, cpuMicros: Int, log: WorkerLog) {
         var conn: TCPConnection?
         var buffer = [UInt8](repeating: 0, count: responseBytes)
         var sequence: UInt32 = 0
@@ -145,7 +147,7 @@ struct LoadEngine {
                         connecting = false
                     }
                     sequence &+= 1
-                    try conn!.sendAll(WorkloadWire.request(responseBytes: responseBytes, sequence: sequence), deadline: deadline)
+                    try conn!.sendAll(WorkloadWire.request(responseBytes: responseBytes, sequence: sequence, cpuMicros: cpuMicros), deadline: deadline)
                     try conn!.receiveExactly(responseBytes, into: &buffer, deadline: deadline)
                 } catch {
                     conn = nil // a late answer would arrive on the next request: start over
@@ -171,6 +173,7 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Seconds before a request counts as timed out.") var timeout: Double = 1
     @Option(help: "Persistent connections per replica.") var connections = 8
     @Option(help: "Bytes in each response.") var responseBytes = 16384
+    @Option(help: "CPU microseconds the server spends on each request.") var cpuMicros = 0
     @Option(help: "CSV of every request (offset_s,kind,node,port,latency_ms,outcome); none if omitted.") var out: String?
 
     func validate() throws {
@@ -186,6 +189,9 @@ struct LoadCommand: ParsableCommand {
         guard (1...WorkloadWire.maxResponseBytes).contains(responseBytes) else {
             throw ValidationError("--response-bytes must be in 1…\(WorkloadWire.maxResponseBytes), got \(responseBytes)")
         }
+        guard (0...WorkloadWire.maxCPUMicros).contains(cpuMicros) else {
+            throw ValidationError("--cpu-micros must be in 0…\(WorkloadWire.maxCPUMicros), got \(cpuMicros)")
+        }
     }
 
     func run() throws {
@@ -193,7 +199,7 @@ struct LoadCommand: ParsableCommand {
             replicas: try replicaArgs.map { try LoadTarget(kind: "replica", parsing: $0) },
             probes: try probeArgs.map { try LoadTarget(kind: "probe", parsing: $0) },
             rps: rps, probeRPS: probeRps, seconds: seconds, timeout: timeout,
-            connectionsPerReplica: connections, responseBytes: responseBytes)
+            connectionsPerReplica: connections, responseBytes: responseBytes, cpuMicros: cpuMicros)
         let targets = engine.replicas + engine.probes
         let results = engine.run()
         if let out {

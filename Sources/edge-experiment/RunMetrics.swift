@@ -31,6 +31,30 @@ struct RunMetrics {
     /// the machine, and other work on it inflates every latency (a run to read with care).
     var hostLoadStart = Double.nan
     var hostLoadEnd = Double.nan
+    /// The reliability measure (NodeCounters.swift): Tcp RetransSegs and kernel drops that grew in
+    /// the node namespaces during the measured load, summed over the nodes, and per node.
+    var retransSegs = Double.nan
+    var kernelDrops = Double.nan
+    var nodeRetrans: [String: UInt64] = [:]
+    var nodeDrops: [String: UInt64] = [:]
+    /// Retransmitted segments plus drops: what the −20 % reliability criterion is judged on.
+    var retransAndDrops: Double { retransSegs + kernelDrops }
+
+    /// Fills the reliability fields from per-node counter readings before and after the load.
+    mutating func countReliability(before: [String: NodeNetCounters], after: [String: NodeNetCounters]) {
+        var r: UInt64 = 0, d: UInt64 = 0
+        for (node, b) in before {
+            guard let a = after[node] else { continue }
+            let delta = a.delta(since: b)
+            nodeRetrans[node] = delta.retransSegs
+            nodeDrops[node] = delta.drops
+            r += delta.retransSegs
+            d += delta.drops
+        }
+        guard !before.isEmpty, before.count == after.count else { return }
+        retransSegs = Double(r)
+        kernelDrops = Double(d)
+    }
 
     /// The 1-minute load average from /proc/loadavg.
     static func hostLoad1() -> Double {

@@ -3,7 +3,8 @@
 //   S1 delay 20 ms ± 5 ms  netem on the node's client link (only where sch_netem exists)
 //   S2 2% loss             bpf/loss.bpf.c, cls_bpf on clsact egress of the node's client link
 //   S3 50 Mbit/s           tbf on the node's client link
-//   S4 CPU pressure        busy processes pinned, with the node's servers, to the last CPU
+//   S4 CPU pressure        busy processes in the node's cgroup, with its servers (its CPU allowance);
+//                          without node cgroups, pinned with the node's servers to the last CPU
 //   S5 outage              both of the node's links down/up, half a period each
 import ArgumentParser
 import Foundation
@@ -58,13 +59,16 @@ final class ActiveScenario {
             // namespaces: the node's servers and the busy loops share the last CPU; alone on the
             // machine this would starve everything, so with one CPU the pressure is simply global.
             // A VM node has CPUs of its own: the busy loops run there, unpinned.
-            let cpu = !host.isVM && bed.options.cpus > 1 ? bed.options.cpus - 1 : nil
+            // With node cgroups the busy loops join the node's cgroup and use up its allowance: the
+            // node is CPU-starved, the others are not, and each agent sees its own cgroup.
+            let inCgroup = bed.cgroups[i] != nil
+            let cpu = !host.isVM && !inCgroup && bed.options.cpus > 1 ? bed.options.cpus - 1 : nil
             if let cpu {
                 try bed.pin(node: i, cpu: cpu)
                 undo.append { bed.unpin(node: i) }
             }
             let load = ["python3", settings.cpuScript, "--workers", String(settings.stressWorkers), "--seconds", String(Int(seconds.rounded(.up)) + 30)]
-            let busy = try Spawned(name: "cpu pressure", host.isVM ? host.daemon(load) : bed.pinned(cpu, load),
+            let busy = try Spawned(name: "cpu pressure", host.isVM ? host.daemon(load) : bed.inNodeCgroup(i, bed.pinned(cpu, load)),
                                    logPath: "\(bed.options.workDir)/cpu-pressure.log", ownGroup: true, stdinPipe: host.isVM)
             bed.track(busy)
             undo.append { busy.stop() }

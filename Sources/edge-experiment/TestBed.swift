@@ -26,6 +26,9 @@ struct TestBedOptions {
     var cpus: Int
     /// A bed of VMs instead of namespaces (nil: namespaces).
     var vm: VMBedOptions? = nil
+    /// CPUs each namespace node's cgroup may use (CFS quota); 0 = no node cgroups (one shared kernel
+    /// view: agents see the host, S4 pins to a CPU instead). Ignored on a VM bed.
+    var nodeCPUs: Double = 0
 }
 
 /// The VM bed made by packaging/vm/experiment-vms.sh.
@@ -77,6 +80,37 @@ final class TestBed {
     /// node's servers to fixed CPUs would hand whichever mode uses more CPUs an advantage of its own.
     private var pinnedCPU: [Int: Int] = [:]
     private var probeServers: [Int: Spawned] = [:]
+    /// Each namespace node's cgroup (empty: none, see `TestBedOptions.nodeCPUs`).
+    private(set) var cgroups: [Int: NodeCgroup] = [:]
+
+    /// Makes one cgroup per node with the CPU allowance (namespace bed with nodeCPUs > 0 only).
+    /// Recorded one by one, so that teardown removes what a failure left.
+    func createNodeCgroups() throws {
+        guard options.vm == nil, options.nodeCPUs > 0 else { return }
+        let mounts = CgroupMount.parse(mountinfo: try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8))
+        for i in 1...options.nodes {
+            let cg = try NodeCgroup.create(name: "edgeexp-\(tag)-n\(i)", cpus: options.nodeCPUs, mounts: mounts)
+            lock.lock(); cgroups[i] = cg; lock.unlock()
+        }
+    }
+
+    /// Removes every node cgroup (their processes must have been stopped). Safe to call twice.
+    func removeNodeCgroups() {
+        lock.lock(); let cgs = cgroups; cgroups = [:]; lock.unlock()
+        for (_, cg) in cgs.sorted(by: { $0.key < $1.key }) { cg.remove() }
+    }
+
+    /// `argv` inside node `i`'s cgroup (unchanged without one). The cgroup is joined before `ip netns
+    /// exec`, which remounts /sys for the namespace and so hides /sys/fs/cgroup from what it runs.
+    func inNodeCgroup(_ i: Int, _ argv: [String]) -> [String] {
+        lock.lock(); let cg = cgroups[i]; lock.unlock()
+        return cg.map { $0.wrap(argv) } ?? argv
+    }
+
+    /// The kernel's retransmission and drop counters in node `i`'s namespace (or VM).
+    func netCounters(node i: Int) throws -> NodeNetCounters {
+        try NodeNetCounters.parse(try runCommand(host(i).command(NodeNetCounters.command)).stdout)
+    }
 
     /// The CPU servers on node `i` are pinned to (nil = not pinned).
     func serverCPU(node i: Int) -> Int? { lock.lock(); defer { lock.unlock() }; return pinnedCPU[i] }
@@ -130,7 +164,7 @@ final class TestBed {
     func startServer(node i: Int, port: UInt16, label: String) throws -> Spawned {
         let h = host(i)
         let s = try Spawned(name: "\(label) on node-\(i):\(port)",
-                            pinned(serverCPU(node: i), h.daemon([options.selfPath, "serve", "--port", String(port)])),
+                            inNodeCgroup(i, h.daemon(pinned(serverCPU(node: i), [options.selfPath, "serve", "--port", String(port)]))),
                             logPath: "\(options.workDir)/server-n\(i)-\(port).log", ownGroup: h.isVM, stdinPipe: h.isVM)
         guard s.waitUntil(timeout: 15, { s.log.contains("listening") }) else {
             s.stop()
@@ -181,6 +215,10 @@ final class TestBed {
                              clientFacingDevice(i), in: nodeNS(i), addrB: "\(nodeClientAddress(i))/24")
             }
             log("namespaces: \(namespaces.joined(separator: " "))")
+            try createNodeCgroups()
+            if !cgroups.isEmpty {
+                log("node cgroups (\(options.nodeCPUs) CPUs each): " + cgroups.sorted { $0.key < $1.key }.map { $0.value.directories.joined(separator: "+") }.joined(separator: " "))
+            }
         }
 
         let ctlConf = "\(options.workDir)/controller.toml"
@@ -205,9 +243,14 @@ final class TestBed {
             }
             try writeFile(node: i, path: conf, try fill("agent.toml", [
                 "NODE": nodeNames[i - 1], "STATE_DIR": "\(options.workDir)/state\(i)", "SOCKET": sock,
-                "CONTROLLER_URL": "http://\(controllerAddress(fromNode: i)):8477", "TOKEN_FILE": token]))
+                "CONTROLLER_URL": "http://\(controllerAddress(fromNode: i)):8477", "TOKEN_FILE": token,
+                "CGROUP": cgroups[i]?.v2Dir ?? ""]))
             let agentBin = options.vm?.agentBin ?? options.bin
-            let agent = try Spawned(name: "edge-agent node-\(i)", h.daemon(["\(agentBin)/edge-agent", "--config", conf]),
+            // `ip netns exec` hides /sys/fs/cgroup (it mounts a fresh sysfs): an agent scoped to a
+            // cgroup joins the node's network namespace only, with nsenter, and sees the host's mounts
+            let agentArgs = ["\(agentBin)/edge-agent", "--config", conf]
+            let agentCommand = !h.isVM && cgroups[i] != nil ? ["nsenter", "--net=/run/netns/\(nodeNS(i))"] + agentArgs : h.daemon(agentArgs)
+            let agent = try Spawned(name: "edge-agent node-\(i)", agentCommand,
                                     logPath: "\(options.workDir)/agent\(i).log", ownGroup: h.isVM, stdinPipe: h.isVM)
             track(agent)
             let listening: () -> Bool = h.isVM
@@ -235,7 +278,7 @@ final class TestBed {
         log("test bed up: \(options.nodes) agents reporting, controller in \(controllerNS)")
     }
 
-    /// Stops every process and deletes every namespace this bed created. Safe to call twice.
+    /// Stops every process and deletes every cgroup and namespace this bed created. Safe to call twice.
     func teardown() {
         lock.lock()
         if tornDown { lock.unlock(); return }
@@ -243,6 +286,7 @@ final class TestBed {
         let ds = daemons, ns = namespaces
         lock.unlock()
         for d in ds.reversed() { d.stop() }
+        removeNodeCgroups()
         for n in ns.reversed() { _ = try? runCommand(["ip", "netns", "delete", n], check: false) }
     }
 }

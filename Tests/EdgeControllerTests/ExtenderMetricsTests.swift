@@ -1,6 +1,6 @@
 // The extender's decision metrics: filtered nodes counted under bounded reason kinds (the
 // reasons themselves carry figures), and each /prioritize answer counted under the node ranked first.
-import EdgeController
+@testable import EdgeController
 import EdgeCore
 import Foundation
 import XCTest

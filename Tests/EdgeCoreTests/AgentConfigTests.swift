@@ -185,7 +185,7 @@ final class AgentConfigTests: XCTestCase {
     func testUnknownKeysAndSections() {
         XCTAssertEqual(error("[telemetry]\nintervall = \"1s\""),
                        "/etc/edgenode/agent.toml: telemetry.intervall: unknown key (known keys in [telemetry]: "
-                       + "interval, window, max_peers, netns, drop_weights, default_drop_weight)")
+                       + "interval, window, max_peers, netns, drop_weights, default_drop_weight, cgroup)")
         XCTAssertEqual(error("[telemetri]\ninterval = \"1s\""),
                        "/etc/edgenode/agent.toml: telemetri: unknown section (known sections: "
                        + "agent, telemetry, rpc, metrics, controller, shaping)")

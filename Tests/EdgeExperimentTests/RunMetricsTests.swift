@@ -73,17 +73,18 @@ final class RunMetricsTests: XCTestCase {
 
     func testLoadOnTheDegradedNodeFollowsItsShareOfReplicas() {
         func record(_ mode: Mode, _ placement: [String]) -> RunRecord {
-            RunRecord(spec: RunSpec(scenario: .S3, mode: mode, rps: 200, rep: 1), metrics: RunMetrics(), placement: placement, notes: [])
+            RunRecord(spec: RunSpec(scenario: .S3, mode: mode, rps: 200, rep: 1), metrics: RunMetrics(), placement: placement, notes: [],
+                      responseBytes: 16384)
         }
         let records = [record(.baseline, ["node-1", "node-2", "node-3", "node-4"]),
                        record(.proposed, ["node-2", "node-3", "node-4", "node-2"]),
                        record(.proposed, ["node-1", "node-3", "node-4", "node-2"])]
         // 200 rps × 1/4 × 16,384 B × 8 = 6.5536 Mbit/s; proposed: mean of 0 and 6.5536
-        XCTAssertEqual(Reports.degradedNodeLoadMbit(records, scenario: .S3, mode: .baseline, degradedNode: "node-1", responseBytes: 16384),
+        XCTAssertEqual(Reports.degradedNodeLoadMbit(records, scenario: .S3, mode: .baseline, degradedNode: "node-1"),
                        6.5536, accuracy: 1e-9)
-        XCTAssertEqual(Reports.degradedNodeLoadMbit(records, scenario: .S3, mode: .proposed, degradedNode: "node-1", responseBytes: 16384),
+        XCTAssertEqual(Reports.degradedNodeLoadMbit(records, scenario: .S3, mode: .proposed, degradedNode: "node-1"),
                        3.2768, accuracy: 1e-9)
-        XCTAssertTrue(Reports.degradedNodeLoadMbit(records, scenario: .S2, mode: .baseline, degradedNode: "node-1", responseBytes: 16384).isNaN)
+        XCTAssertTrue(Reports.degradedNodeLoadMbit(records, scenario: .S2, mode: .baseline, degradedNode: "node-1").isNaN)
     }
 
     func testNoWatchSamplesMeansNoReschedules() throws {

@@ -15,6 +15,7 @@ public enum TestEnvironment {
 
 public struct MissingRequirement: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Throws XCTSkip (locally) or records a failure and throws (under CI=true).

@@ -65,9 +65,31 @@ struct sk_buff {
 	struct sock *sk;
 };
 
+struct kernfs_node {
+	u64 id; /* the cgroup id: the inode number of the cgroup's directory */
+};
+
+struct cgroup;
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	struct cgroup_subsys_state *parent;
+};
+
+struct cgroup {
+	struct cgroup_subsys_state self;
+	int level; /* 0 = the hierarchy's root */
+	struct kernfs_node *kn;
+};
+
+struct css_set {
+	struct cgroup *dfl_cgrp; /* the task's cgroup in the v2 (default) hierarchy */
+};
+
 struct task_struct {
 	int pid;
 	unsigned int __state; /* `long state` before 5.14: see edge_compat.bpf.h */
+	struct css_set *cgroups;
 };
 
 #pragma clang attribute pop
