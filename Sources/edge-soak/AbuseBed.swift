@@ -129,18 +129,7 @@ final class AbuseBed {
     }
 
     private func start(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = arguments
-        FileManager.default.createFile(atPath: path(log), contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path(log)))
-        p.standardOutput = handle
-        p.standardError = handle
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "NOTIFY_SOCKET")
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
-        try p.run()
+        let p = try startLogged(arguments, logPath: path(log), environment: environment)
         processes.append(p)
         return p
     }

@@ -20,17 +20,7 @@ final class SoakDaemons {
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
     func start(_ arguments: [String], log: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = arguments
-        FileManager.default.createFile(atPath: path(log), contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path(log)))
-        p.standardOutput = handle
-        p.standardError = handle
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "NOTIFY_SOCKET")
-        p.environment = env
-        try p.run()
+        let p = try startLogged(arguments, logPath: path(log))
         processes.append(p)
         return p
     }
@@ -116,4 +106,23 @@ final class SoakDaemons {
         }
         try? FileManager.default.removeItem(at: dir)
     }
+}
+
+/// Starts `arguments` through /usr/bin/env with stdout and stderr in `logPath`, outside any
+/// systemd notify socket of ours (NOTIFY_SOCKET removed), `environment` added on top.
+/// Shared by the soak daemons and the abuse bed.
+func startLogged(_ arguments: [String], logPath: String, environment: [String: String] = [:]) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = arguments
+    FileManager.default.createFile(atPath: logPath, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+    p.standardOutput = handle
+    p.standardError = handle
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "NOTIFY_SOCKET")
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    try p.run()
+    return p
 }
