@@ -135,6 +135,7 @@ let package = Package(
         .testTarget(name: "EdgectlTests", dependencies: ["edgectl", "EdgeCore"]),
         .testTarget(name: "EdgeControllerTests", dependencies: [
             "EdgeController", "EdgeCore", "EdgeRPC", "EdgeTestSupport", "EdgeJansson",
+            "EdgeAgent", // the signal round trip: what the agent exports, the controller reads back
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

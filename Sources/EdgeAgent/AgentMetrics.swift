@@ -6,36 +6,25 @@ import Foundation
 import Prometheus
 
 public final class AgentMetrics: @unchecked Sendable {
-    public let registry = PrometheusCollectorRegistry()
-    private let rttP50, rttP99, retransRate, dropRate, dropRateWeighted, runqlatP95, cpu: Gauge
-    private let rttSamples, windowSeconds, up: Gauge
+    public let registry: PrometheusCollectorRegistry
+    /// One gauge per exported catalogue signal, in catalogue order.
+    private let signalGauges: [(signal: TelemetrySignal, gauge: Gauge)]
+    private let up: Gauge
     private let lock = NSLock()
     private var reasonGauges: [String: Gauge] = [:]
 
     public init() {
-        rttP50 = registry.makeGauge(name: "ebpf_rtt_p50_milliseconds", help: "TCP smoothed RTT, median over the window (tcp_probe)")
-        rttP99 = registry.makeGauge(name: "ebpf_rtt_p99_milliseconds", help: "TCP smoothed RTT, 99th percentile over the window")
-        retransRate = registry.makeGauge(name: "ebpf_tcp_retrans_rate", help: "TCP retransmits per segment sent over the window")
-        dropRate = registry.makeGauge(name: "ebpf_drop_rate", help: "Packets dropped per second (kfree_skb, all reasons)")
-        dropRateWeighted = registry.makeGauge(name: "ebpf_drop_rate_weighted", help: "Packets dropped per second, weighted by reason")
-        runqlatP95 = registry.makeGauge(name: "ebpf_runqlat_p95_milliseconds", help: "Run-queue latency, 95th percentile over the window")
-        cpu = registry.makeGauge(name: "ebpf_cpu_utilization", help: "CPU utilisation in [0,1] over the window (/proc/stat)")
-        rttSamples = registry.makeGauge(name: "edgenode_rtt_samples", help: "RTT samples in the window")
-        windowSeconds = registry.makeGauge(name: "edgenode_window_seconds", help: "Seconds covered by the telemetry window")
-        up = registry.makeGauge(name: "edgenode_agent_up", help: "1 while the agent's telemetry is attached")
+        let registry = PrometheusCollectorRegistry()
+        signalGauges = TelemetrySignal.exported.map { s in
+            (s, registry.makeGauge(name: s.metric!.name, help: s.metric!.help))
+        }
+        up = registry.makeGauge(name: SignalMetric.agentUp.name, help: SignalMetric.agentUp.help)
+        self.registry = registry
     }
 
     /// Absent signals export NaN: "no data" stays distinguishable from a real zero.
     public func update(from w: TelemetryWindow) {
-        rttP50.set(to: w.rttP50Ms ?? .nan)
-        rttP99.set(to: w.rttP99Ms ?? .nan)
-        retransRate.set(to: w.retransRate ?? .nan)
-        dropRate.set(to: w.dropRate)
-        dropRateWeighted.set(to: w.dropRateWeighted)
-        runqlatP95.set(to: w.runqlatP95Ms ?? .nan)
-        cpu.set(to: w.cpuUtilization ?? .nan)
-        rttSamples.set(to: Double(w.rttSamples))
-        windowSeconds.set(to: w.windowSeconds)
+        for (signal, gauge) in signalGauges { gauge.set(to: signal.value(in: w) ?? .nan) }
         up.set(to: 1)
         lock.lock()
         defer { lock.unlock() }

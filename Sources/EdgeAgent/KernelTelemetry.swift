@@ -4,15 +4,20 @@ import EdgeBPF
 import EdgeCore
 import Foundation
 
-/// Cumulative kernel counters at one instant.
+/// Cumulative kernel counters at one instant, keyed like the aggregator's sums so that the
+/// collector's deltas need no code per signal.
 public struct KernelCounters: Sendable {
-    public var rtt = LogLinearHistogram()
-    public var runqlat = LogLinearHistogram()
+    public var histograms: [TelemetryHistogram: LogLinearHistogram] = [:]
+    public var counters: [TelemetryCounter: UInt64] = [:]
     /// Per remote address (text form); u32 slots in the kernel, widened here.
     public var peers: [String: LogLinearHistogram] = [:]
-    public var retransmits: UInt64 = 0
     /// Drop count by kfree_skb reason value.
     public var drops: [Int: UInt64] = [:]
+
+    /// A histogram, empty when the kernel did not fill it.
+    public subscript(kind: TelemetryHistogram) -> LogLinearHistogram { histograms[kind] ?? LogLinearHistogram() }
+    /// A counter, 0 when the kernel did not fill it.
+    public subscript(kind: TelemetryCounter) -> UInt64 { counters[kind] ?? 0 }
 }
 
 
@@ -93,9 +98,9 @@ public final class KernelTelemetry {
     /// Reads every map once.
     public func read() throws -> KernelCounters {
         var c = KernelCounters()
-        c.rtt = try LogLinearHistogram(counts: rttHist.sumPerCPUCounters(index: 0))
-        c.runqlat = try LogLinearHistogram(counts: runqHist.sumPerCPUCounters(index: 0))
-        c.retransmits = try retransCount.sumPerCPUCounters(index: 0)[0]
+        c.histograms[.rtt] = try LogLinearHistogram(counts: rttHist.sumPerCPUCounters(index: 0))
+        c.histograms[.runqlat] = try LogLinearHistogram(counts: runqHist.sumPerCPUCounters(index: 0))
+        c.counters[.retransmits] = try retransCount.sumPerCPUCounters(index: 0)[0]
         for (reason, n) in try dropCount.sumPerCPUArray().enumerated() where n > 0 {
             c.drops[reason] = n
         }

@@ -117,8 +117,8 @@ public final class TelemetryCollector: @unchecked Sendable {
                          reasonName: (Int) -> String) -> TelemetryInterval {
         let d = a.at.duration(to: b.at)
         var iv = TelemetryInterval(duration: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
-        iv.rtt = b.kernel.rtt.subtractingWrapping(a.kernel.rtt)
-        iv.runqlat = b.kernel.runqlat.subtractingWrapping(a.kernel.runqlat)
+        for (kind, now) in b.kernel.histograms { iv.histograms[kind] = now.subtractingWrapping(a.kernel[kind]) }
+        for (kind, now) in b.kernel.counters { iv.counters[kind] = now &- a.kernel[kind] }
         for (peer, now) in b.kernel.peers {
             let delta: LogLinearHistogram
             if let before = a.kernel.peers[peer], zip(now.counts, before.counts).allSatisfy({ $0 >= $1 }) {
@@ -128,23 +128,22 @@ public final class TelemetryCollector: @unchecked Sendable {
             }
             if !delta.isEmpty { iv.peerRTT[peer] = delta }
         }
-        iv.retransmits = b.kernel.retransmits &- a.kernel.retransmits
         for (reason, n) in b.kernel.drops {
             let delta = n &- a.kernel.drops[reason, default: 0]
             if delta > 0 { iv.drops[reasonName(reason), default: 0] += delta }
         }
         if let ca = a.cpu, let cb = b.cpu {
             let c = cb.delta(since: ca)
-            iv.cpuBusyTicks = c.busy
-            iv.cpuTotalTicks = c.total
+            iv.counters[.cpuBusyTicks] = c.busy
+            iv.counters[.cpuTotalTicks] = c.total
         }
         if let ga = a.cgroupCPU, let gb = b.cgroupCPU {
             let c = CgroupCPU.ticks(from: ga, to: gb, elapsedSeconds: iv.duration)
-            iv.cpuBusyTicks = c.busy
-            iv.cpuTotalTicks = c.total
+            iv.counters[.cpuBusyTicks] = c.busy
+            iv.counters[.cpuTotalTicks] = c.total
         }
         if let ta = a.tcp, let tb = b.tcp {
-            iv.segmentsOut = tb.delta(since: ta).outSegs
+            iv.counters[.segmentsOut] = tb.delta(since: ta).outSegs
         }
         return iv
     }

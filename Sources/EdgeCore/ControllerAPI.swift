@@ -53,19 +53,16 @@ public struct ControllerStatusResult: Codable, Sendable, Equatable {
     }
 }
 
-/// One row of `nodes.list`.
+/// One row of `nodes.list`. The signal values are the catalogue's `inNodeList` signals, each
+/// under its window JSON name (`rtt_p99_ms`), left out when absent.
 public struct NodeSummary: Codable, Sendable, Equatable {
     public var node: String
     public var agentVersion: String
     public var lastSeenSecondsAgo: Double
     public var reportCount: UInt64
     public var stale: Bool
-    public var rttP99Ms: Double?
-    public var retransRate: Double?
-    public var dropRate: Double
-    public var dropRateWeighted: Double
-    public var runqlatP95Ms: Double?
-    public var cpuUtilization: Double?
+    /// Values of the node-list signals; an absent signal has no entry.
+    public var signals: [TelemetrySignal: Double]
     /// Badness of the latest report, [0, 1].
     public var scoreRaw: Double
     /// EWMA of the badness.
@@ -73,21 +70,73 @@ public struct NodeSummary: Codable, Sendable, Equatable {
     /// What `/prioritize` returns for the node now (0 when stale).
     public var priority: Int
 
-    public init(node: String, agentVersion: String, lastSeenSecondsAgo: Double, reportCount: UInt64, stale: Bool, rttP99Ms: Double?, retransRate: Double?, dropRate: Double, dropRateWeighted: Double, runqlatP95Ms: Double?, cpuUtilization: Double?, scoreRaw: Double, scoreSmoothed: Double, priority: Int) {
+    public init(node: String, agentVersion: String, lastSeenSecondsAgo: Double, reportCount: UInt64, stale: Bool,
+                signals: [TelemetrySignal: Double], scoreRaw: Double, scoreSmoothed: Double, priority: Int) {
         self.node = node
         self.agentVersion = agentVersion
         self.lastSeenSecondsAgo = lastSeenSecondsAgo
         self.reportCount = reportCount
         self.stale = stale
-        self.rttP99Ms = rttP99Ms
-        self.retransRate = retransRate
-        self.dropRate = dropRate
-        self.dropRateWeighted = dropRateWeighted
-        self.runqlatP95Ms = runqlatP95Ms
-        self.cpuUtilization = cpuUtilization
+        self.signals = signals.filter { $0.key.inNodeList }
         self.scoreRaw = scoreRaw
         self.scoreSmoothed = scoreSmoothed
         self.priority = priority
+    }
+
+    /// The node-list signals of `window`.
+    public static func signals(of window: TelemetryWindow) -> [TelemetrySignal: Double] {
+        var out: [TelemetrySignal: Double] = [:]
+        for s in TelemetrySignal.nodeList { if let v = s.value(in: window) { out[s] = v } }
+        return out
+    }
+
+    /// A signal's value, nil when absent.
+    public subscript(signal: TelemetrySignal) -> Double? { signals[signal] }
+
+    // Coded by hand so that the signals are flat fields named by the catalogue. Fixed fields use
+    // the camelCase Swift names, as synthesized coding would (EdgeJSON converts them to snake_case);
+    // a signal is looked up under its JSON name and under the camelCase name a snake_case-converting
+    // decoder turns it into.
+    private struct Key: CodingKey {
+        let stringValue: String
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        node = try c.decode(String.self, forKey: Key("node"))
+        agentVersion = try c.decode(String.self, forKey: Key("agentVersion"))
+        lastSeenSecondsAgo = try c.decode(Double.self, forKey: Key("lastSeenSecondsAgo"))
+        reportCount = try c.decode(UInt64.self, forKey: Key("reportCount"))
+        stale = try c.decode(Bool.self, forKey: Key("stale"))
+        scoreRaw = try c.decode(Double.self, forKey: Key("scoreRaw"))
+        scoreSmoothed = try c.decode(Double.self, forKey: Key("scoreSmoothed"))
+        priority = try c.decode(Int.self, forKey: Key("priority"))
+        signals = [:]
+        for s in TelemetrySignal.nodeList {
+            for name in [s.name, s.camelCaseName] {
+                if let v = try c.decodeIfPresent(Double.self, forKey: Key(name)) {
+                    signals[s] = v
+                    break
+                }
+            }
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(node, forKey: Key("node"))
+        try c.encode(agentVersion, forKey: Key("agentVersion"))
+        try c.encode(lastSeenSecondsAgo, forKey: Key("lastSeenSecondsAgo"))
+        try c.encode(reportCount, forKey: Key("reportCount"))
+        try c.encode(stale, forKey: Key("stale"))
+        try c.encode(scoreRaw, forKey: Key("scoreRaw"))
+        try c.encode(scoreSmoothed, forKey: Key("scoreSmoothed"))
+        try c.encode(priority, forKey: Key("priority"))
+        for s in TelemetrySignal.nodeList { try c.encodeIfPresent(signals[s], forKey: Key(s.name)) }
     }
 }
 

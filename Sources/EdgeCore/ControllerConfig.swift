@@ -86,10 +86,9 @@ public struct ControllerConfig: Sendable, Equatable {
         /// Score change (in [0, 1] score units) needed before a node's published score moves.
         public var hysteresis: Double
 
-        /// Default `minmaxFloor`: 1 ms of RTT or run-queue latency, 0.5 % retransmits, 1 weighted
-        /// drop per second, 10 % CPU.
-        public static let defaultMinmaxFloor: [ScoreSignal: Double] = [.rttP99: 1, .retrans: 0.005, .dropWeighted: 1,
-                                                                       .runqlatP95: 1, .cpu: 0.1]
+        /// Default `minmaxFloor`, from the signal catalogue: 1 ms of RTT or run-queue latency,
+        /// 0.5 % retransmits, 1 weighted drop per second, 10 % CPU.
+        public static let defaultMinmaxFloor: [ScoreSignal: Double] = ScoreSignal.defaultMinmaxFloor
         public init(weights: [ScoreSignal: Double], normalisation: ScoreNormalisation,
                     bounds: [ScoreSignal: SignalBounds], minmaxFloor: [ScoreSignal: Double] = defaultMinmaxFloor,
                     smoothing: Double, recoverySmoothing: Double? = nil, hysteresis: Double) {
@@ -151,18 +150,18 @@ public struct ControllerConfig: Sendable, Equatable {
 
     /// [filter]: hard limits for the extender's /filter; nil = no limit.
     public struct Filter: Sendable, Equatable {
-        public var maxRTTP99Ms: Double?
-        public var maxRetransRate: Double?
-        /// Drops per second.
-        public var maxDropRate: Double?
-        /// CPU utilisation in [0, 1].
-        public var maxCPU: Double?
+        /// Limit per signal (the catalogue's `filterable` ones), in the signal's unit; a signal
+        /// without an entry has no limit.
+        public var limits: [TelemetrySignal: Double]
 
-        public init(maxRTTP99Ms: Double?, maxRetransRate: Double?, maxDropRate: Double?, maxCPU: Double?) {
-            self.maxRTTP99Ms = maxRTTP99Ms
-            self.maxRetransRate = maxRetransRate
-            self.maxDropRate = maxDropRate
-            self.maxCPU = maxCPU
+        public init(limits: [TelemetrySignal: Double] = [:]) {
+            self.limits = limits
+        }
+
+        /// The limit on `signal`, nil = none.
+        public subscript(signal: TelemetrySignal) -> Double? {
+            get { limits[signal] }
+            set { limits[signal] = newValue }
         }
     }
 
@@ -224,15 +223,13 @@ public struct ControllerConfig: Sendable, Equatable {
                        tlsCert: nil, tlsKey: nil),
         rpc: RPCConfig(socket: "/run/edge-controller/controller.sock"),
         score: Score(
-            weights: [.rttP99: 0.30, .retrans: 0.20, .dropWeighted: 0.20, .runqlatP95: 0.15, .cpu: 0.15],
+            weights: ScoreSignal.defaultWeights,
             normalisation: .fixed,
-            bounds: [.rttP99: SignalBounds(lo: 0, hi: 200), .retrans: SignalBounds(lo: 0, hi: 0.05),
-                     .dropWeighted: SignalBounds(lo: 0, hi: 100), .runqlatP95: SignalBounds(lo: 0, hi: 20),
-                     .cpu: SignalBounds(lo: 0, hi: 1)],
+            bounds: ScoreSignal.defaultBounds,
             smoothing: 0.3, recoverySmoothing: 0.05, hysteresis: 0.05),
         registry: Registry(staleAfterSeconds: 15, stalePolicy: .filter, maxNodes: 20000,
                            stateFile: "/var/lib/edge-controller/registry.json"),
-        filter: Filter(maxRTTP99Ms: nil, maxRetransRate: nil, maxDropRate: nil, maxCPU: nil))
+        filter: Filter())
 
     static let staleAfterRange = 1.0...3600.0
     static let maxNodesRange = 1...1_000_000
@@ -326,17 +323,14 @@ public struct ControllerConfig: Sendable, Equatable {
             maxPeers: try r.int("max_peers", default: dr.maxPeers, range: maxPeersRange),
             maxDropReasons: try r.int("max_drop_reasons", default: dr.maxDropReasons, range: maxDropReasonsRange))
 
-        let f = try doc.section("filter", keys: ["max_rtt_p99_ms", "max_retrans_rate", "max_drop_rate", "max_cpu"])
-        func limit(_ key: String, max: Double?) throws -> Double? {
-            let rule = max.map { "in [0, \($0)] (0 = no limit)" } ?? "≥ 0 (0 = no limit)"
-            let v = try f.number(key, default: 0, rule: rule) { $0 >= 0 && $0 <= (max ?? .infinity) }
-            return v == 0 ? nil : v
+        let f = try doc.section("filter", keys: TelemetrySignal.filterable.map { $0.filter!.key })
+        var filter = Filter()
+        for signal in TelemetrySignal.filterable {
+            let role = signal.filter!
+            let rule = role.maximum.map { "in [0, \($0)] (0 = no limit)" } ?? "≥ 0 (0 = no limit)"
+            let v = try f.number(role.key, default: 0, rule: rule) { $0 >= 0 && $0 <= (role.maximum ?? .infinity) }
+            if v != 0 { filter[signal] = v }
         }
-        let filter = Filter(
-            maxRTTP99Ms: try limit("max_rtt_p99_ms", max: nil),
-            maxRetransRate: try limit("max_retrans_rate", max: 1),
-            maxDropRate: try limit("max_drop_rate", max: nil),
-            maxCPU: try limit("max_cpu", max: 1))
 
         let source = try readSource(try doc.section("source", keys: sourceKeys), staleAfter: registry.staleAfterSeconds)
 
@@ -427,10 +421,7 @@ public struct ControllerConfig: Sendable, Equatable {
         t.int("max_drop_reasons", registry.maxDropReasons)
 
         t.section("filter")
-        t.number("max_rtt_p99_ms", filter.maxRTTP99Ms ?? 0)
-        t.number("max_retrans_rate", filter.maxRetransRate ?? 0)
-        t.number("max_drop_rate", filter.maxDropRate ?? 0)
-        t.number("max_cpu", filter.maxCPU ?? 0)
+        for signal in TelemetrySignal.filterable { t.number(signal.filter!.key, filter[signal] ?? 0) }
 
         writeSource(to: &t)
 

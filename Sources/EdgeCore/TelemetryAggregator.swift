@@ -25,14 +25,12 @@ public struct TelemetryAggregator: Sendable {
 
     private struct HeldInterval: Sendable {
         var nanoseconds: UInt64
-        var rtt: SparseSlotCounts
-        var runqlat: SparseSlotCounts
+        /// Non-empty histograms by `TelemetryHistogram.slot`.
+        var histograms: [(slot: Int, counts: SparseSlotCounts)]
+        /// Non-zero counters by `TelemetryCounter.slot`.
+        var counters: [(slot: Int, count: UInt64)]
         var peers: [(address: String, counts: SparseSlotCounts)]
-        var retransmits: UInt64
-        var segmentsOut: UInt64
         var drops: [(reason: String, count: UInt64)]
-        var cpuBusyTicks: UInt64
-        var cpuTotalTicks: UInt64
     }
 
     // FIFO of held intervals: live elements are held[head...]; compacted when the dead prefix grows.
@@ -41,15 +39,13 @@ public struct TelemetryAggregator: Sendable {
 
     // Running sums over the held intervals. Durations in integer nanoseconds so that add/evict is exact.
     private var nanoseconds: UInt64 = 0
-    private var rtt = LogLinearHistogram()
-    private var runqlat = LogLinearHistogram()
+    /// One histogram per `TelemetryHistogram`, indexed by its slot.
+    private var histograms = [LogLinearHistogram](repeating: LogLinearHistogram(), count: TelemetryHistogram.allCases.count)
+    /// One sum per `TelemetryCounter`, indexed by its slot.
+    private var counters = [UInt64](repeating: 0, count: TelemetryCounter.allCases.count)
     private var peers: [String: LogLinearHistogram] = [:]
     private var peerSamples: [String: UInt64] = [:]
-    private var retransmits: UInt64 = 0
-    private var segmentsOut: UInt64 = 0
     private var drops: [String: UInt64] = [:]
-    private var cpuBusyTicks: UInt64 = 0
-    private var cpuTotalTicks: UInt64 = 0
 
     /// - Parameters:
     ///   - windowSeconds: how much time the window should cover (> 0).
@@ -106,16 +102,12 @@ public struct TelemetryAggregator: Sendable {
         let d = interval.duration
         let ns: UInt64 = (d.isFinite && d > 0) ? UInt64(min(d, 1e9) * 1e9) : 0
 
-        var h = HeldInterval(
-            nanoseconds: ns,
-            rtt: SparseSlotCounts(interval.rtt),
-            runqlat: SparseSlotCounts(interval.runqlat),
-            peers: [],
-            retransmits: interval.retransmits,
-            segmentsOut: interval.segmentsOut,
-            drops: [],
-            cpuBusyTicks: interval.cpuBusyTicks,
-            cpuTotalTicks: interval.cpuTotalTicks)
+        var h = HeldInterval(nanoseconds: ns, histograms: [], counters: [], peers: [], drops: [])
+        for (kind, histogram) in interval.histograms {
+            let sparse = SparseSlotCounts(histogram)
+            if !sparse.isEmpty { h.histograms.append((kind.slot, sparse)) }
+        }
+        for (kind, count) in interval.counters where count != 0 { h.counters.append((kind.slot, count)) }
         for (address, histogram) in interval.peerRTT {
             let sparse = SparseSlotCounts(histogram)
             if !sparse.isEmpty { h.peers.append((address, sparse)) }
@@ -154,12 +146,8 @@ public struct TelemetryAggregator: Sendable {
     private mutating func apply(_ h: HeldInterval, adding: Bool) {
         if adding {
             nanoseconds &+= h.nanoseconds
-            h.rtt.add(into: &rtt)
-            h.runqlat.add(into: &runqlat)
-            retransmits &+= h.retransmits
-            segmentsOut &+= h.segmentsOut
-            cpuBusyTicks &+= h.cpuBusyTicks
-            cpuTotalTicks &+= h.cpuTotalTicks
+            for (slot, counts) in h.histograms { counts.add(into: &histograms[slot]) }
+            for (slot, count) in h.counters { counters[slot] &+= count }
             for (address, counts) in h.peers {
                 counts.add(into: &peers[address, default: LogLinearHistogram()])
                 peerSamples[address, default: 0] &+= counts.total
@@ -169,12 +157,8 @@ public struct TelemetryAggregator: Sendable {
             }
         } else {
             nanoseconds &-= h.nanoseconds
-            h.rtt.subtract(from: &rtt)
-            h.runqlat.subtract(from: &runqlat)
-            retransmits &-= h.retransmits
-            segmentsOut &-= h.segmentsOut
-            cpuBusyTicks &-= h.cpuBusyTicks
-            cpuTotalTicks &-= h.cpuTotalTicks
+            for (slot, counts) in h.histograms { counts.subtract(from: &histograms[slot]) }
+            for (slot, count) in h.counters { counters[slot] &-= count }
             for (address, counts) in h.peers {
                 let left = (peerSamples[address] ?? 0) &- counts.total
                 if left == 0 {
@@ -198,8 +182,9 @@ public struct TelemetryAggregator: Sendable {
         dropWeights[reason] ?? defaultDropWeight
     }
 
-    /// Summarises the held intervals. Signals without samples are nil (RTT, runqlat, CPU, retransmit
-    /// rate); rates are per covered second; quantiles are in milliseconds.
+    /// Summarises the held intervals: every catalogue signal computed from its sums. Signals
+    /// without samples are nil (quantiles, ratios with a zero denominator); rates are per covered
+    /// second; quantiles are in milliseconds.
     /// - Parameters:
     ///   - node: node name to report.
     ///   - agentVersion: agent version to report.
@@ -225,19 +210,41 @@ public struct TelemetryAggregator: Sendable {
                            rttP99Ms: milliseconds(h.quantile(0.99)), samples: samples)
         }
 
-        var cpu: Double?
-        if cpuTotalTicks > 0 {
-            cpu = min(1, max(0, Double(cpuBusyTicks) / Double(cpuTotalTicks)))
+        var w = TelemetryWindow(node: node, agentVersion: agentVersion, generatedAt: now, windowSeconds: seconds,
+                                drops: dropStats, peers: peerList)
+        for signal in TelemetrySignal.catalogue {
+            let value: Double?
+            switch signal.source {
+            case let .quantile(kind, q): value = milliseconds(histograms[kind.slot].quantile(q))
+            case let .samples(kind):
+                signal.field.setCount(histograms[kind.slot].total, into: &w)
+                continue
+            case let .count(kind):
+                signal.field.setCount(counters[kind.slot], into: &w)
+                continue
+            case let .ratio(numerator, denominator, clamped):
+                let n = counters[numerator.slot], d = counters[denominator.slot]
+                if d == 0 {
+                    value = nil
+                } else {
+                    let r = Double(n) / Double(d)
+                    value = clamped ? min(1, max(0, r)) : r
+                }
+            case let .dropsPerSecond(weightedRate): value = weightedRate ? weighted : perSecond(dropTotal)
+            case .coveredSeconds: value = seconds
+            }
+            signal.set(value, in: &w)
         }
-
-        return TelemetryWindow(
-            node: node, agentVersion: agentVersion, generatedAt: now, windowSeconds: seconds,
-            rttP50Ms: milliseconds(rtt.quantile(0.5)), rttP99Ms: milliseconds(rtt.quantile(0.99)),
-            rttSamples: rtt.total,
-            retransRate: segmentsOut > 0 ? Double(retransmits) / Double(segmentsOut) : nil,
-            retransmits: retransmits, segmentsOut: segmentsOut,
-            dropRate: perSecond(dropTotal), dropRateWeighted: weighted, drops: dropStats,
-            runqlatP95Ms: milliseconds(runqlat.quantile(0.95)), runqlatSamples: runqlat.total,
-            cpuUtilization: cpu, peers: peerList)
+        return w
     }
+}
+
+extension TelemetryHistogram {
+    /// Index in `allCases`: where the aggregator keeps this histogram.
+    var slot: Int { Self.allCases.firstIndex(of: self)! }
+}
+
+extension TelemetryCounter {
+    /// Index in `allCases`: where the aggregator keeps this counter.
+    var slot: Int { Self.allCases.firstIndex(of: self)! }
 }

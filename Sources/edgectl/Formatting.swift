@@ -12,9 +12,11 @@ struct TextTable {
     var rows: [[String]] = []
 
     init(_ header: String...) { self.header = header }
+    init(columns: [String]) { header = columns }
 
     /// Cells are made safe to print here, once for every table (see `Fmt.text`).
-    mutating func add(_ cells: String...) { rows.append(cells.map { Fmt.text($0) }) }
+    mutating func add(_ cells: String...) { add(row: cells) }
+    mutating func add(row cells: [String]) { rows.append(cells.map { Fmt.text($0) }) }
 
     /// Two spaces between columns; a column whose cells are all numbers (or "-") is right-aligned.
     func render() -> String {
@@ -88,6 +90,18 @@ enum Fmt {
     }
 
     static func rate(_ v: Double) -> String { fixed(v, 2) }
+
+    /// A catalogue signal's value in the format the catalogue gives it; "-" when absent.
+    static func signal(_ v: Double?, _ format: SignalFormat) -> String {
+        switch format {
+        case .milliseconds: return ms(v)
+        case .ratio: return ratio(v)
+        case .percent: return percent(v)
+        case .rate: return v.map(rate) ?? "-"
+        case .count: return v.map { fixed($0, 0) } ?? "-"
+        case .seconds: return v.map(seconds) ?? "-"
+        }
+    }
 
     static func seconds(_ v: Double) -> String {
         guard v.isFinite else { return fixed(v, 0) + "s" }

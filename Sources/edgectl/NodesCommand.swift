@@ -34,14 +34,15 @@ struct NodesCommand: ParsableCommand {
         print(Self.render(r.nodes))
     }
 
+    /// The signal columns come from the catalogue (`nodesColumn`), between REPORTS and BADNESS.
     static func render(_ nodes: [NodeSummary]) -> String {
-        var t = TextTable("NODE", "STATE", "SEEN", "REPORTS", "RTT P99 MS", "RETRANS", "DROPS/S", "RUNQ P95 MS", "CPU",
-                          "BADNESS", "SMOOTHED", "PRIORITY", "AGENT")
+        let columns = TelemetrySignal.nodeList.filter { $0.nodesColumn != nil }
+        var t = TextTable(columns: ["NODE", "STATE", "SEEN", "REPORTS"] + columns.map { $0.nodesColumn! }
+                          + ["BADNESS", "SMOOTHED", "PRIORITY", "AGENT"])
         for n in nodes {
-            t.add(n.node, n.stale ? "stale" : "fresh", Fmt.seconds(n.lastSeenSecondsAgo) + " ago", String(n.reportCount),
-                  Fmt.ms(n.rttP99Ms), Fmt.ratio(n.retransRate), Fmt.rate(n.dropRateWeighted), Fmt.ms(n.runqlatP95Ms),
-                  Fmt.percent(n.cpuUtilization), Fmt.fixed(n.scoreRaw, 3), Fmt.fixed(n.scoreSmoothed, 3),
-                  String(n.priority), n.agentVersion)
+            t.add(row: [n.node, n.stale ? "stale" : "fresh", Fmt.seconds(n.lastSeenSecondsAgo) + " ago", String(n.reportCount)]
+                  + columns.map { Fmt.signal(n[$0], $0.format) }
+                  + [Fmt.fixed(n.scoreRaw, 3), Fmt.fixed(n.scoreSmoothed, 3), String(n.priority), n.agentVersion])
         }
         return t.render()
     }

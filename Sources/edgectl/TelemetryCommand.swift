@@ -38,13 +38,10 @@ struct TelemetryCommand: ParsableCommand {
         let w = telemetry.window
         var out = "node \(w.node)  window \(Fmt.seconds(w.windowSeconds))  agent \(w.agentVersion)\n\n"
         var t = TextTable("SIGNAL", "VALUE", "SAMPLES")
-        t.add("rtt p50 (ms)", Fmt.ms(w.rttP50Ms), String(w.rttSamples))
-        t.add("rtt p99 (ms)", Fmt.ms(w.rttP99Ms), String(w.rttSamples))
-        t.add("retrans rate", Fmt.ratio(w.retransRate), "\(w.retransmits)/\(w.segmentsOut)")
-        t.add("drops (/s)", Fmt.rate(w.dropRate), String(w.drops.reduce(0) { $0 + $1.count }))
-        t.add("drops weighted (/s)", Fmt.rate(w.dropRateWeighted), "")
-        t.add("runqlat p95 (ms)", Fmt.ms(w.runqlatP95Ms), String(w.runqlatSamples))
-        t.add("cpu", Fmt.percent(w.cpuUtilization), "")
+        for signal in TelemetrySignal.catalogue {
+            guard let row = signal.telemetryRow else { continue }
+            t.add(row.label, Fmt.signal(signal.value(in: w), signal.format), row.samples(w))
+        }
         out += t.render()
         if !w.drops.isEmpty {
             var d = TextTable("DROP REASON", "COUNT", "RATE/S", "WEIGHT")

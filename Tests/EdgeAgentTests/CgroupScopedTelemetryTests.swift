@@ -96,7 +96,7 @@ final class CgroupScopedTelemetryTests: XCTestCase {
         let bc1 = try busyCPU.read(), cc1 = try calmCPU.read()
         let elapsed = Date().timeIntervalSince(t0)
 
-        let busyHist = b1.runqlat.subtractingWrapping(b0.runqlat), calmHist = c1.runqlat.subtractingWrapping(c0.runqlat)
+        let busyHist = b1[.runqlat].subtractingWrapping(b0[.runqlat]), calmHist = c1[.runqlat].subtractingWrapping(c0[.runqlat])
         XCTAssertGreaterThan(busyHist.total, 3, "the busy loops were switched in and out")
         XCTAssertGreaterThan(calmHist.total, 50, "the sleeper woke (every 2 ms when it gets the CPU)")
         let busyP95 = try XCTUnwrap(busyHist.quantile(0.95)), calmP95 = try XCTUnwrap(calmHist.quantile(0.95))

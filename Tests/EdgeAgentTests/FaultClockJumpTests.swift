@@ -11,8 +11,7 @@ final class FaultClockJumpTests: XCTestCase {
     private func tick(_ duration: Double = 1) -> TelemetryInterval {
         var rtt = LogLinearHistogram()
         for v in [1_000_000, 2_000_000, 5_000_000] as [UInt64] { rtt.record(v) }
-        return TelemetryInterval(duration: duration, rtt: rtt, retransmits: 2, segmentsOut: 100,
-                                 drops: ["NO_SOCKET": 4], cpuBusyTicks: 30, cpuTotalTicks: 100)
+        return TelemetryInterval(duration: duration, histograms: [.rtt: rtt], counters: [.retransmits: 2, .segmentsOut: 100, .cpuBusyTicks: 30, .cpuTotalTicks: 100], drops: ["NO_SOCKET": 4])
     }
 
     private func window(_ a: TelemetryAggregator) -> TelemetryWindow {

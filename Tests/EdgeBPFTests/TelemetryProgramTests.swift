@@ -36,12 +36,12 @@ final class TelemetryProgramTests: XCTestCase {
         XCTAssertTrue(out.stdout.contains("bytes"), out.stdout + out.stderr)
 
         let after = try k.read()
-        let rtt = after.rtt.subtractingWrapping(before.rtt)
+        let rtt = after[.rtt].subtractingWrapping(before[.rtt])
         XCTAssertGreaterThan(rtt.total, 50, "RTT samples from the namespace's connections")
         let p50 = try XCTUnwrap(rtt.quantile(0.5))
         XCTAssertGreaterThan(p50, 1_000, "a shaped loopback RTT is above 1 µs")
         XCTAssertLessThan(p50, 10_000_000_000, "and below 10 s")
-        XCTAssertGreaterThan(after.retransmits - before.retransmits, 0, "tbf drops cause retransmits")
+        XCTAssertGreaterThan(after[.retransmits] - before[.retransmits], 0, "tbf drops cause retransmits")
         let qdiscDrops = k.dropReasonNames.first(where: { $0.value == "QDISC_DROP" })?.key
         let dropped = after.drops[qdiscDrops ?? -1, default: 0] - before.drops[qdiscDrops ?? -1, default: 0]
         XCTAssertGreaterThan(dropped, 0, "drops counted under QDISC_DROP: \(after.drops)")
@@ -55,7 +55,7 @@ final class TelemetryProgramTests: XCTestCase {
         let before = try k.read()
         try other.run(["python3", Self.loadScript, "--conns", "2", "--seconds", "1", "--mode", "rr"])
         let after = try k.read()
-        XCTAssertEqual(after.rtt.subtractingWrapping(before.rtt).total, 0,
+        XCTAssertEqual(after[.rtt].subtractingWrapping(before[.rtt]).total, 0,
                        "traffic in another namespace is not counted")
     }
 
@@ -65,7 +65,7 @@ final class TelemetryProgramTests: XCTestCase {
         // two busy loops per core force wakeups and preemption on the run queues
         try TCPLoad.cpu(workers: 4, seconds: 1)
         let after = try k.read()
-        let runq = after.runqlat.subtractingWrapping(before.runqlat)
+        let runq = after[.runqlat].subtractingWrapping(before[.runqlat])
         XCTAssertGreaterThan(runq.total, 10)
         let p95 = try XCTUnwrap(runq.quantile(0.95))
         XCTAssertGreaterThan(p95, 100, "p95 run-queue latency above 100 ns")

@@ -10,7 +10,7 @@ final class ControllerRPCTests: XCTestCase {
         config.server.tokenFile = nil
         config.server.listen = ListenAddress(host: "127.0.0.1", port: 0)
         config.score = Fixtures.scoreConfig()
-        config.filter.maxCPU = 0.9
+        config.filter[.cpu] = 0.9
         let core = try ControllerCore(config: config)
         try core.registry.ingest(Fixtures.window("edge-a"))
         try core.registry.ingest(Fixtures.window("edge-b", rtt: nil, cpu: 0.95))

@@ -169,13 +169,13 @@ final class ControllerReloadTests: XCTestCase {
     func testExtenderApplyIsSeenByEveryCopy() throws {
         let registry = NodeRegistry(score: Fixtures.scoreConfig(), registry: Fixtures.registryConfig())
         try registry.ingest(Fixtures.window("a", rtt: 100))
-        let noLimits = ControllerConfig.Filter(maxRTTP99Ms: nil, maxRetransRate: nil, maxDropRate: nil, maxCPU: nil)
+        let noLimits = ControllerConfig.Filter()
         let extender = Extender(registry: registry, policy: ExtenderPolicy(filter: noLimits, stalePolicy: .filter,
                                                                            staleAfter: registry.staleAfter))
         let copy = extender // the RPC methods hold a copy of the HTTP routes' extender
         XCTAssertEqual(try copy.dryRun(ExtenderDryRunParams(pod: nil, nodeNames: ["a"])).passed, ["a"])
         var limit = noLimits
-        limit.maxRTTP99Ms = 50
+        limit[.rttP99] = 50
         extender.apply(filter: limit)
         XCTAssertEqual(try copy.dryRun(ExtenderDryRunParams(pod: nil, nodeNames: ["a"])).passed, [])
     }

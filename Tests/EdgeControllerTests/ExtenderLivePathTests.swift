@@ -18,7 +18,7 @@ final class ExtenderLivePathTests: XCTestCase {
         try reg.ingest(Fixtures.window("edge-a"), now: t0 + .seconds(20))
         try reg.ingest(Fixtures.window("edge-b", rtt: 150, cpu: 0.97), now: t0 + .seconds(20))
         var filter = ControllerConfig.defaults.filter
-        filter.maxCPU = 0.9
+        filter[.cpu] = 0.9
         return Extender(registry: reg, policy: ExtenderPolicy(filter: filter, stalePolicy: .filter, staleAfter: reg.staleAfter))
     }
 

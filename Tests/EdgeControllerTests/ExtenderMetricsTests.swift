@@ -35,7 +35,7 @@ final class ExtenderMetricsTests: XCTestCase {
         try reg.ingest(Fixtures.window("edge-a"), now: t0)
         try reg.ingest(Fixtures.window("edge-b", rtt: 150, cpu: 0.97), now: t0)
         var filter = ControllerConfig.defaults.filter
-        filter.maxCPU = 0.9
+        filter[.cpu] = 0.9
         let ext = Extender(registry: reg, policy: ExtenderPolicy(filter: filter, stalePolicy: .filter, staleAfter: reg.staleAfter))
         let now = t0 + .seconds(1)
         let p = ext.handlePrioritize(body: Fixtures.argsWithNames(["edge-b", "edge-a"]), now: now)

@@ -12,7 +12,7 @@ final class ExtenderTests: XCTestCase {
         try reg.ingest(Fixtures.window("edge-a"), now: t0 + .seconds(20))
         try reg.ingest(Fixtures.window("edge-b", rtt: 150, cpu: 0.97), now: t0 + .seconds(20))
         var filter = ControllerConfig.defaults.filter
-        filter.maxCPU = 0.9
+        filter[.cpu] = 0.9
         return Extender(registry: reg, policy: ExtenderPolicy(filter: filter, stalePolicy: policy, staleAfter: reg.staleAfter))
     }
 
@@ -112,10 +112,10 @@ final class ExtenderTests: XCTestCase {
         try reg.ingest(Fixtures.window("hot", rtt: 180, retrans: 0.08, dropW: 40, cpu: 0.95), now: t0)
         try reg.ingest(Fixtures.window("quiet", rtt: nil, retrans: nil, cpu: nil), now: t0)
         var filter = ControllerConfig.defaults.filter
-        filter.maxRTTP99Ms = 100
-        filter.maxRetransRate = 0.02
-        filter.maxDropRate = 30
-        filter.maxCPU = 0.9
+        filter[.rttP99] = 100
+        filter[.retransRate] = 0.02
+        filter[.dropRate] = 30
+        filter[.cpu] = 0.9
         let ext = Extender(registry: reg, policy: ExtenderPolicy(filter: filter, stalePolicy: .filter, staleAfter: .seconds(15)))
         let r = try ext.filter(ExtenderArgs(pod: nil, nodes: nil, nodeNames: ["hot", "quiet"]), now: t0)
         XCTAssertEqual(r.failedNodes["hot"], "edgenode: rtt_p99 above filter.max_rtt_p99_ms; retrans_rate above filter.max_retrans_rate; "

@@ -112,10 +112,10 @@ final class PrometheusParsingTests: XCTestCase {
 
     func testQueriesAndTheirURL() {
         let bare = AgentQueries(matchers: "")
-        XCTAssertEqual(bare.selector(.rttP99), "ebpf_rtt_p99_milliseconds")
+        XCTAssertEqual(bare.selector(.of(.rttP99)), "ebpf_rtt_p99_milliseconds")
         XCTAssertEqual(bare.scrapeTime, "timestamp(edgenode_agent_up)")
         let job = AgentQueries(matchers: #" job="edgenode" "#)
-        XCTAssertEqual(job.selector(.cpu), #"ebpf_cpu_utilization{job="edgenode"}"#)
+        XCTAssertEqual(job.selector(.of(.cpu)), #"ebpf_cpu_utilization{job="edgenode"}"#)
         XCTAssertEqual(job.scrapeTime, #"timestamp(edgenode_agent_up{job="edgenode"})"#)
 
         // "+" and "&" must not reach Prometheus as a space and a parameter separator
@@ -141,8 +141,8 @@ final class PrometheusParsingTests: XCTestCase {
     }
 
     static func healthy(rtt: Double = 20) -> [AgentGauge: Double] {
-        [.up: 1, .rttP50: rtt / 2, .rttP99: rtt, .retransRate: 0.001, .dropRate: 3, .dropRateWeighted: 1.5,
-         .runqlatP95: 0.8, .cpu: 0.25, .rttSamples: 420, .windowSeconds: 10]
+        [.up: 1, .of(.rttP50): rtt / 2, .of(.rttP99): rtt, .of(.retransRate): 0.001, .of(.dropRate): 3,
+         .of(.dropRateWeighted): 1.5, .of(.runqlatP95): 0.8, .of(.cpu): 0.25, .of(.rttSamples): 420, .of(.windowSeconds): 10]
     }
 
     static func scraped(_ node: String, at: Double, label: String = "node") -> PrometheusSample {
@@ -166,11 +166,11 @@ final class PrometheusParsingTests: XCTestCase {
 
     func testNaNIsAbsentAndInfinityRejectsTheNode() {
         var quiet = Self.healthy()
-        quiet[.rttP50] = .nan
-        quiet[.rttP99] = .nan
-        quiet[.retransRate] = .nan
+        quiet[.of(.rttP50)] = .nan
+        quiet[.of(.rttP99)] = .nan
+        quiet[.of(.retransRate)] = .nan
         var broken = Self.healthy()
-        broken[.rttP99] = .infinity
+        broken[.of(.rttP99)] = .infinity
         let joined = TelemetryJoin.join(scrapeTimes: [Self.scraped("quiet", at: Self.t), Self.scraped("broken", at: Self.t)],
                                         gauges: Self.gauges(["quiet": quiet, "broken": broken]), nodeLabel: "node")
         XCTAssertEqual(joined.windows.map(\.node), ["quiet"])
@@ -192,10 +192,10 @@ final class PrometheusParsingTests: XCTestCase {
 
     func testMissingSeriesAreAbsentAndNamed() {
         var partial = Self.healthy()
-        partial[.runqlatP95] = nil
-        partial[.dropRateWeighted] = nil
+        partial[.of(.runqlatP95)] = nil
+        partial[.of(.dropRateWeighted)] = nil
         var gauges = Self.gauges(["a": Self.healthy(), "p": partial])
-        gauges[.cpu] = [] // an older agent without the gauge at all
+        gauges[.of(.cpu)] = [] // an older agent without the gauge at all
         let joined = TelemetryJoin.join(scrapeTimes: [Self.scraped("a", at: Self.t), Self.scraped("p", at: Self.t)],
                                         gauges: gauges, nodeLabel: "node")
         XCTAssertEqual(joined.windows.map(\.node), ["a", "p"])
@@ -231,7 +231,7 @@ final class PrometheusParsingTests: XCTestCase {
 
     func testTwoSeriesForOneNodeSkipTheNode() {
         var gauges = Self.gauges(["a": Self.healthy(), "b": Self.healthy()])
-        gauges[.rttP99]!.append(PrometheusSample(labels: ["node": "a", "job": "other"], timestamp: Self.t, value: 99))
+        gauges[.of(.rttP99)]!.append(PrometheusSample(labels: ["node": "a", "job": "other"], timestamp: Self.t, value: 99))
         let joined = TelemetryJoin.join(scrapeTimes: [Self.scraped("a", at: Self.t), Self.scraped("b", at: Self.t)],
                                         gauges: gauges, nodeLabel: "node")
         XCTAssertEqual(joined.windows.map(\.node), ["b"])

@@ -118,15 +118,16 @@ final class PrometheusSourceTests: XCTestCase {
             XCTAssertFalse(n.stale, "\(n)")
             XCTAssertEqual(n.agentVersion, TelemetryJoin.agentVersion)
             XCTAssertGreaterThan(n.reportCount, 1, "more than one scrape taken in: \(n)")
-            let rtt = try XCTUnwrap(n.rttP99Ms, "RTT after TCP load: \(n)")
+            let rtt = try XCTUnwrap(n[.rttP99], "RTT after TCP load: \(n)")
             XCTAssertTrue(rtt.isFinite && rtt > 0, "\(n)")
-            let cpu = try XCTUnwrap(n.cpuUtilization, "\(n)")
+            let cpu = try XCTUnwrap(n[.cpu], "\(n)")
             XCTAssertTrue((0...1).contains(cpu), "\(n)")
-            XCTAssertNotNil(n.retransRate, "segments were sent: \(n)")
-            XCTAssertTrue(n.dropRateWeighted.isFinite && n.dropRateWeighted >= 0, "\(n)")
+            XCTAssertNotNil(n[.retransRate], "segments were sent: \(n)")
+            let dropRateWeighted = try XCTUnwrap(n[.dropRateWeighted], "\(n)")
+            XCTAssertTrue(dropRateWeighted.isFinite && dropRateWeighted >= 0, "\(n)")
         }
         let degraded = try XCTUnwrap(list.first { $0.node == "node-3" })
-        XCTAssertGreaterThan(degraded.dropRateWeighted + (degraded.retransRate ?? 0), 0, "the tbf shows in the signals: \(degraded)")
+        XCTAssertGreaterThan((degraded[.dropRateWeighted] ?? 0) + (degraded[.retransRate] ?? 0), 0, "the tbf shows in the signals: \(degraded)")
         try fleet.assertRanksLast("node-3", of: names)
 
         // node-2's agent stops: Prometheus's scrape fails, its series go stale, the controller stops

@@ -40,7 +40,7 @@ final class ControllerConfigTests: XCTestCase {
         XCTAssertEqual(d.registry.staleAfterSeconds, 15)
         XCTAssertEqual(d.registry.stalePolicy, .filter)
         XCTAssertEqual(d.registry.maxNodes, 20000)
-        XCTAssertEqual(d.filter, ControllerConfig.Filter(maxRTTP99Ms: nil, maxRetransRate: nil, maxDropRate: nil, maxCPU: nil))
+        XCTAssertEqual(d.filter, ControllerConfig.Filter())
     }
 
     static let fullFile = """
@@ -111,7 +111,7 @@ final class ControllerConfigTests: XCTestCase {
         XCTAssertEqual(c.score.minmaxFloor, [.rttP99: 2.5, .retrans: 0, .dropWeighted: 3, .runqlatP95: 0.5, .cpu: 0.05])
         XCTAssertEqual(c.registry, ControllerConfig.Registry(staleAfterSeconds: 30, stalePolicy: .lowest, maxNodes: 50,
                                                              stateFile: "/var/lib/edge-controller/registry.json"))
-        XCTAssertEqual(c.filter, ControllerConfig.Filter(maxRTTP99Ms: 150, maxRetransRate: 0.02, maxDropRate: 500, maxCPU: 0.95))
+        XCTAssertEqual(c.filter, ControllerConfig.Filter(limits: [.rttP99: 150, .retransRate: 0.02, .dropRate: 500, .cpu: 0.95]))
     }
 
     func testRenderedTextParsesBackToTheSameConfig() throws {

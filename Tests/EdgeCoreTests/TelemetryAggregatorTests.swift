@@ -46,8 +46,7 @@ final class TelemetryAggregatorTests: XCTestCase {
     func testCountersRatesAndCPU() {
         var a = TelemetryAggregator(windowSeconds: 30)
         for i in 1...3 {
-            a.add(TelemetryInterval(duration: 1, retransmits: UInt64(i), segmentsOut: 100,
-                                    cpuBusyTicks: 50, cpuTotalTicks: 200))
+            a.add(TelemetryInterval(duration: 1, counters: [.retransmits: UInt64(i), .segmentsOut: 100, .cpuBusyTicks: 50, .cpuTotalTicks: 200]))
         }
         let w = window(a)
         XCTAssertEqual(w.retransmits, 6)
@@ -89,8 +88,7 @@ final class TelemetryAggregatorTests: XCTestCase {
         // 1 ms … 100 ms in 1 ms steps, spread over 4 intervals.
         for part in 0..<4 {
             let rtts = stride(from: part + 1, through: 100, by: 4).map { UInt64($0) * 1_000_000 }
-            a.add(TelemetryInterval(duration: 1, rtt: histogram(rtts),
-                                    runqlat: histogram(rtts.map { $0 / 100 })))
+            a.add(TelemetryInterval(duration: 1, histograms: [.rtt: histogram(rtts), .runqlat: histogram(rtts.map { $0 / 100 })]))
         }
         let w = window(a)
         XCTAssertEqual(w.rttSamples, 100)
@@ -105,7 +103,7 @@ final class TelemetryAggregatorTests: XCTestCase {
         XCTAssertEqual(a.maxIntervals, 3)
         for i in 1...5 {
             // Short intervals: only the count limit can evict them.
-            a.add(TelemetryInterval(duration: 0.5, retransmits: UInt64(i), segmentsOut: 10))
+            a.add(TelemetryInterval(duration: 0.5, counters: [.retransmits: UInt64(i), .segmentsOut: 10]))
         }
         XCTAssertEqual(a.intervalCount, 3)
         let w = window(a)
@@ -117,7 +115,7 @@ final class TelemetryAggregatorTests: XCTestCase {
     func testEvictionByCoveredTime() {
         var a = TelemetryAggregator(windowSeconds: 6)
         for (i, d) in [1.0, 1, 1, 1, 5].enumerated() {
-            a.add(TelemetryInterval(duration: d, retransmits: UInt64(1) << UInt64(i), segmentsOut: 1))
+            a.add(TelemetryInterval(duration: d, counters: [.retransmits: UInt64(1) << UInt64(i), .segmentsOut: 1]))
         }
         // 9 s held after the fifth: the three oldest go, leaving 1 s + 5 s.
         XCTAssertEqual(a.intervalCount, 2)
@@ -139,19 +137,19 @@ final class TelemetryAggregatorTests: XCTestCase {
 
     func testAnIntervalLongerThanTheWindowIsKeptUntilTheNextOne() {
         var a = TelemetryAggregator(windowSeconds: 30, intervalSeconds: 1)
-        a.add(TelemetryInterval(duration: 1, segmentsOut: 1))
-        a.add(TelemetryInterval(duration: 100, segmentsOut: 2))  // the agent was stalled
+        a.add(TelemetryInterval(duration: 1, counters: [.segmentsOut: 1]))
+        a.add(TelemetryInterval(duration: 100, counters: [.segmentsOut: 2]))  // the agent was stalled
         XCTAssertEqual(a.intervalCount, 1)
         XCTAssertEqual(window(a).windowSeconds, 100, accuracy: 1e-9)
-        a.add(TelemetryInterval(duration: 1, segmentsOut: 4))
+        a.add(TelemetryInterval(duration: 1, counters: [.segmentsOut: 4]))
         XCTAssertEqual(a.intervalCount, 1)
         XCTAssertEqual(window(a).segmentsOut, 4)
     }
 
     func testBadDurationsCountAsZero() {
         var a = TelemetryAggregator(windowSeconds: 30)
-        a.add(TelemetryInterval(duration: -3, segmentsOut: 1))
-        a.add(TelemetryInterval(duration: .nan, segmentsOut: 1))
+        a.add(TelemetryInterval(duration: -3, counters: [.segmentsOut: 1]))
+        a.add(TelemetryInterval(duration: .nan, counters: [.segmentsOut: 1]))
         XCTAssertEqual(a.coveredSeconds, 0)
         XCTAssertEqual(window(a).segmentsOut, 2)
     }
@@ -199,16 +197,16 @@ final class TelemetryAggregatorTests: XCTestCase {
         let peers = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "fd00::1"]
         for _ in 0..<120 {
             var iv = TelemetryInterval(duration: 1)
-            for _ in 0..<(rng.next() % 50) { iv.rtt.record(rng.next() % 300_000_000) }
-            for _ in 0..<(rng.next() % 50) { iv.runqlat.record(rng.next() % 5_000_000) }
+            for _ in 0..<(rng.next() % 50) { iv.histograms[.rtt, default: LogLinearHistogram()].record(rng.next() % 300_000_000) }
+            for _ in 0..<(rng.next() % 50) { iv.histograms[.runqlat, default: LogLinearHistogram()].record(rng.next() % 5_000_000) }
             for p in peers where rng.next() % 2 == 0 {
                 iv.peerRTT[p] = histogram((0..<(1 + rng.next() % 8)).map { _ in rng.next() % 100_000_000 })
             }
             for r in reasons where rng.next() % 3 == 0 { iv.drops[r] = rng.next() % 40 }
-            iv.segmentsOut = rng.next() % 1000
-            iv.retransmits = rng.next() % 10
-            iv.cpuTotalTicks = 200
-            iv.cpuBusyTicks = rng.next() % 200
+            iv.counters[.segmentsOut] = rng.next() % 1000
+            iv.counters[.retransmits] = rng.next() % 10
+            iv.counters[.cpuTotalTicks] = 200
+            iv.counters[.cpuBusyTicks] = rng.next() % 200
             all.append(iv)
             a.add(iv)
 
@@ -221,7 +219,7 @@ final class TelemetryAggregatorTests: XCTestCase {
 
     func testRemoveAllForgetsEverythingButKeepsSettings() {
         var a = TelemetryAggregator(windowSeconds: 5, intervalSeconds: 1, dropWeights: ["X": 4], maxPeers: 7)
-        a.add(TelemetryInterval(duration: 1, rtt: histogram([1_000_000]), segmentsOut: 3, drops: ["X": 1]))
+        a.add(TelemetryInterval(duration: 1, histograms: [.rtt: histogram([1_000_000])], counters: [.segmentsOut: 3], drops: ["X": 1]))
         a.removeAll()
         XCTAssertEqual(a.intervalCount, 0)
         XCTAssertEqual(window(a), window(TelemetryAggregator(windowSeconds: 5)))

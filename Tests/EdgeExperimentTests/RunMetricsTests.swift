@@ -25,7 +25,7 @@ final class RunMetricsTests: XCTestCase {
 
     private func summary(_ node: String, stale: Bool, smoothed: Double) -> NodeSummary {
         NodeSummary(node: node, agentVersion: "0.1.0", lastSeenSecondsAgo: stale ? 9 : 0.4, reportCount: 12, stale: stale,
-                    rttP99Ms: 1.5, retransRate: 0, dropRate: 0, dropRateWeighted: 0, runqlatP95Ms: nil, cpuUtilization: 0.3,
+                    signals: [.rttP99: 1.5, .retransRate: 0, .dropRate: 0, .dropRateWeighted: 0, .cpu: 0.3],
                     scoreRaw: smoothed, scoreSmoothed: smoothed, priority: stale ? 0 : 5)
     }
 

@@ -7,8 +7,8 @@ import XCTest
 final class UntrustedTextTests: XCTestCase {
     private func node(_ name: String, version: String = "0.1.0", rtt: Double? = 1.5, score: Double = 0.25) -> NodeSummary {
         NodeSummary(node: name, agentVersion: version, lastSeenSecondsAgo: 2, reportCount: 3, stale: false,
-                    rttP99Ms: rtt, retransRate: 0.001, dropRate: 0, dropRateWeighted: 0, runqlatP95Ms: 0.1,
-                    cpuUtilization: 0.5, scoreRaw: score, scoreSmoothed: score, priority: 7)
+                    signals: [.retransRate: 0.001, .dropRate: 0, .dropRateWeighted: 0, .runqlatP95: 0.1, .cpu: 0.5]
+                        .merging(rtt.map { [.rttP99: $0] } ?? [:]) { a, _ in a }, scoreRaw: score, scoreSmoothed: score, priority: 7)
     }
 
     /// No byte below 0x20 (but the row separators) and no DEL, C1 or bidi control survives.

@@ -117,7 +117,7 @@ public enum ExtenderBenchmark {
             _ = try? registry.ingest(w)
         }
         var filter = config.filter
-        filter.maxCPU = 0.9 // some nodes fail, so the failure maps are exercised
+        filter[.cpu] = 0.9 // some nodes fail, so the failure maps are exercised
         let extender = Extender(registry: registry, policy: ExtenderPolicy(
             filter: filter, stalePolicy: config.registry.stalePolicy, staleAfter: registry.staleAfter))
         let list = names.map { "\"\($0)\"" }.joined(separator: ",")

@@ -53,38 +53,39 @@ public struct ExtenderPolicy: Sendable {
     static let staleReason = "edgenode: telemetry stale (no report within registry.stale_after)"
     static let suppressedReason = "edgenode: node suppressed after repeated telemetry outages (flap damping)"
 
-    /// The fixed reason for the set of exceeded limits (`over` in the order rtt, retrans, drop, cpu).
+    /// The fixed reason for the set of exceeded limits, in catalogue order
+    /// ("edgenode: rtt_p99 above filter.max_rtt_p99_ms; cpu above filter.max_cpu").
     static func limitReason(_ over: LimitSet) -> String {
         var parts: [String] = []
-        if over.contains(.rtt) { parts.append("rtt_p99 above filter.max_rtt_p99_ms") }
-        if over.contains(.retrans) { parts.append("retrans_rate above filter.max_retrans_rate") }
-        if over.contains(.drop) { parts.append("drop_rate above filter.max_drop_rate") }
-        if over.contains(.cpu) { parts.append("cpu above filter.max_cpu") }
+        for (i, signal) in TelemetrySignal.filterable.enumerated() where over.contains(.signal(at: i)) {
+            let role = signal.filter!
+            parts.append("\(role.reasonName) above filter.\(role.key)")
+        }
         return "edgenode: " + parts.joined(separator: "; ")
     }
 
+    /// The `reason` words of limits, from the catalogue.
+    static let limitReasonNames: Set<String> = Set(TelemetrySignal.filterable.map { $0.filter!.reasonName })
+
     /// The bounded label values a filter reason counts under in
     /// `edgenode_extender_filtered_nodes_total`: "no_telemetry", "stale", or one per exceeded
-    /// limit ("rtt_p99", "retrans_rate", "drop_rate", "cpu"); reasons are free text with figures.
+    /// limit (the catalogue's reason names: "rtt_p99", "retrans_rate", "drop_rate", "cpu");
+    /// reasons are free text with figures.
     public static func reasonKinds(_ reason: String) -> [String] {
         let text = reason.hasPrefix("edgenode: ") ? String(reason.dropFirst(10)) : reason
         if text.hasPrefix("no telemetry") { return ["no_telemetry"] }
         if text.hasPrefix("telemetry stale") { return ["stale"] }
         if text.hasPrefix("node suppressed") { return ["suppressed"] }
-        let known: Set<String> = ["rtt_p99", "retrans_rate", "drop_rate", "cpu"]
         return text.components(separatedBy: "; ").map { part in
             let word = String(part.prefix { $0 != " " })
-            return known.contains(word) ? word : "other"
+            return limitReasonNames.contains(word) ? word : "other"
         }
     }
 
-    /// Which filter limits a node exceeds.
+    /// Which filter limits a node exceeds: bit i = `TelemetrySignal.filterable[i]`.
     struct LimitSet: OptionSet {
         let rawValue: UInt8
-        static let rtt = LimitSet(rawValue: 1)
-        static let retrans = LimitSet(rawValue: 2)
-        static let drop = LimitSet(rawValue: 4)
-        static let cpu = LimitSet(rawValue: 8)
+        static func signal(at i: Int) -> LimitSet { LimitSet(rawValue: 1 << UInt8(i)) }
     }
 
     /// True when the node's telemetry counts as fresh for the panic threshold.
@@ -116,10 +117,9 @@ public struct ExtenderPolicy: Sendable {
     /// An absent signal (no samples) cannot exceed a limit.
     func limitsExceeded(_ r: NodeFacts) -> LimitSet {
         var over: LimitSet = []
-        if let max = filter.maxRTTP99Ms, let v = r.rttP99Ms, v > max { over.insert(.rtt) }
-        if let max = filter.maxRetransRate, let v = r.retransRate, v > max { over.insert(.retrans) }
-        if let max = filter.maxDropRate, r.dropRate > max { over.insert(.drop) }
-        if let max = filter.maxCPU, let v = r.cpuUtilization, v > max { over.insert(.cpu) }
+        for (i, signal) in TelemetrySignal.filterable.enumerated() {
+            if let max = filter[signal], let v = r.filterValues[i], v > max { over.insert(.signal(at: i)) }
+        }
         return over
     }
 
@@ -127,10 +127,9 @@ public struct ExtenderPolicy: Sendable {
     func detail(for record: NodeFacts?, now: MonotonicInstant) -> String {
         guard let r = record else { return "never reported" }
         var parts = ["last report \(fmt((now - r.lastSeen).seconds))s ago"]
-        if let v = r.rttP99Ms { parts.append("rtt_p99 \(fmt(v)) ms") }
-        if let v = r.retransRate { parts.append("retrans_rate \(fmt(v))") }
-        parts.append("drop_rate \(fmt(r.dropRate))/s")
-        if let v = r.cpuUtilization { parts.append("cpu \(fmt(v))") }
+        for (i, signal) in TelemetrySignal.filterable.enumerated() {
+            if let v = r.filterValues[i] { parts.append("\(signal.filter!.reasonName) \(fmt(v))\(signal.unit == "ratio" ? "" : " " + signal.unit)") }
+        }
         parts.append("damping penalty \(fmt(r.damping.penalty(at: now, damping).rounded()))")
         return parts.joined(separator: ", ")
     }
@@ -151,10 +150,8 @@ public struct ExtenderPolicy: Sendable {
 /// released every one of their references per candidate: a third of a 1 000-node call.
 struct NodeFacts {
     var lastSeen: MonotonicInstant
-    var rttP99Ms: Double?
-    var retransRate: Double?
-    var dropRate: Double
-    var cpuUtilization: Double?
+    /// The values of `TelemetrySignal.filterable`, in that order (computed once per report).
+    var filterValues: FilterValues
     /// The published (smoothed, hysteresis-held) priority.
     var priority: Int
     var damping: DampingState
@@ -164,10 +161,7 @@ struct NodeFacts {
     @inline(__always)
     init(_ r: inout NodeRecord) {
         lastSeen = r.lastSeen
-        rttP99Ms = r.window.rttP99Ms
-        retransRate = r.window.retransRate
-        dropRate = r.window.dropRate
-        cpuUtilization = r.window.cpuUtilization
+        filterValues = r.filterValues
         priority = r.smoothing.priority
         damping = r.damping
         restored = r.restored

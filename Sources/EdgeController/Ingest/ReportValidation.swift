@@ -52,14 +52,13 @@ public enum ReportValidation {
                                         reason: "\(w.drops.count) entries, more than registry.max_drop_reasons = \(limits.maxDropReasons)")
         }
         try finite("generated_at", w.generatedAt)
-        try nonNegative("window_seconds", w.windowSeconds)
-        try nonNegative("rtt_p50_ms", w.rttP50Ms)
-        try nonNegative("rtt_p99_ms", w.rttP99Ms)
-        try fraction("retrans_rate", w.retransRate)
-        try nonNegative("drop_rate", w.dropRate)
-        try nonNegative("drop_rate_weighted", w.dropRateWeighted)
-        try nonNegative("runqlat_p95_ms", w.runqlatP95Ms)
-        try fraction("cpu_utilization", w.cpuUtilization)
+        for signal in TelemetrySignal.catalogue {
+            switch signal.validity {
+            case .nonNegative: try nonNegative(signal.name, signal.value(in: w))
+            case .fraction: try fraction(signal.name, signal.value(in: w))
+            case .any: break
+            }
+        }
         for (i, d) in w.drops.enumerated() {
             guard !d.reason.isEmpty, d.reason.utf8.count <= maxDropReasonLength,
                   d.reason.utf8.allSatisfy({ isUpper($0) || isDigit($0) || $0 == 0x5f }) else {

@@ -1,23 +1,28 @@
-// The agent's Prometheus gauges the controller reads back (names as edge-agent exports them, see
-// Sources/EdgeAgent/AgentMetrics.swift and edge-agent(8)), and the PromQL that selects them.
+// The agent's Prometheus gauges the controller reads back: `edgenode_agent_up` and every
+// exported signal of the catalogue (the same descriptions the agent's /metrics is made from, so
+// an exported and an imported name cannot differ), and the PromQL that selects them.
 import EdgeCore
 
-/// One gauge of the agent's `/metrics` and the TelemetryWindow field it fills.
-public enum AgentGauge: String, CaseIterable, Sendable {
-    /// 1 while the agent's telemetry is attached; nodes at 0 are not fed (they go stale).
-    case up = "edgenode_agent_up"
-    case rttP50 = "ebpf_rtt_p50_milliseconds"
-    case rttP99 = "ebpf_rtt_p99_milliseconds"
-    case retransRate = "ebpf_tcp_retrans_rate"
-    case dropRate = "ebpf_drop_rate"
-    case dropRateWeighted = "ebpf_drop_rate_weighted"
-    case runqlatP95 = "ebpf_runqlat_p95_milliseconds"
-    case cpu = "ebpf_cpu_utilization"
-    case rttSamples = "edgenode_rtt_samples"
-    case windowSeconds = "edgenode_window_seconds"
-
+/// One gauge of the agent's `/metrics`: the up gauge, or a catalogue signal.
+public struct AgentGauge: Sendable, Hashable, CustomStringConvertible {
     /// The metric name.
-    public var metric: String { rawValue }
+    public let metric: String
+    /// The window signal it fills; nil for `up`.
+    public let signal: TelemetrySignal?
+
+    /// 1 while the agent's telemetry is attached; nodes at 0 are not fed (they go stale).
+    public static let up = AgentGauge(metric: SignalMetric.agentUp.name, signal: nil)
+
+    /// The gauge of an exported catalogue signal.
+    public static func of(_ signal: TelemetrySignal) -> AgentGauge {
+        precondition(signal.metric != nil, "\(signal.name) is not exported as a gauge")
+        return AgentGauge(metric: signal.metric!.name, signal: signal)
+    }
+
+    /// `up`, then every exported signal in catalogue order.
+    public static let allCases: [AgentGauge] = [up] + TelemetrySignal.exported.map { of($0) }
+
+    public var description: String { metric }
 }
 
 /// The PromQL the source sends, for one `[source]` configuration.

@@ -50,25 +50,20 @@ public enum TelemetryJoin {
         var down: [String] = []
         for (node, scrapedAt) in times.byNode.sorted(by: { $0.key < $1.key }) where !ambiguous.contains(node) {
             func value(_ g: AgentGauge) -> Double? { values[g]?[node] }
-            /// NaN is how the agent exports "no samples in the window": absent, never 0.
-            func signal(_ g: AgentGauge) -> Double? { value(g).flatMap { $0.isNaN ? nil : $0 } }
 
             let missing = AgentGauge.allCases.filter { value($0) == nil && !(gauges[$0] ?? []).isEmpty }
             if !missing.isEmpty {
                 problems["partial:\(node)"] = "node \(node): no series of \(missing.map(\.metric).joined(separator: ", ")); "
                     + "those signals are taken as absent"
             }
-            guard signal(.up) == 1 else {
+            guard Self.signal(value(.up)) == 1 else {
                 if value(.up) != nil { down.append(node) }
                 continue
             }
-            let window = TelemetryWindow(
-                node: node, agentVersion: agentVersion, generatedAt: scrapedAt,
-                windowSeconds: signal(.windowSeconds) ?? 0,
-                rttP50Ms: signal(.rttP50), rttP99Ms: signal(.rttP99), rttSamples: count(signal(.rttSamples)),
-                retransRate: signal(.retransRate),
-                dropRate: signal(.dropRate) ?? 0, dropRateWeighted: signal(.dropRateWeighted) ?? 0,
-                runqlatP95Ms: signal(.runqlatP95), cpuUtilization: signal(.cpu))
+            var window = TelemetryWindow(node: node, agentVersion: agentVersion, generatedAt: scrapedAt, windowSeconds: 0)
+            for gauge in AgentGauge.allCases {
+                if let signal = gauge.signal { signal.set(Self.signal(value(gauge)), in: &window) }
+            }
             do {
                 try ReportValidation.validate(window)
                 windows.append(window)
@@ -99,9 +94,6 @@ public enum TelemetryJoin {
         return (byNode, duplicates)
     }
 
-    /// A sample count exported as a gauge; anything not a whole non-negative number reads 0.
-    static func count(_ v: Double?) -> UInt64 {
-        guard let v, v.isFinite, v >= 0, v < 1.8e19 else { return 0 }
-        return UInt64(v)
-    }
+    /// NaN is how the agent exports "no samples in the window": absent, never 0.
+    static func signal(_ v: Double?) -> Double? { v.flatMap { $0.isNaN ? nil : $0 } }
 }

@@ -6,7 +6,11 @@ public typealias MonotonicInstant = ContinuousClock.Instant
 
 /// Registry-internal state of one node.
 struct NodeRecord: Sendable {
-    var window: TelemetryWindow
+    /// The latest report (records are created anew for each report, so `filterValues` follows it).
+    let window: TelemetryWindow
+    /// What the extender's filter reads of `window`, computed once per report rather than once
+    /// per /filter candidate.
+    let filterValues: FilterValues
     var inputs: ScoreInputs
     var firstSeen: MonotonicInstant
     var lastSeen: MonotonicInstant
@@ -18,6 +22,20 @@ struct NodeRecord: Sendable {
     var damping: DampingState
     /// Loaded from the state file and not heard from since this controller started.
     var restored = false
+
+    init(window: TelemetryWindow, inputs: ScoreInputs, firstSeen: MonotonicInstant, lastSeen: MonotonicInstant,
+         reportCount: UInt64, raw: RawScore, smoothing: SmoothedScore, damping: DampingState, restored: Bool = false) {
+        self.window = window
+        filterValues = FilterValues(window)
+        self.inputs = inputs
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.reportCount = reportCount
+        self.raw = raw
+        self.smoothing = smoothing
+        self.damping = damping
+        self.restored = restored
+    }
 
     func isStale(at now: MonotonicInstant, staleAfter: Duration) -> Bool {
         now - lastSeen > staleAfter
@@ -51,4 +69,18 @@ extension Duration {
         let c = components
         return Double(c.seconds) + Double(c.attoseconds) / 1e18
     }
+}
+
+/// The values of `TelemetrySignal.filterable` in one report, in that order, stored inline so that
+/// copying them out per /filter candidate costs no reference counting.
+struct FilterValues: Sendable {
+    /// Room for this many filterable signals (a test checks the catalogue fits).
+    static let capacity = 8
+    private var values = InlineArray<8, Double?>(repeating: nil)
+
+    init(_ window: TelemetryWindow) {
+        for (i, signal) in TelemetrySignal.filterable.enumerated() { values[i] = signal.value(in: window) }
+    }
+
+    subscript(i: Int) -> Double? { values[i] }
 }

@@ -65,9 +65,8 @@ public enum ScoreExplainer {
     public static func summary(_ s: NodeSnapshot) -> NodeSummary {
         let w = s.window
         return NodeSummary(node: s.name, agentVersion: w.agentVersion, lastSeenSecondsAgo: s.age.seconds,
-                           reportCount: s.reportCount, stale: s.stale, rttP99Ms: w.rttP99Ms, retransRate: w.retransRate,
-                           dropRate: w.dropRate, dropRateWeighted: w.dropRateWeighted, runqlatP95Ms: w.runqlatP95Ms,
-                           cpuUtilization: w.cpuUtilization, scoreRaw: s.raw.total, scoreSmoothed: s.smoothing.smoothed,
+                           reportCount: s.reportCount, stale: s.stale, signals: NodeSummary.signals(of: w),
+                           scoreRaw: s.raw.total, scoreSmoothed: s.smoothing.smoothed,
                            priority: s.extenderPriority)
     }
 }

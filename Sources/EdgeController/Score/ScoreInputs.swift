@@ -1,27 +1,5 @@
-// How the score reads EdgeCore's `ScoreSignal`s out of a report, and in what order it lists them.
+// A node's score signals read out of a report, indexed by `ScoreSignal.index`.
 import EdgeCore
-
-extension ScoreSignal {
-    /// Unit of the raw value, for tables and explanations.
-    public var unit: String {
-        switch self {
-        case .rttP99, .runqlatP95: return "ms"
-        case .retrans, .cpu: return "ratio"
-        case .dropWeighted: return "drops/s"
-        }
-    }
-
-    /// Position in `allCases` (the order of `ScoreInputs` storage and of explanations).
-    var index: Int {
-        switch self {
-        case .rttP99: return 0
-        case .retrans: return 1
-        case .dropWeighted: return 2
-        case .runqlatP95: return 3
-        case .cpu: return 4
-        }
-    }
-}
 
 /// A node's signal values; nil = no samples in the window ("absent").
 ///
