@@ -1,9 +1,36 @@
 // The signal catalogue: every signal of the telemetry window, described once. Adding a signal
-// means one entry here (and a field in TelemetryWindow, and the code that fills its sum in the
-// agent); the agent's /metrics, ingest validation, the Prometheus source, the score, the
-// extender's filter and edgectl's tables pick it up from here. See README.md, "Adding a signal".
+// means one entry here, a field in TelemetryWindow and, for a new sum, a case below and the code
+// that fills it in the agent. The agent's /metrics, ingest validation, the Prometheus source,
+// the score, the extender's filter and edgectl's tables pick it up from here. See README.md,
+// "Adding a signal".
 //
 // Order matters where lists are shown: /metrics, tables, explanations and filter reasons follow it.
+
+// The sums the signals are made of. A signal computed from a new kernel or /proc sum adds a
+// case here and fills it in the agent (KernelTelemetry.read or TelemetryCollector).
+
+/// The sums the aggregator keeps per window, one histogram or counter per kind. A signal names
+/// the sums it is made from; the agent's collector fills them from the kernel and /proc.
+public enum TelemetryHistogram: String, CaseIterable, Sendable {
+    /// TCP smoothed RTT samples, ns (tcp_probe).
+    case rtt
+    /// Run-queue latency samples, ns (sched_wakeup → sched_switch).
+    case runqlat
+}
+
+/// Counters summed per window (deltas per interval).
+public enum TelemetryCounter: String, CaseIterable, Sendable {
+    /// TCP segments retransmitted (tcp_retransmit_skb).
+    case retransmits
+    /// TCP segments sent (/proc/net/snmp OutSegs): the retransmit rate's denominator.
+    case segmentsOut
+    /// CPU ticks busy (/proc/stat or the telemetry.cgroup's usage).
+    case cpuBusyTicks
+    /// CPU ticks elapsed, busy or not; 0 = no CPU reading.
+    case cpuTotalTicks
+}
+
+// The signals.
 
 extension TelemetrySignal {
     public static let rttP50 = TelemetrySignal(

@@ -70,27 +70,6 @@ public struct TelemetrySignal: Sendable, Hashable, CustomStringConvertible {
     public func set(_ value: Double?, in window: inout TelemetryWindow) { field.write(value, into: &window) }
 }
 
-/// The sums the aggregator keeps per window, one histogram or counter per kind. A signal names
-/// the sums it is made from; the agent's collector fills them from the kernel and /proc.
-public enum TelemetryHistogram: String, CaseIterable, Sendable {
-    /// TCP smoothed RTT samples, ns (tcp_probe).
-    case rtt
-    /// Run-queue latency samples, ns (sched_wakeup → sched_switch).
-    case runqlat
-}
-
-/// Counters summed per window (deltas per interval).
-public enum TelemetryCounter: String, CaseIterable, Sendable {
-    /// TCP segments retransmitted (tcp_retransmit_skb).
-    case retransmits
-    /// TCP segments sent (/proc/net/snmp OutSegs): the retransmit rate's denominator.
-    case segmentsOut
-    /// CPU ticks busy (/proc/stat or the telemetry.cgroup's usage).
-    case cpuBusyTicks
-    /// CPU ticks elapsed, busy or not; 0 = no CPU reading.
-    case cpuTotalTicks
-}
-
 /// How a signal's value is computed from the window's sums.
 public enum SignalSource: Sendable {
     /// A quantile of a histogram of nanoseconds, in milliseconds; absent without samples.
