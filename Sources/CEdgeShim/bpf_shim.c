@@ -218,43 +218,4 @@ int edge_bpf_test_run(int prog_fd, const void *data, uint32_t data_size, void *d
 	return 0;
 }
 
-int edge_bpf_tc_attach(int ifindex, int egress, int prog_fd, uint32_t handle, uint32_t priority,
-		       int *hook_created)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = priority, .prog_fd = prog_fd,
-		    .flags = BPF_TC_F_REPLACE);
-	int err = bpf_tc_hook_create(&hook);
 
-	*hook_created = err == 0;
-	if (err && err != -EEXIST)
-		return err;
-	return bpf_tc_attach(&hook, &opts);
-}
-
-int edge_bpf_tc_detach(int ifindex, int egress, uint32_t handle, uint32_t priority)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = priority);
-
-	return bpf_tc_detach(&hook, &opts);
-}
-
-int edge_bpf_tc_query(int ifindex, int egress, uint32_t handle, uint32_t priority, uint32_t *prog_id)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = priority);
-	int err = bpf_tc_query(&hook, &opts);
-
-	if (err == -ENOENT) {
-		*prog_id = 0;
-		return 0;
-	}
-	if (err)
-		return err;
-	*prog_id = opts.prog_id;
-	return 0;
-}

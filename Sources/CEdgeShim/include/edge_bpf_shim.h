@@ -44,10 +44,3 @@ int edge_bpf_test_run(int prog_fd, const void *data, uint32_t data_size, void *d
                       uint32_t *data_out_size, void *ctx, uint32_t ctx_size, uint32_t *retval,
                       uint32_t repeat, uint32_t *duration_ns);
 
-/// clsact hook + direct-action cls_bpf filter on `ifindex` (egress if `egress`), by netlink in
-/// libbpf. `hook_created` tells whether this call created the clsact qdisc (ownership).
-int edge_bpf_tc_attach(int ifindex, int egress, int prog_fd, uint32_t handle, uint32_t priority,
-                       int *hook_created);
-int edge_bpf_tc_detach(int ifindex, int egress, uint32_t handle, uint32_t priority);
-/// Prog id attached at (handle, priority), 0 if none, negative errno on failure.
-int edge_bpf_tc_query(int ifindex, int egress, uint32_t handle, uint32_t priority, uint32_t *prog_id);
