@@ -217,5 +217,3 @@ int edge_bpf_test_run(int prog_fd, const void *data, uint32_t data_size, void *d
 		*duration_ns = opts.duration;
 	return 0;
 }
-
-

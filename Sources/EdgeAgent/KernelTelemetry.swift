@@ -24,7 +24,9 @@ public struct KernelCounters: Sendable {
 public final class KernelTelemetry {
     let object: BPFObject
     private var links: [BPFLink] = []
-    private let rttHist, runqHist, peerRTT, retransCount, dropCount: BPFMap
+    private let rttHist, runqHist, retransCount, dropCount: BPFMap
+    /// Per remote peer RTT slots, typed by bpf/telemetry.h.
+    private let peerRTT: BPFTypedMap<edge_peer_key, edge_peer_hist>
     /// Programs attached to their hooks.
     public let attached: [String]
     /// Programs this kernel does not offer or refused, each with why and what took over.
@@ -86,7 +88,11 @@ public final class KernelTelemetry {
         self.cgroup = cgroup
         rttHist = try obj.map("rtt_hist")
         runqHist = try obj.map("runq_hist")
-        peerRTT = try obj.map("peer_rtt")
+        peerRTT = try obj.map("peer_rtt", key: edge_peer_key.self, value: edge_peer_hist.self)
+        guard MemoryLayout<edge_peer_hist>.size / MemoryLayout<UInt32>.size == LogLinearHistogram.slotCount else {
+            throw BPFError("open map peer_rtt: bpf/telemetry.h has \(MemoryLayout<edge_peer_hist>.size / 4) histogram slots, "
+                + "EdgeCore's LogLinearHistogram \(LogLinearHistogram.slotCount) (bpf/include/edge_hist.h and LogLinearHistogram.swift must agree)", errno: EINVAL)
+        }
         retransCount = try obj.map("retrans_count")
         dropCount = try obj.map("drop_count")
         dropReasonNames = Self.loadDropReasonNames()
@@ -105,14 +111,10 @@ public final class KernelTelemetry {
             c.drops[reason] = n
         }
         try peerRTT.forEach { key, value in
-            // struct edge_peer_key { u32 family; u8 addr[16]; }, value: u32 slots[512]
-            let family = key.load(as: UInt32.self)
-            let addr = Array(key[4..<20])
-            guard let text = PeerAddressText.format(family: family, bytes: addr) else { return }
-            var counts = [UInt64](repeating: 0, count: LogLinearHistogram.slotCount)
-            for i in 0..<LogLinearHistogram.slotCount {
-                counts[i] = UInt64(value.load(fromByteOffset: i * 4, as: UInt32.self))
-            }
+            var addr = key.addr, slots = value.slots
+            let bytes = withUnsafeBytes(of: &addr) { Array($0) }
+            guard let text = PeerAddressText.format(family: key.family, bytes: bytes) else { return }
+            let counts = withUnsafeBytes(of: &slots) { $0.bindMemory(to: UInt32.self).map { UInt64($0) } }
             c.peers[text] = try LogLinearHistogram(counts: counts)
         }
         return c
@@ -134,7 +136,7 @@ public final class KernelTelemetry {
     }
 
     /// EDGE_MAX_DROP_REASONS - 1 (bpf/telemetry.h).
-    public static let unreportedDropSlot = 255
+    public static let unreportedDropSlot = Int(EDGE_MAX_DROP_REASONS) - 1
 
     static func loadDropReasonNames() -> [Int: String] {
         guard let values = try? BPFSystem.kernelEnum("skb_drop_reason") else { return [:] }

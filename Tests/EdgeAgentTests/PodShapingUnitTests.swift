@@ -1,6 +1,7 @@
 // Pure logic of pod shaping: the [shaping] mark_mask and [[shaping.class]] keys, the mark's
 // byte layout, and the kernel-release report on pod timestamps.
 @testable import EdgeAgent
+import EdgeBPF
 import EdgeCore
 import XCTest
 
@@ -62,9 +63,9 @@ final class PodShapingUnitTests: XCTestCase {
     }
 
     func testMarkConfigBytes() {
-        XCTAssertEqual(EDTMarkConfig.encode(mask: 0xFFE0_0000), [0, 0, 0xE0, 0xFF, 21, 0, 0, 0])
-        XCTAssertEqual(EDTMarkConfig.encode(mask: 0), [0, 0, 0, 0, 0, 0, 0, 0])
-        XCTAssertEqual(EDTMarkConfig.defaultMask, AgentConfig.Shaping.defaultMarkMask)
+        XCTAssertEqual(withUnsafeBytes(of: edt_config(markMask: 0xFFE0_0000)) { Array($0) }, [0, 0, 0xE0, 0xFF, 21, 0, 0, 0])
+        XCTAssertEqual(withUnsafeBytes(of: edt_config(markMask: 0)) { Array($0) }, [0, 0, 0, 0, 0, 0, 0, 0])
+        XCTAssertEqual(edt_config.defaultMarkMask, AgentConfig.Shaping.defaultMarkMask)
     }
 
     func testPodTimestampReportByKernelRelease() {

@@ -15,7 +15,7 @@ final class ShapingIdentityKernelTests: XCTestCase {
         let dp = try EDTDatapath(pinDirectory: f.pinPath)
         var keys: [String] = []
         try dp.prefixes.forEach { key, _ in
-            if let p = EDTPrefixKey.decode(Array(key)) { keys.append(p.description) }
+            if let p = key.prefix { keys.append(p.description) }
         }
         return keys.sorted()
     }

@@ -15,10 +15,11 @@ final class ShapingUnitTests: XCTestCase {
         XCTAssertEqual(try IPPrefix(parsing: "::ffff:1.2.3.4").mappedAddress, try IPPrefix(parsing: "1.2.3.4").mappedAddress)
         let v4 = try IPPrefix(parsing: "192.168.0.0/24")
         XCTAssertEqual(v4.trieLength, 120)
-        XCTAssertEqual(EDTPrefixKey.encode(v4), [120, 0, 0, 0] + [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF, 192, 168, 0, 0])
-        XCTAssertEqual(EDTPrefixKey.decode(EDTPrefixKey.encode(v4)), v4)
+        XCTAssertEqual(withUnsafeBytes(of: edt_prefix_key(v4)) { Array($0) },
+                       [120, 0, 0, 0] + [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF, 192, 168, 0, 0])
+        XCTAssertEqual(edt_prefix_key(v4).prefix, v4)
         let v6 = try IPPrefix(parsing: "fd00:1:2::/48")
-        XCTAssertEqual(EDTPrefixKey.decode(EDTPrefixKey.encode(v6)), v6)
+        XCTAssertEqual(edt_prefix_key(v6).prefix, v6)
     }
 
     func testBadPrefixesAreRefusedWithTheReason() {
@@ -90,17 +91,20 @@ final class ShapingUnitTests: XCTestCase {
         }
     }
 
-    func testClassRecordRoundTripsThroughTheMapLayout() {
-        var r = EDTClassRecord(rateBytesPerSecond: 12_500_000_000, horizonNs: 5_000_000, ecn: true)
-        r.tLast = 0x0102_0304_0506_0708
+    /// The class record is bpf/edt.h's struct itself; its bytes are what the BPF program reads.
+    func testClassRecordIsTheMapLayout() {
+        var r = edt_class(rateBytesPerSecond: 12_500_000_000, horizonNs: 5_000_000, ecn: true)
+        r.t_last = 0x0102_0304_0506_0708
         r.drops = 7
-        let bytes = r.encoded
+        let bytes = withUnsafeBytes(of: r) { Array($0) }
         XCTAssertEqual(bytes.count, 64)
         XCTAssertEqual(Array(bytes[16..<24]), [8, 7, 6, 5, 4, 3, 2, 1], "t_last at offset 16, little-endian")
         XCTAssertEqual(bytes[56], 1, "flags at offset 56")
-        XCTAssertEqual(EDTClassRecord(bytes: bytes), r)
-        XCTAssertEqual(EDTClassMeta.decode(EDTClassMeta.encode("10.0.0.0/8")!), "10.0.0.0/8")
-        XCTAssertNil(EDTClassMeta.encode(String(repeating: "x", count: 120)))
+        XCTAssertEqual(bytes.withUnsafeBytes { $0.loadUnaligned(as: edt_class.self) }.drops, 7)
+        XCTAssertTrue(r.ecn)
+        XCTAssertEqual(edt_class_meta(text: "10.0.0.0/8")!.text, "10.0.0.0/8")
+        XCTAssertEqual(edt_class_meta(text: String(repeating: "x", count: 119))!.text.count, 119)
+        XCTAssertNil(edt_class_meta(text: String(repeating: "x", count: 120)))
     }
 
     func testMountTableFindsCgroup2AndBPFFS() {

@@ -22,8 +22,8 @@ final class EDTProgramTests: XCTestCase {
     /// Adds class `id` for `selector` with a rate in bit/s and t_last as given.
     func addClass(_ id: UInt32, _ selector: String, bitsPerSecond: UInt64, horizonNs: UInt64,
                   ecn: Bool = false, tLast: UInt64 = 0) throws {
-        var record = EDTClassRecord(rateBytesPerSecond: bitsPerSecond / 8, horizonNs: horizonNs, ecn: ecn)
-        record.tLast = tLast
+        var record = edt_class(rateBytesPerSecond: bitsPerSecond / 8, horizonNs: horizonNs, ecn: ecn)
+        record.t_last = tLast
         try dp.writeClass(id, record)
         try dp.writeSelector(id, selector)
         try dp.bind(ShapingSelector.parse(selector, cgroupRoot: CgroupRoot.find()), to: id)
@@ -33,7 +33,7 @@ final class EDTProgramTests: XCTestCase {
         try dp.program.testRun(packet: frame, context: context)
     }
 
-    func record(_ id: UInt32) throws -> EDTClassRecord { try XCTUnwrap(try dp.readClass(id)) }
+    func record(_ id: UInt32) throws -> edt_class { try XCTUnwrap(try dp.readClass(id)) }
 
     /// The expected delay: round(wire * 1e9 / rate) with rate in bytes/s, as the program computes it.
     func delay(_ wire: UInt64, bitsPerSecond: UInt64) -> UInt64 {
@@ -59,7 +59,7 @@ final class EDTProgramTests: XCTestCase {
             XCTAssertEqual(r.packet, frame, "an accepted packet is not modified")
         }
         let c = try record(1)
-        XCTAssertEqual(c.tLast, expected)
+        XCTAssertEqual(c.t_last, expected)
         XCTAssertEqual(c.packets, 5)
         XCTAssertEqual(c.bytes, 5 * 1054)
         XCTAssertEqual(c.drops, 0)
@@ -140,7 +140,7 @@ final class EDTProgramTests: XCTestCase {
         let r = try run(frame, SKBTestContext(tstamp: paced))
         XCTAssertEqual(r.returnValue, Self.tcOK)
         XCTAssertEqual(r.context.tstamp, paced, "a later departure time is never brought forward")
-        XCTAssertEqual(try record(1).tLast, paced, "the class is busy until the paced packet leaves")
+        XCTAssertEqual(try record(1).t_last, paced, "the class is busy until the paced packet leaves")
         let next = try run(frame)
         XCTAssertEqual(next.context.tstamp, paced + step, "the next packet queues behind it")
         XCTAssertEqual(try record(1).packets, 2)
@@ -157,7 +157,7 @@ final class EDTProgramTests: XCTestCase {
         // stamped in the past (a departure time the socket set long ago): the slot as well
         let past = try run(frame, SKBTestContext(tstamp: monotonicNow() - 1_000_000_000))
         XCTAssertEqual(past.context.tstamp, start + 2 * step)
-        XCTAssertEqual(try record(1).tLast, start + 2 * step)
+        XCTAssertEqual(try record(1).t_last, start + 2 * step)
     }
 
     func testPastStampOnAnIdleClassLeavesAfterNowNotAtTheStamp() throws {
@@ -246,14 +246,14 @@ final class EDTProgramTests: XCTestCase {
         let frame = Frames.ipv4(source: [10, 0, 0, 9], payload: 1000)
         XCTAssertEqual(try run(frame).returnValue, Self.tcOK)
         XCTAssertEqual(try run(frame).returnValue, Self.tcOK)
-        let tLast = try record(1).tLast
+        let tLast = try record(1).t_last
         let dropped = try run(frame, SKBTestContext(tstamp: 777))
         XCTAssertEqual(dropped.returnValue, Self.tcShot)
         XCTAssertEqual(dropped.context.tstamp, 777, "a dropped packet gets no departure time")
         let c = try record(1)
         XCTAssertEqual(c.drops, 1)
         XCTAssertEqual(c.packets, 2)
-        XCTAssertEqual(c.tLast, tLast, "a drop books nothing")
+        XCTAssertEqual(c.t_last, tLast, "a drop books nothing")
     }
 
     func testECTPacketsAreMarkedCEPastHalfTheHorizonAndStillDroppedPastIt() throws {
@@ -271,7 +271,7 @@ final class EDTProgramTests: XCTestCase {
         XCTAssertNotEqual(second.packet[24..<26], ect0[24..<26], "the checksum was updated")
         XCTAssertEqual(try run(ect0).returnValue, Self.tcShot, "past the horizon even ECT packets drop")
         let c = try record(1)
-        XCTAssertEqual(c.ecnMarks, 1)
+        XCTAssertEqual(c.ecn_marks, 1)
         XCTAssertEqual(c.drops, 1)
     }
 
@@ -284,7 +284,7 @@ final class EDTProgramTests: XCTestCase {
         let ect = Frames.ipv4(source: [10, 0, 0, 10], payload: 1000, tos: 0x01)
         _ = try run(ect)
         XCTAssertEqual(try run(ect).packet, ect, "ECN off for the class")
-        XCTAssertEqual(try record(1).ecnMarks + record(2).ecnMarks, 0)
+        XCTAssertEqual(try record(1).ecn_marks + record(2).ecn_marks, 0)
     }
 
     func testIPv6TrafficClassGetsCE() throws {
@@ -295,7 +295,7 @@ final class EDTProgramTests: XCTestCase {
         let tc = (marked.packet[14] & 0x0F) << 4 | marked.packet[15] >> 4
         XCTAssertEqual(tc, 0xBB, "DSCP kept, ECN = CE")
         XCTAssertEqual(marked.packet[15] & 0x0F, frame[15] & 0x0F, "flow label untouched")
-        XCTAssertEqual(try record(1).ecnMarks, 1)
+        XCTAssertEqual(try record(1).ecn_marks, 1)
     }
 
     // MARK: class lookup

@@ -4,3 +4,4 @@
 #pragma once
 #include "edge_bpf_shim.h"
 #include "edge_nl_shim.h"
+#include "edge_bpf_contract.h"

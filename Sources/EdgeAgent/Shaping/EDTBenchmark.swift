@@ -24,16 +24,16 @@ public enum EDTBenchmark {
     static func programCost() throws -> [String] {
         let dp = try EDTDatapath(pinDirectory: nil)
         let prefix = try IPPrefix(parsing: "10.0.0.1")
-        try dp.writeClass(1, EDTClassRecord(rateBytesPerSecond: BandwidthRate.maximum / 8, horizonNs: 60_000_000_000, ecn: true))
+        try dp.writeClass(1, edt_class(rateBytesPerSecond: BandwidthRate.maximum / 8, horizonNs: 60_000_000_000, ecn: true))
         try dp.bind(.prefix(prefix), to: 1)
         let token = try BPFStatsToken()
         defer { withExtendedLifetime(token) {} }
-        try dp.writeMarkMask(EDTMarkConfig.defaultMask)
+        try dp.writeMarkMask(edt_config.defaultMarkMask)
         let repeats: UInt32 = 1_000_000
         var lines: [String] = []
         // the uplink program: by source address, by the class the veth classifier put in the
         // mark (a masqueraded pod: the address lookup is skipped), and a packet of no class
-        let markedClass1 = SKBTestContext(mark: 1 << EDTMarkConfig.defaultMask.trailingZeroBitCount)
+        let markedClass1 = SKBTestContext(mark: 1 << edt_config.defaultMarkMask.trailingZeroBitCount)
         let cases: [(String, BPFProgram, [UInt8], SKBTestContext)] = [
             ("uplink program, shaped packet", dp.program, [10, 0, 0, 1], SKBTestContext()),
             ("uplink program, shaped by mark", dp.program, [192, 168, 0, 1], markedClass1),

@@ -13,9 +13,10 @@ public final class EDTDatapath {
     static let classesMap = "edt_classes"
     static let metaMap = "edt_class_meta"
     static let configMap = "edt_config"
+    /// The object's maps: the declared table (as a libbpf skeleton would list them).
     static let mapNames = [prefixesMap, cgroupsMap, classesMap, metaMap, configMap]
     /// bpf/edt.h EDT_MAX_CLASSES: class ids are 1…maxClasses.
-    static let maxClasses: UInt32 = 1024
+    static let maxClasses = UInt32(EDT_MAX_CLASSES)
 
     let object: BPFObject
     public let program: BPFProgram
@@ -25,7 +26,13 @@ public final class EDTDatapath {
     /// Maps that were already pinned and were adopted rather than created.
     public let adoptedMaps: [String]
 
-    let prefixes, cgroups, classes, meta, config: BPFMap
+    /// Source prefix → class id (| EDT_PREFIX_IPV6_ONLY).
+    let prefixes: BPFTypedMap<edt_prefix_key, UInt32>
+    /// cgroup id → class id.
+    let cgroups: BPFTypedMap<UInt64, UInt32>
+    let classes: BPFTypedMap<UInt32, edt_class>
+    let meta: BPFTypedMap<UInt32, edt_class_meta>
+    let config: BPFTypedMap<UInt32, edt_config>
 
     /// Opens and loads the embedded EDT object, pinning (or adopting) its maps under
     /// `pinDirectory` when given. The directory must already be on bpffs.
@@ -42,76 +49,54 @@ public final class EDTDatapath {
         try object.load()
         program = try object.program(Self.programName)
         classifier = try object.program(Self.classifierName)
-        prefixes = try object.map(Self.prefixesMap)
-        cgroups = try object.map(Self.cgroupsMap)
-        classes = try object.map(Self.classesMap)
-        meta = try object.map(Self.metaMap)
-        config = try object.map(Self.configMap)
+        // typed by bpf/edt.h; each size is checked here, so a stale embedded object fails at start
+        prefixes = try object.map(Self.prefixesMap, key: edt_prefix_key.self, value: UInt32.self)
+        cgroups = try object.map(Self.cgroupsMap, key: UInt64.self, value: UInt32.self)
+        classes = try object.map(Self.classesMap, key: UInt32.self, value: edt_class.self)
+        meta = try object.map(Self.metaMap, key: UInt32.self, value: edt_class_meta.self)
+        config = try object.map(Self.configMap, key: UInt32.self, value: edt_config.self)
         self.pinDirectory = pinDirectory
         adoptedMaps = adopted
-        try checkLayout()
-    }
-
-    /// A mismatch means bpf/edt.h changed without EDTMapLayout.swift: refuse to touch the maps.
-    private func checkLayout() throws {
-        let expected: [(BPFMap, Int, Int)] = [(prefixes, EDTPrefixKey.size, 4), (cgroups, 8, 4),
-                                              (classes, 4, EDTClassRecord.size), (meta, 4, EDTClassMeta.size),
-                                              (config, 4, EDTMarkConfig.size)]
-        for (map, key, value) in expected where map.keySize != key || map.valueSize != value {
-            throw BPFError("map \(map.name) has key/value \(map.keySize)/\(map.valueSize) bytes, expected \(key)/\(value) (bpf/edt.h and EDTMapLayout.swift disagree)", errno: EINVAL)
-        }
     }
 
     // MARK: the mark
 
     /// The skb->mark bits that carry class ids from veth classifiers to the uplink (0: off).
     func writeMarkMask(_ mask: UInt32) throws {
-        var key: UInt32 = 0
-        try EDTMarkConfig.encode(mask: mask).withUnsafeBytes { try config.update(key: &key, value: $0.baseAddress!) }
+        try config.update(0, edt_config(markMask: mask))
     }
 
     func readMarkMask() throws -> UInt32 {
-        var key: UInt32 = 0
-        var value = [UInt8](repeating: 0, count: EDTMarkConfig.size)
-        _ = try value.withUnsafeMutableBytes { try config.lookup(key: &key, into: $0.baseAddress!) }
-        return LittleEndianBytes.u32(value, 0)
+        try config.lookup(0)?.mark_mask ?? 0
     }
 
     // MARK: classes
 
-    func readClass(_ id: UInt32) throws -> EDTClassRecord? {
-        var key = id
-        var value = [UInt8](repeating: 0, count: EDTClassRecord.size)
-        let found = try value.withUnsafeMutableBytes { try classes.lookup(key: &key, into: $0.baseAddress!) }
-        return found ? EDTClassRecord(bytes: value) : nil
+    func readClass(_ id: UInt32) throws -> edt_class? {
+        try classes.lookup(id)
     }
 
-    func writeClass(_ id: UInt32, _ record: EDTClassRecord) throws {
-        var key = id
-        try record.encoded.withUnsafeBytes { try classes.update(key: &key, value: $0.baseAddress!) }
+    func writeClass(_ id: UInt32, _ record: edt_class) throws {
+        try classes.update(id, record)
     }
 
     /// Every class id with its selector text (the meta map is the list of classes).
     func classSelectors() throws -> [UInt32: String] {
         var out: [UInt32: String] = [:]
-        try meta.forEach { key, value in
-            out[key.load(as: UInt32.self)] = EDTClassMeta.decode(Array(value))
-        }
+        try meta.forEach { id, value in out[id] = value.text }
         return out
     }
 
     func writeSelector(_ id: UInt32, _ text: String) throws {
-        guard let bytes = EDTClassMeta.encode(text) else {
-            throw ShapingError.invalidSelector(text, "longer than \(EDTClassMeta.size - 1) bytes")
+        guard let value = edt_class_meta(text: text) else {
+            throw ShapingError.invalidSelector(text, "longer than \(edt_class_meta.maxTextBytes) bytes")
         }
-        var key = id
-        try bytes.withUnsafeBytes { try meta.update(key: &key, value: $0.baseAddress!) }
+        try meta.update(id, value)
     }
 
     func deleteClass(_ id: UInt32) throws {
-        var key = id
-        try classes.delete(key: &key)
-        try meta.delete(key: &key)
+        try classes.delete(id)
+        try meta.delete(id)
     }
 
     // MARK: selectors → class
@@ -119,12 +104,9 @@ public final class EDTDatapath {
     func bind(_ selector: ShapingSelector, to id: UInt32) throws {
         switch selector {
         case .prefix(let prefix):
-            var value = EDTPrefixValue.encode(classId: id, prefix)
-            try EDTPrefixKey.encode(prefix).withUnsafeBytes { try prefixes.update(key: $0.baseAddress!, value: &value) }
+            try prefixes.update(edt_prefix_key(prefix), EDTPrefixValue.encode(classId: id, prefix))
         case .cgroup(_, let cgroupID):
-            var key = cgroupID
-            var value = id
-            try cgroups.update(key: &key, value: &value)
+            try cgroups.update(cgroupID, id)
         }
     }
 
@@ -132,10 +114,9 @@ public final class EDTDatapath {
     func unbind(_ selector: ShapingSelector) throws -> Bool {
         switch selector {
         case .prefix(let prefix):
-            return try EDTPrefixKey.encode(prefix).withUnsafeBytes { try prefixes.delete(key: $0.baseAddress!) }
+            return try prefixes.delete(edt_prefix_key(prefix))
         case .cgroup(_, let cgroupID):
-            var key = cgroupID
-            return try cgroups.delete(key: &key)
+            return try cgroups.delete(cgroupID)
         }
     }
 

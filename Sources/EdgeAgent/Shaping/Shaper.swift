@@ -262,10 +262,10 @@ public final class Shaper: @unchecked Sendable {
             let selectors = try dp.classSelectors()
             let horizonNs = UInt64((horizon * 1e9).rounded())
             if let id = Self.classId(of: selector.classKey, in: selectors) {
-                var record = try dp.readClass(id) ?? EDTClassRecord(rateBytesPerSecond: 0, horizonNs: 0, ecn: false)
-                record.rateBytesPerSecond = rate.bytesPerSecond
-                record.horizonNs = horizonNs
-                record.flags = settings.ecn ? EDTClassRecord.flagECN : 0
+                var record = try dp.readClass(id) ?? edt_class(rateBytesPerSecond: 0, horizonNs: 0, ecn: false)
+                record.rate = rate.bytesPerSecond
+                record.horizon_ns = horizonNs
+                record.flags = settings.ecn ? UInt32(EDT_F_ECN) : 0
                 try dp.writeSelector(id, text)  // one spelling per class, even for a class an older agent recorded
                 try dp.writeClass(id, record)
                 try dp.bind(selector, to: id)
@@ -277,7 +277,7 @@ public final class Shaper: @unchecked Sendable {
             }
             do {
                 try dp.writeSelector(id, text)
-                try dp.writeClass(id, EDTClassRecord(rateBytesPerSecond: rate.bytesPerSecond, horizonNs: horizonNs, ecn: settings.ecn))
+                try dp.writeClass(id, edt_class(rateBytesPerSecond: rate.bytesPerSecond, horizonNs: horizonNs, ecn: settings.ecn))
                 try dp.bind(selector, to: id)  // last: packets find the class only once it is complete
             } catch {
                 try? dp.unbind(selector)
@@ -334,24 +334,24 @@ public final class Shaper: @unchecked Sendable {
     private func info(_ dp: EDTDatapath, id: UInt32, selector: String) throws -> ShapingClassInfo {
         guard let record = try dp.readClass(id) else { throw ShapingError.noSuchClass(selector) }
         // The rate was validated on the way in; a foreign value in a pinned map is shown clamped.
-        let bits = min(max(record.rateBytesPerSecond * 8, BandwidthRate.minimum), BandwidthRate.maximum)
+        let bits = min(max(record.rate * 8, BandwidthRate.minimum), BandwidthRate.maximum)
         return ShapingClassInfo(selector: selector, kind: selector.hasPrefix("cgroup:") ? "cgroup" : "prefix",
                                 classId: id, rate: try BandwidthRate(bitsPerSecond: bits),
-                                horizonSeconds: Double(record.horizonNs) / 1e9, ecn: record.ecn,
+                                horizonSeconds: Double(record.horizon_ns) / 1e9, ecn: record.ecn,
                                 bytes: record.bytes, packets: record.packets, drops: record.drops,
-                                ecnMarks: record.ecnMarks)
+                                ecnMarks: record.ecn_marks)
     }
 
     private func unbindAll(_ dp: EDTDatapath, classId: UInt32) throws -> Int {
-        var prefixKeys: [[UInt8]] = [], cgroupKeys: [UInt64] = []
+        var prefixKeys: [edt_prefix_key] = [], cgroupKeys: [UInt64] = []
         try dp.prefixes.forEach { key, value in
-            if EDTPrefixValue.classId(value.load(as: UInt32.self)) == classId { prefixKeys.append(Array(key)) }
+            if EDTPrefixValue.classId(value) == classId { prefixKeys.append(key) }
         }
         try dp.cgroups.forEach { key, value in
-            if value.load(as: UInt32.self) == classId { cgroupKeys.append(key.load(as: UInt64.self)) }
+            if value == classId { cgroupKeys.append(key) }
         }
-        for key in prefixKeys { try key.withUnsafeBytes { _ = try dp.prefixes.delete(key: $0.baseAddress!) } }
-        for var key in cgroupKeys { try dp.cgroups.delete(key: &key) }
+        for key in prefixKeys { try dp.prefixes.delete(key) }
+        for key in cgroupKeys { try dp.cgroups.delete(key) }
         return prefixKeys.count + cgroupKeys.count
     }
 
