@@ -12,7 +12,8 @@ final class BPFTypedMapTests: XCTestCase {
         XCTAssertNoThrow(try edt.map("edt_config", key: UInt32.self, value: edt_config.self))
         let telemetry = try BPFObject(embedded: "telemetry")
         XCTAssertNoThrow(try telemetry.map("peer_rtt", key: edge_peer_key.self, value: edge_peer_hist.self))
-        X
+        XCTAssertEqual(MemoryLayout<edge_peer_hist>.size / 4, LogLinearHistogram.slotCount,
+                       "bpf/telemetry.h's histogram slots and EdgeCore's LogLinearHistogram")
     }
 
     func testAMapOfAnotherLayoutIsRefusedWithItsNameAndSizes() throws {
