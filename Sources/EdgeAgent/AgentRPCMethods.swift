@@ -8,10 +8,10 @@ import Foundation
 enum AgentRPCMethods {
     static func router(state: AgentState) -> RPCRouter {
         var r = RPCRouter()
-        r.register("agent.status", access: .read, summary: "health, attached programs, missing kernel features") { _ in
+        r.register(AgentMethod.status, access: .read, summary: "health, attached programs, missing kernel features") { _ in
             state.status()
         }
-        r.register("telemetry.get", access: .read,
+        r.register(AgentMethod.telemetryGet, access: .read,
                    summary: "current telemetry window (RTT, retransmits, drops, runqlat, CPU, per-peer RTT) and per-class shaping counters") {
             (p: TelemetryGetParams, _) in
             if let n = p.peers, n < 0 { throw RPCError.invalidParams("peers must be >= 0, got \(n)") }
@@ -22,7 +22,7 @@ enum AgentRPCMethods {
             if let n = p.peers { w.peers = Array(w.peers.prefix(n)) }
             return AgentTelemetry(window: w, shaping: state.shapingCounters())
         }
-        r.register("telemetry.reasons", access: .read,
+        r.register(AgentMethod.telemetryReasons, access: .read,
                    summary: "kfree_skb drop reasons of this kernel, their weights and window counts") { _ in
             state.dropReasons()
         }

@@ -1,18 +1,10 @@
-// The controller's local API (JSON-RPC over its Unix socket): method names, params and results,
-// shared by the daemon and edgectl. Encoded with EdgeJSON (snake_case keys). Only Foundation and
+// The controller's local API (JSON-RPC over its Unix socket): params and results, shared by the
+// daemon and edgectl (the methods themselves are in RPCMethods.swift). Encoded with EdgeJSON (snake_case keys). Only Foundation and
 // EdgeCore types are used, so edgectl needs no dependency on the controller itself.
 //
 // Node names are never used as JSON object keys here (EdgeJSON's key conversion would rewrite
 // them): lists of `{node, …}` are used instead.
 import Foundation
-
-/// Method names of the controller's socket.
-public enum ControllerMethod {
-    public static let status = "controller.status"
-    public static let nodesList = "nodes.list"
-    public static let scoreGet = "score.get"
-    public static let extenderDryRun = "extender.dryrun"
-}
 
 /// `controller.status`.
 public struct ControllerStatusResult: Codable, Sendable, Equatable {

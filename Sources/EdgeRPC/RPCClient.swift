@@ -62,6 +62,22 @@ public final class RPCClient {
         try decodeResult(try exchange(method, paramsJSON: nil), method: method)
     }
 
+    /// Calls a described method: params and result are its declared types.
+    public func call<P, R>(_ method: RPCMethod<P, R>, params: P) throws -> R {
+        try call(method.name, params: params, as: R.self)
+    }
+
+    /// Calls a described method that takes no params.
+    public func call<R>(_ method: RPCMethod<NoParams, R>) throws -> R {
+        try call(method.name, as: R.self)
+    }
+
+    /// Calls a described method with raw params (e.g. a pod spec edgectl does not model); the
+    /// result comes back with its keys as on the wire.
+    public func callRaw<P, R>(_ method: RPCMethod<P, R>, params: JSONValue? = nil) throws -> JSONValue {
+        try callRaw(method.name, params: params)
+    }
+
     /// Calls `method` with raw params; the result comes back with its keys as on the wire.
     public func callRaw(_ method: String, params: JSONValue? = nil) throws -> JSONValue {
         let frame = try exchange(method, paramsJSON: try params.map { try JSONEncoder().encode($0) })

@@ -67,6 +67,18 @@ public struct RPCRouter: Sendable {
         }
     }
 
+    /// Registers a described method: the handler takes its params type and returns its result type.
+    public mutating func register<P, R>(_ method: RPCMethod<P, R>, access: RPCAccess, summary: String,
+                                        _ handler: @escaping @Sendable (P, RPCPeer) async throws -> R) {
+        register(method.name, access: access, summary: summary, handler)
+    }
+
+    /// Registers a described method that takes no params.
+    public mutating func register<R>(_ method: RPCMethod<NoParams, R>, access: RPCAccess, summary: String,
+                                     _ handler: @escaping @Sendable (RPCPeer) async throws -> R) {
+        register(method.name, access: access, summary: summary, handler)
+    }
+
     /// Registers `method` taking no params (absent, null, `{}` or `[]`) and returning `R`.
     public mutating func register<R: Encodable & Sendable>(
         _ method: String,

@@ -47,7 +47,7 @@ struct AgentBench: ParsableCommand {
         let start = clock.now
         for _ in 0..<calls {
             let t = clock.now
-            let _: TelemetryWindow = try client.call("telemetry.get", params: TelemetryGetParams(peers: 10))
+            _ = try client.call(AgentMethod.telemetryGet, params: TelemetryGetParams(peers: 10))
             let d = t.duration(to: clock.now)
             lat.append(Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6)
         }

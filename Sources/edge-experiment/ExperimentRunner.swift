@@ -400,7 +400,7 @@ final class ExperimentRunner {
             Thread.detachNewThread { [self] in
                 let rpc = RPCClient(path: socket, timeout: .seconds(2), daemonName: "edge-controller", accessGroup: "")
                 repeat {
-                    if let r: NodesListResult = try? rpc.call("nodes.list") {
+                    if let r = try? rpc.call(ControllerMethod.nodesList) {
                         let s = RunMetrics.badnessSample(r)
                         lock.lock(); samples.append(s); lock.unlock()
                     }

@@ -267,7 +267,7 @@ final class TestBed {
         let rpc = RPCClient(path: controllerSocket, timeout: .seconds(5), daemonName: "edge-controller", accessGroup: "")
         let deadline = monotonicNow() + 30
         while true {
-            let nodes: NodesListResult = try rpc.call("nodes.list")
+            let nodes = try rpc.call(ControllerMethod.nodesList)
             let fresh = Set(nodes.nodes.filter { !$0.stale }.map(\.node))
             if fresh.isSuperset(of: nodeNames) { break }
             if monotonicNow() > deadline {

@@ -81,7 +81,7 @@ struct DoctorCommand: ParsableCommand {
         let needed = "telemetry, shaping, reports to the controller"
         let status: AgentStatus
         do {
-            status = try agent.client().call("agent.status")
+            status = try agent.client().call(AgentMethod.status)
         } catch {
             let absent = !FileManager.default.fileExists(atPath: agent.socket)
             return DoctorCheck(name, .degraded,

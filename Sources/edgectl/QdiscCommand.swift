@@ -18,7 +18,7 @@ struct QdiscCommand: ParsableCommand {
         @Flag(help: "Print the raw JSON answer.") var json = false
 
         func run() throws {
-            let r: QdiscShowResult = try agent.client().call("qdisc.show", params: QdiscShowParams(device: device))
+            let r: QdiscShowResult = try agent.client().call(AgentMethod.qdiscShow, params: QdiscShowParams(device: device))
             if json { return try printJSON(r) }
             print("\(Fmt.text(r.device)) (ifindex \(r.ifindex), \(r.txQueues) TX queues)")
             var q = TextTable("KIND", "HANDLE", "PARENT", "OPTIONS")

@@ -12,7 +12,7 @@ struct ReasonsCommand: ParsableCommand {
     @Flag(help: "Only reasons seen in the current window.") var seen = false
 
     func run() throws {
-        let reasons: [DropReasonInfo] = try agent.client().call("telemetry.reasons")
+        let reasons: [DropReasonInfo] = try agent.client().call(AgentMethod.telemetryReasons)
         let shown = seen ? reasons.filter { $0.windowCount > 0 } : reasons
         if json { return try printJSON(shown) }
         var t = TextTable("VALUE", "REASON", "WEIGHT", "WINDOW COUNT")

@@ -19,7 +19,7 @@ struct ShapeCommand: ParsableCommand {
         @Flag(help: "Print the raw JSON answer.") var json = false
 
         func run() throws {
-            let result: ShapingListResult = try agent.client().call("shaping.list")
+            let result: ShapingListResult = try agent.client().call(AgentMethod.shapingList)
             if json { return try printJSON(result) }
             print("device \(Fmt.text(result.device ?? "-"))  shaping \(Fmt.text(result.status, width: 512))")
             guard !result.classes.isEmpty else { return print("no classes") }
@@ -51,7 +51,7 @@ struct ShapeCommand: ParsableCommand {
 
         func run() throws {
             let c: ShapingClassInfo = try agent.client().call(
-                "shaping.set", params: ShapingSetParams(selector: selector, rate: rate, horizon: horizon))
+                AgentMethod.shapingSet, params: ShapingSetParams(selector: selector, rate: rate, horizon: horizon))
             if json { return try printJSON(c) }
             print("\(Fmt.text(c.selector)): \(c.rate), horizon \(DurationParser.format(seconds: c.horizonSeconds)), ECN \(c.ecn ? "on" : "off") (class \(c.classId))")
         }
@@ -66,7 +66,7 @@ struct ShapeCommand: ParsableCommand {
         @Flag(help: "Print the raw JSON answer.") var json = false
 
         func run() throws {
-            let r: ShapingChangeResult = try agent.client().call("shaping.delete", params: ShapingDeleteParams(selector: selector))
+            let r: ShapingChangeResult = try agent.client().call(AgentMethod.shapingDelete, params: ShapingDeleteParams(selector: selector))
             if json { return try printJSON(r) }
             r.actions.forEach { print(Fmt.text($0, width: 512)) }
         }
@@ -81,7 +81,7 @@ struct ShapeCommand: ParsableCommand {
         @Flag(help: "Print the raw JSON answer.") var json = false
 
         func run() throws {
-            let r: ShapingChangeResult = try agent.client().call("shaping.reset")
+            let r: ShapingChangeResult = try agent.client().call(AgentMethod.shapingReset)
             if json { return try printJSON(r) }
             r.actions.forEach { print(Fmt.text($0, width: 512)) }
         }

@@ -36,7 +36,7 @@ struct SmokeCommand: ParsableCommand {
 
     func run() throws {
         let client = try agent.client()
-        let status: AgentStatus = try client.call("agent.status")
+        let status: AgentStatus = try client.call(AgentMethod.status)
         let before: AgentTelemetry = try waitForWindow(client)
         let ns = SmokeNamespace()
         print("smoke: agent pid \(status.pid) on node \(status.node) (telemetry netns \(status.telemetry.netns)); namespace \(ns.name), veth \(ns.near)/\(ns.far), tbf \(rate), \(Fmt.seconds(seconds)) of traffic")
@@ -57,14 +57,14 @@ struct SmokeCommand: ParsableCommand {
         }
 
         // two more ticks: the last interval with our traffic is in the window
-        let startTicks: AgentStatus = try client.call("agent.status")
+        let startTicks: AgentStatus = try client.call(AgentMethod.status)
         let deadline = Date().addingTimeInterval(max(5, 4 * startTicks.telemetry.intervalSeconds))
         while Date() < deadline {
-            let s: AgentStatus = try client.call("agent.status")
+            let s: AgentStatus = try client.call(AgentMethod.status)
             if s.telemetry.ticks >= startTicks.telemetry.ticks + 2 { break }
             Thread.sleep(forTimeInterval: 0.1)
         }
-        let after: AgentTelemetry = try client.call("telemetry.get", params: TelemetryGetParams())
+        let after: AgentTelemetry = try client.call(AgentMethod.telemetryGet, params: TelemetryGetParams())
         let results = Self.compare(before: before.window, after: after.window, peer: ns.farAddress)
 
         var t = TextTable("", "SIGNAL", "CHANGE")
@@ -90,7 +90,7 @@ struct SmokeCommand: ParsableCommand {
         let deadline = Date().addingTimeInterval(10)
         while true {
             do {
-                return try client.call("telemetry.get", params: TelemetryGetParams())
+                return try client.call(AgentMethod.telemetryGet, params: TelemetryGetParams())
             } catch let e as RPCClientError where Date() < deadline && "\(e)".contains("not ready") {
                 Thread.sleep(forTimeInterval: 0.2)
             }

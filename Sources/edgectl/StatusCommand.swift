@@ -11,7 +11,7 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print the raw JSON answer.") var json = false
 
     func run() throws {
-        let s: AgentStatus = try agent.client().call("agent.status")
+        let s: AgentStatus = try agent.client().call(AgentMethod.status)
         if json { return try printJSON(s) }
         var t = TextTable("FIELD", "VALUE")
         t.add("node", s.node)

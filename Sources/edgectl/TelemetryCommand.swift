@@ -23,7 +23,7 @@ struct TelemetryCommand: ParsableCommand {
     func run() throws {
         let client = try agent.client()
         repeat {
-            let w: AgentTelemetry = try client.call("telemetry.get", params: TelemetryGetParams(peers: peers))
+            let w: AgentTelemetry = try client.call(AgentMethod.telemetryGet, params: TelemetryGetParams(peers: peers))
             if json {
                 try printJSON(w)
             } else {

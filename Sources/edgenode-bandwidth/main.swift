@@ -90,7 +90,7 @@ func run() throws {
             let params = ShapingPodAddParams(containerId: containerId, ifname: ifname, hostInterface: pod.hostInterface,
                                              addresses: pod.addresses, rate: String(conf.egressRate))
             do {
-                let _: ShapingPodResult = try agent(conf).call("shaping.pod.add", params: params)
+                let _: ShapingPodResult = try agent(conf).call(AgentMethod.podAdd, params: params)
             } catch {
                 throw agentError(error, conf, doing: "shape the egress of container \(containerId) (\(pod.hostInterface))")
             }
@@ -100,7 +100,7 @@ func run() throws {
         let containerId = try require("CNI_CONTAINERID"), ifname = try require("CNI_IFNAME")
         let conf = try readConf()
         do {
-            let _: ShapingChangeResult = try agent(conf).call("shaping.pod.delete",
+            let _: ShapingChangeResult = try agent(conf).call(AgentMethod.podDelete,
                                                               params: ShapingPodRef(containerId: containerId, ifname: ifname))
         } catch let e as RPCClientError {
             switch e {
@@ -122,7 +122,7 @@ func run() throws {
         guard conf.egressRate > 0 else { return }
         let pod: ShapingPodResult
         do {
-            pod = try agent(conf).call("shaping.pod.check", params: ShapingPodRef(containerId: containerId, ifname: ifname))
+            pod = try agent(conf).call(AgentMethod.podCheck, params: ShapingPodRef(containerId: containerId, ifname: ifname))
         } catch {
             throw agentError(error, conf, doing: "check the shaping of container \(containerId)")
         }

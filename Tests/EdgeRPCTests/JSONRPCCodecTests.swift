@@ -1,4 +1,5 @@
 import EdgeCore
+import EdgeRPC
 import Foundation
 import XCTest
 

@@ -8,33 +8,33 @@ import Foundation
 
 enum ShapingRPC {
     static func register(into r: inout RPCRouter, state: AgentState) {
-        r.register("shaping.list", access: .read, summary: "shaping status and every class with its counters") { _ in
+        r.register(AgentMethod.shapingList, access: .read, summary: "shaping status and every class with its counters") { _ in
             try call { withOrigins(try shaper(state).list(), state: state) }
         }
-        r.register("shaping.pod.add", access: .write,
+        r.register(AgentMethod.podAdd, access: .write,
                    summary: "shape a pod's egress: class by its addresses, classifier on its host-side veth (CNI ADD)") {
             (p: ShapingPodAddParams, _) in
             try call { try pods(state).add(p) }
         }
-        r.register("shaping.pod.check", access: .read, summary: "a pod's class and classifier (CNI CHECK)") {
+        r.register(AgentMethod.podCheck, access: .read, summary: "a pod's class and classifier (CNI CHECK)") {
             (p: ShapingPodRef, _) in
             try call { try pods(state).check(p) }
         }
-        r.register("shaping.pod.delete", access: .write,
+        r.register(AgentMethod.podDelete, access: .write,
                    summary: "remove a pod's class and classifier; unknown pods succeed (CNI DEL)") {
             (p: ShapingPodRef, _) in
             try call { try pods(state).delete(p) }
         }
-        r.register("shaping.set", access: .write,
+        r.register(AgentMethod.shapingSet, access: .write,
                    summary: "limit the egress of a selector (CIDR, cgroup:PATH, unit:NAME) to a rate, optional horizon") {
             (p: ShapingSetParams, _) in
             try call { try shaper(state).set(p) }
         }
-        r.register("shaping.delete", access: .write, summary: "remove the class of a selector") {
+        r.register(AgentMethod.shapingDelete, access: .write, summary: "remove the class of a selector") {
             (p: ShapingDeleteParams, _) in
             try call { try shaper(state).delete(selector: p.selector) }
         }
-        r.register("shaping.reset", access: .write,
+        r.register(AgentMethod.shapingReset, access: .write,
                    summary: "remove the EDT filter, restore the recorded root qdisc, unpin maps") { _ in
             try call {
                 var result = try shaper(state).reset()
@@ -42,7 +42,7 @@ enum ShapingRPC {
                 return result
             }
         }
-        r.register("qdisc.show", access: .read, summary: "qdiscs and clsact filters of a device") {
+        r.register(AgentMethod.qdiscShow, access: .read, summary: "qdiscs and clsact filters of a device") {
             (p: QdiscShowParams, _) in
             try call {
                 if let shaper = state.shaper { return try shaper.qdiscShow(device: p.device) }

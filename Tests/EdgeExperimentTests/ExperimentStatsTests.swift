@@ -1,5 +1,6 @@
 // The experiment's statistics against closed forms (Cauchy = t with 1 df, t with 2 df), published
 // t tables, and small cases worked out by hand.
+@testable import edge_experiment
 import EdgeCore
 import Foundation
 import XCTest

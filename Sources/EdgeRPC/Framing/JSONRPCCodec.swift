@@ -3,6 +3,7 @@
 // Envelopes and JSONValue go through plain JSON coders (keys verbatim); typed params and
 // results go through EdgeJSON (snake_case) and are spliced into the envelope as bytes, so
 // a result is encoded once and never re-parsed on the server.
+import EdgeCore
 import Foundation
 
 /// Encoding and decoding of JSON-RPC 2.0 frames (one message or batch per line).

@@ -1,5 +1,6 @@
 // JSON-RPC 2.0 request and response messages, and the checks that turn an arbitrary JSON
 // value into a request (each failure names the member that was wrong).
+import EdgeCore
 import Foundation
 
 /// Why a JSON value is not a valid JSON-RPC request. `id` is the request's id when it

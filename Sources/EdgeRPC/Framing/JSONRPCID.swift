@@ -1,4 +1,5 @@
 // The JSON-RPC 2.0 request id: the client's handle to match a response to its request.
+import EdgeCore
 import Foundation
 
 /// A JSON-RPC id: an integer, a string or null. (A request *without* an id is a

@@ -1,6 +1,7 @@
 // Splits a byte stream into newline-terminated frames with a hard bound on frame size, so
 // that a peer can neither make us buffer without limit nor desynchronise the stream: an
 // over-long line is reported once and skipped up to its newline, and framing resumes there.
+import EdgeCore
 import Foundation
 
 /// A bounded line splitter. Feed it bytes as they arrive; it returns the complete lines.
