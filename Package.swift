@@ -103,8 +103,13 @@ let package = Package(
         ]),
         // the CNI chained plugin (a drop-in for the reference `bandwidth` plugin)
         .executableTarget(name: "edgenode-bandwidth", dependencies: ["EdgeCore", "EdgeRPC"]),
+        // Lab code shared by benchmarks, soak/abuse runs, the experiment and tests; never shipped
+        // (the daemons do not link it).
+        .target(name: "EdgeLab", dependencies: [
+            "EdgeCore", "EdgeBPF", "EdgeNetlink", "EdgeAgent", .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "edge-bench", dependencies: [
-            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController",
+            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController", "EdgeLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -130,7 +135,7 @@ let package = Package(
         ]),
         .testTarget(name: "EdgeBPFTests", dependencies: ["EdgeBPF", "EdgeAgent", "EdgeTestSupport"]),
         .testTarget(name: "EdgeNetlinkTests", dependencies: ["EdgeNetlink", "EdgeTestSupport", "CLibbpf"]),
-        .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "EdgeCore", "EdgeRPC", "EdgeTestSupport"]),
+        .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "EdgeCore", "EdgeRPC", "EdgeTestSupport", "EdgeLab"]),
         // edgectl's printing of untrusted text (issue 13), tested against the executable's module.
         .testTarget(name: "EdgectlTests", dependencies: ["edgectl", "EdgeCore"]),
         .testTarget(name: "EdgeControllerTests", dependencies: [

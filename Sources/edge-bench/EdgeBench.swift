@@ -3,6 +3,7 @@
 import ArgumentParser
 import EdgeAgent
 import EdgeController
+import EdgeLab
 
 @main
 struct EdgeBench: AsyncParsableCommand {

@@ -10,6 +10,7 @@
 // fresh /sys without the host's bpffs, so its pins would die with it.
 @testable import EdgeAgent
 import EdgeCore
+import EdgeLab
 import EdgeRPC
 import EdgeTestSupport
 import Foundation

@@ -3,6 +3,7 @@
 // option in the agent's own network namespace.
 @testable import EdgeAgent
 import EdgeCore
+import EdgeLab
 import EdgeRPC
 import EdgeTestSupport
 import Foundation

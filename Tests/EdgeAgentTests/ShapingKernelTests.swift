@@ -3,6 +3,7 @@
 @testable import EdgeAgent
 import EdgeBPF
 import EdgeCore
+import EdgeLab
 import EdgeNetlink
 import EdgeTestSupport
 import Foundation

@@ -62,7 +62,7 @@ public final class EDTDatapath {
     // MARK: the mark
 
     /// The skb->mark bits that carry class ids from veth classifiers to the uplink (0: off).
-    func writeMarkMask(_ mask: UInt32) throws {
+    package func writeMarkMask(_ mask: UInt32) throws {
         try config.update(0, edt_config(markMask: mask))
     }
 
@@ -76,7 +76,7 @@ public final class EDTDatapath {
         try classes.lookup(id)
     }
 
-    func writeClass(_ id: UInt32, _ record: edt_class) throws {
+    package func writeClass(_ id: UInt32, _ record: edt_class) throws {
         try classes.update(id, record)
     }
 
@@ -101,7 +101,7 @@ public final class EDTDatapath {
 
     // MARK: selectors → class
 
-    func bind(_ selector: ShapingSelector, to id: UInt32) throws {
+    package func bind(_ selector: ShapingSelector, to id: UInt32) throws {
         switch selector {
         case .prefix(let prefix):
             try prefixes.update(edt_prefix_key(prefix), EDTPrefixValue.encode(classId: id, prefix))

@@ -4,7 +4,7 @@
 import EdgeBPF
 
 extension edt_class {
-    init(rateBytesPerSecond: UInt64, horizonNs: UInt64, ecn: Bool) {
+    package init(rateBytesPerSecond: UInt64, horizonNs: UInt64, ecn: Bool) {
         self.init()
         rate = rateBytesPerSecond
         horizon_ns = horizonNs
@@ -57,12 +57,12 @@ extension edt_class_meta {
 
 extension edt_config {
     /// The bits of skb->mark that carry class ids, and the mask's lowest set bit.
-    init(markMask: UInt32) {
+    package init(markMask: UInt32) {
         self.init()
         mark_mask = markMask
         mark_shift = markMask == 0 ? 0 : UInt32(markMask.trailingZeroBitCount)
     }
 
     /// bpf/edt.h EDT_DEFAULT_MARK_MASK: bits 21-31.
-    static let defaultMarkMask: UInt32 = EDT_DEFAULT_MARK_MASK
+    package static let defaultMarkMask: UInt32 = EDT_DEFAULT_MARK_MASK
 }
