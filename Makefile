@@ -212,20 +212,25 @@ soak: deps release
 	$(SWIFT) build -c release --static-swift-stdlib --product edge-soak
 	.build/release/edge-soak --bin-dir .build/release --extender-seconds $(SOAK_SECONDS)
 
-# Issue 13's attacks replayed against release builds (root; not in CI), with figures: watchdog gaps,
-# RSS, descriptors, root's and /healthz latency under attack.
+# Issue 13's attacks replayed against release builds (root; not in CI), with one row of figures
+# per attack: longest watchdog gap, RSS and descriptors before / peak / after, latency of the
+# health endpoints, ingest and root's RPC calls under attack; a Markdown table at the end
+# (docs/abuse-figures.md). Output is line-buffered; SIGTERM/SIGINT or ABUSE_MAX_SECONDS stop the
+# daemons and remove the edgeabuse-* namespaces before it exits non-zero.
 #   abuse-agent       userns/exec-race writes, an 18 000-call batch, shaping.list flood over 1 024
-#                     classes, slow-loris descriptors, half-close (ABUSE_SECONDS per flood, default 10)
-#   abuse-controller  fd flood, concurrent 62 MB extender bodies, token-holder memory at the per-report
-#                     bounds, 401 flood (ABUSE_NODES, default 20000)
+#                     classes, slow-loris descriptors, socket churn, oversized frames, half-close,
+#                     a selector alias (ABUSE_SECONDS per flood, default 10)
+#   abuse-controller  idle-connection flood, slow headers, concurrent 62 MB extender bodies,
+#                     token-holder memory at the per-report bounds (ABUSE_NODES, default 20000), 401 flood
 ABUSE_SECONDS ?= 10
 ABUSE_NODES ?= 20000
+ABUSE_MAX_SECONDS ?= 1800
 .PHONY: abuse
 abuse: bpf
 	for p in edge-soak edge-agent edge-controller; do \
 	    $(SWIFT) build -c release --static-swift-stdlib --product $$p || exit 1; done
-	.build/release/edge-soak --bin-dir .build/release --runs abuse-agent --abuse-seconds $(ABUSE_SECONDS)
-	.build/release/edge-soak --bin-dir .build/release --runs abuse-controller --abuse-nodes $(ABUSE_NODES)
+	.build/release/edge-soak --bin-dir .build/release --runs abuse-agent,abuse-controller \
+	    --abuse-seconds $(ABUSE_SECONDS) --abuse-nodes $(ABUSE_NODES) --max-seconds $(ABUSE_MAX_SECONDS)
 
 # ---------------------------------------------------------------------------------------------
 # VM test bed (issue 5): Debian 12 VMs with Debian's own kernel under qemu TCG, the .debs from

@@ -1,30 +1,41 @@
 // The abuse-agent run's bed: a namespace with a veth pair (4 TX queues), the release agent in
-// it with shaping on veth0 and systemd's notify socket stood in for by a listener that
-// timestamps WATCHDOG=1, and the attacker script run as nobody.
+// it with shaping on veth0, its metrics listener (/healthz) on the namespace's loopback, systemd's
+// notify socket stood in for by a listener that timestamps WATCHDOG=1, and the attacker script
+// run as nobody. Everything it makes is torn down by `stop()` or, on SIGTERM/SIGINT or an
+// overrun, by RunGuard.
 import EdgeCore
 import EdgeRPC
 import Foundation
 
-final class AbuseBed {
+final class AbuseBed: @unchecked Sendable {
     let dir: URL
     let netns = "edgeabuse-\(UInt32.random(in: 0...UInt32.max))"
     let pinPath = "/sys/fs/bpf/edgeabuse-\(UInt32.random(in: 0...UInt32.max))"
+    /// The agent's /healthz, inside `netns`.
+    let metricsPort = 9464
     private(set) var pid: Int32 = 0
+    private(set) var watchdog: WatchdogListener!
+    private let lock = NSLock()
     private var processes: [Process] = []
+    private var teardown = 0
     var socket: String { path("agent.sock") }
     var script: String { path("attack.py") }
-    var pings: String { path("watchdog.log") }
+    /// A setuid-root copy of sleep(1), exec'd by the exec-race attacker after it connected.
+    var setuidSleep: String { path("suid-sleep") }
 
     init(binDir: String) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("edge-abuse-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
+        teardown = RunGuard.register { [self] in tearDown() }
         try AbuseScript.text.write(toFile: script, atomically: true, encoding: .utf8)
-        try run(["ip", "netns", "add", netns])
-        try run(["ip", "-n", netns, "link", "add", "veth0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth",
-                 "peer", "name", "veth1", "numtxqueues", "4", "numrxqueues", "4"])
-        try run(["ip", "-n", netns, "addr", "add", "10.98.0.2/24", "dev", "veth0"])
-        for dev in ["veth0", "veth1", "lo"] { try run(["ip", "-n", netns, "link", "set", dev, "up"]) }
+        try FileManager.default.copyItem(atPath: "/usr/bin/sleep", toPath: setuidSleep)
+        guard chown(setuidSleep, 0, 0) == 0, chmod(setuidSleep, 0o4755) == 0 else { throw SoakError("cannot make \(setuidSleep) setuid root") }
+        try runCommand(["ip", "netns", "add", netns])
+        try runCommand(["ip", "-n", netns, "link", "add", "veth0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth",
+                        "peer", "name", "veth1", "numtxqueues", "4", "numrxqueues", "4"])
+        try runCommand(["ip", "-n", netns, "addr", "add", "10.98.0.2/24", "dev", "veth0"])
+        for dev in ["veth0", "veth1", "lo"] { try runCommand(["ip", "-n", netns, "link", "set", dev, "up"]) }
         try """
         [agent]
         node_name = "abuse-agent"
@@ -36,19 +47,16 @@ final class AbuseBed {
         group = ""
         idle_timeout = "10s"
         [metrics]
-        listen = ""
+        listen = "127.0.0.1:\(metricsPort)"
         [shaping]
         enabled = true
         device = "veth0"
         pin_path = "\(pinPath)"
         """.write(toFile: path("agent.toml"), atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: pings, contents: nil)
-        let notify = try start(["/usr/bin/python3", script, "notify", path("notify.sock"), "0", pings], log: "notify.log")
-        _ = notify
-        while !FileManager.default.fileExists(atPath: path("notify.sock")) { Thread.sleep(forTimeInterval: 0.05) }
+        watchdog = try WatchdogListener(path: path("notify.sock"))
         let agent = try start(["ip", "netns", "exec", netns, "\(binDir)/edge-agent", "--config", path("agent.toml")],
                               log: "agent.log",
-                              environment: ["NOTIFY_SOCKET": path("notify.sock"), "WATCHDOG_USEC": "30000000"])
+                              environment: ["NOTIFY_SOCKET": watchdog.path, "WATCHDOG_USEC": "30000000"])
         pid = agent.processIdentifier  // `ip netns exec` execs the agent in place
         let deadline = Date().addingTimeInterval(30)
         while (try? RPCClient(path: socket).call("telemetry.get", as: TelemetryWindow.self)) == nil {
@@ -72,6 +80,7 @@ final class AbuseBed {
         p.standardOutput = out
         p.standardError = err
         try p.run()
+        lock.withLock { processes.append(p) }  // an interrupt stops the attacker too
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard let result = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
@@ -81,9 +90,12 @@ final class AbuseBed {
         return result
     }
 
-    /// Sets `count` classes as root, 64 per batch; returns how long it took.
-    func fillClasses(_ count: Int) throws -> Duration {
+    /// Sets classes as root, 64 per batch, until `total` exist (root's prober holds one);
+    /// returns how many it set and how long that took.
+    func fillClasses(to total: Int) throws -> (set: Int, took: Duration) {
         let client = RPCClient(path: socket, timeout: .seconds(120))
+        let existing: ShapingListResult = try client.call("shaping.list")
+        let count = total - existing.classes.count
         let t = ContinuousClock.now
         for start in stride(from: 0, to: count, by: 64) {
             let items = (start..<min(start + 64, count)).map { i in
@@ -93,44 +105,26 @@ final class AbuseBed {
             let answers = try JSONDecoder().decode([JSONValue].self, from: client.receiveFrame())
             if let bad = answers.first(where: { $0["error"] != nil }) { throw SoakError("shaping.set failed: \(bad)") }
         }
-        return ContinuousClock.now - t
+        return (count, ContinuousClock.now - t)
     }
 
-    /// Gaps between consecutive WATCHDOG=1 in [from, to], the edges included as pings.
-    func watchdogGaps(from: Date, to: Date) -> [Double] {
-        let text = (try? String(contentsOfFile: pings, encoding: .utf8)) ?? ""
-        let times = text.split(separator: "\n").compactMap { Double($0) }
-            .filter { $0 >= from.timeIntervalSince1970 && $0 <= to.timeIntervalSince1970 }
-        let all = [from.timeIntervalSince1970] + times + [to.timeIntervalSince1970]
-        return zip(all.dropFirst(), all).map { $0 - $1 }
-    }
+    /// Stops the agent and the attackers, removes pins, the namespace and the scratch directory (once).
+    func stop() { RunGuard.release(teardown) }
 
-    func stop() {
-        for p in processes.reversed() where p.isRunning {
-            p.terminate()
-            p.waitUntilExit()
-        }
+    private func tearDown() {
+        lock.withLock { processes }.reversed().forEach { stopProcess($0) }
         // What the agent pinned and recorded goes with the run.
         for name in ["edt_prefixes", "edt_cgroups", "edt_classes", "edt_class_meta", "edt_egress_prog"] {
             unlink(pinPath + "/" + name)
         }
         rmdir(pinPath)
-        _ = try? run(["ip", "netns", "delete", netns])
+        try? runCommand(["ip", "netns", "delete", netns])
         try? FileManager.default.removeItem(at: dir)
-    }
-
-    private func run(_ args: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        try p.run()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw SoakError("\(args.joined(separator: " ")) failed (root needed)") }
     }
 
     private func start(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
         let p = try startLogged(arguments, logPath: path(log), environment: environment)
-        processes.append(p)
+        lock.withLock { processes.append(p) }
         return p
     }
 }

@@ -1,13 +1,14 @@
 // `--runs abuse-controller` (`make abuse`, root): issue 13's attacks on the release controller,
 // replayed with figures. The controller runs as systemd would start it without LimitNOFILE (soft
 // limit 1 024) and with a watchdog (WATCHDOG_USEC = 2 s, pings every second to our notify socket):
-//   1. fd flood: N idle unauthenticated TCP connections held open; /healthz, an authenticated
-//      report and the RPC socket must still answer;
-//   2. huge extender bodies: K concurrent /prioritize bodies of 5 000 full v1.Node objects each;
-//   3. token-holder memory: M nodes, each report at the bounds (max peers, max drop reasons,
-//      253-byte node name, 128-byte agent version), then a report over the bounds (refused);
-//   4. 401 flood: unauthenticated reports; journal lines written for them.
-// Printed for each: the longest watchdog gap, /healthz latency under attack, RSS and descriptors.
+//   1. idle connection flood: N unauthenticated TCP connections held open;
+//   2. slow headers: 500 connections each sending a request head one line a second;
+//   3. huge extender bodies: K concurrent /prioritize bodies of 5 000 full v1.Node objects each;
+//   4. token-holder memory: M nodes, each report at the bounds (max peers, max drop reasons,
+//      253-byte node name, 128-byte agent version), then reports over the bounds (refused);
+//   5. 401 flood: unauthenticated reports; journal lines written for them.
+// Meanwhile /healthz, /readyz and an authenticated report (ingest) are sent every 200 ms on fresh
+// connections and controller.status every second; each attack prints one row (AbuseMonitor).
 import EdgeCore
 import EdgeRPC
 import Foundation
@@ -20,7 +21,8 @@ enum AbuseControllerRun {
         var unauthorized = 20_000
     }
 
-    static func run(binDir: String, settings s: Settings) async throws {
+    static func run(binDir: String, settings s: Settings) throws {
+        RunGuard.phase("abuse-controller: starting the controller")
         let daemons = try SoakDaemons(binDir: binDir)
         defer { daemons.stop() }
         let token = "abuse-\(UUID().uuidString)"
@@ -29,29 +31,49 @@ enum AbuseControllerRun {
         [server]
         listen = "127.0.0.1:0"
         token_file = "\(daemons.path("token"))"
+        idle_timeout = "10s"
         [rpc]
         socket = "\(daemons.path("controller.sock"))"
         group = ""
         [registry]
-        max_nodes = \(max(s.nodes, 1))
+        max_nodes = \(s.nodes + 16)
         stale_after = "600s"
         """.write(toFile: daemons.path("controller.toml"), atomically: true, encoding: .utf8)
         let watchdog = try WatchdogListener(path: daemons.path("notify.sock"))
         let p = try daemons.start(["NOTIFY_SOCKET=\(watchdog.path)", "WATCHDOG_USEC=2000000", "prlimit", "--nofile=1024:16384", "--",
                                    "\(binDir)/edge-controller", "--config", daemons.path("controller.toml")], log: "controller.log")
         try daemons.waitFor(daemons.path("controller.sock"), p, log: "controller.log")
-        let rpc = RPCClient(path: daemons.path("controller.sock"))
-        let status: ControllerStatusResult = try rpc.call(ControllerMethod.status)
+        let socket = daemons.path("controller.sock")
+        let status: ControllerStatusResult = try RPCClient(path: socket).call(ControllerMethod.status)
         let port = try ExtenderRateRun.portOf("http://\(status.listen)")
         let pid = p.processIdentifier
-        print("abuse-controller: release edge-controller pid \(pid) on \(status.listen), soft RLIMIT_NOFILE 1024 at exec, watchdog 2 s")
-        print("abuse-controller:   started: \(try ProcessSample(pid: pid))")
+        print("abuse-controller: release edge-controller pid \(pid) on \(status.listen), soft RLIMIT_NOFILE 1024 at exec, "
+              + "watchdog 2 s (a WATCHDOG=1 per second), server.idle_timeout 10 s (default 120 s)")
 
-        try fdFlood(port: port, pid: pid, token: token, rpc: rpc, watchdog: watchdog, count: s.connections)
-        try hugeBodies(port: port, pid: pid, watchdog: watchdog, count: s.hugeBodies)
-        try memory(port: port, pid: pid, token: token, rpc: rpc, watchdog: watchdog, nodes: s.nodes)
-        try unauthorizedFlood(port: port, pid: pid, watchdog: watchdog, count: s.unauthorized, log: daemons.path("controller.log"))
-        print("abuse-controller:   peak RSS \(peak(pid)); still running: \(p.isRunning)")
+        let m = AbuseMonitor(run: "abuse-controller", pid: pid, watchdog: watchdog)
+        defer { m.stop() }
+        m.probe("/healthz", every: 0.2) { httpGetOK(port: port, "/healthz") }
+        m.probe("/readyz", every: 0.2) { httpGetOK(port: port, "/readyz") }
+        let probeReport = PipelinedHTTPLoad.post("/v1/reports", body: Array(IngestSoak.report(node: 99_999, round: 0)), token: token)
+        m.probe("ingest", every: 0.2) { AbuseSocket.exchange(port: port, probeReport) == 200 }
+        m.probe("RPC controller.status", every: 1) {
+            (try? RPCClient(path: socket, timeout: .seconds(30)).call(ControllerMethod.status) as ControllerStatusResult) != nil
+        }
+
+        try m.attack("idle", finding: "-") {
+            Thread.sleep(forTimeInterval: 3)
+            return "no attack (baseline)"
+        }
+        try m.attack("idle TCP connection flood", finding: "#5") { fdFlood(port: port, count: s.connections) }
+        try m.attack("slow headers (slow-loris)", finding: "#5") { slowHeaders(port: port, count: 500, seconds: 15) }
+        try m.attack("\(s.hugeBodies) concurrent 5 000-node /prioritize bodies", finding: "#6") { hugeBodies(port: port, count: s.hugeBodies) }
+        try m.attack("token holder at the bounds", finding: "#10") {
+            try memory(port: port, token: token, socket: socket, nodes: s.nodes)
+        }
+        try m.attack("401 flood", finding: "#13") {
+            unauthorizedFlood(port: port, count: s.unauthorized, log: daemons.path("controller.log"))
+        }
+        print("abuse-controller: peak RSS (VmHWM) \(peak(pid)); still running: \(p.isRunning)")
     }
 
     static func peak(_ pid: Int32) -> String {
@@ -60,39 +82,57 @@ enum AbuseControllerRun {
             .split(separator: " ", omittingEmptySubsequences: true).dropFirst().joined(separator: " ") ?? "?"
     }
 
-    static func fdFlood(port: Int, pid: Int32, token: String, rpc: RPCClient, watchdog: WatchdogListener, count: Int) throws {
+    /// `count` idle unauthenticated connections held for 5 s.
+    static func fdFlood(port: Int, count: Int) -> String {
         var lim = rlimit(rlim_cur: rlim_t(count + 1024), rlim_max: rlim_t(count + 1024))
         setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &lim)
-        let since = ContinuousClock.now
         var held: [Int32] = [], failures: [Int32: Int] = [:]
         for _ in 0..<count {
             var err: Int32 = 0
             if let fd = AbuseSocket.connect(port: port, error: &err) { held.append(fd) } else { failures[err, default: 0] += 1 }
         }
-        Thread.sleep(forTimeInterval: 1)
-        let probe = HealthProber(port: port)
-        let report = AbuseSocket.exchange(port: port, PipelinedHTTPLoad.post("/v1/reports", body: Array(IngestSoak.report(node: 0, round: 0)), token: token))
-        let rpcOK = (try? rpc.call(ControllerMethod.status) as ControllerStatusResult) != nil
-        Thread.sleep(forTimeInterval: 3)
-        let during = try ProcessSample(pid: pid)
-        let health = probe.finish()
+        Thread.sleep(forTimeInterval: 5)
         held.forEach { close($0) }
-        print("abuse-controller: fd flood: \(held.count) idle unauthenticated connections held (\(failures.isEmpty ? "none refused" : "refused: \(failures)"))")
-        print("abuse-controller:   during: \(during); \(health); authenticated report -> \(report.map(String.init) ?? "no answer"); "
-              + "RPC controller.status \(rpcOK ? "answered" : "FAILED"); longest watchdog gap \(String(format: "%.2f", watchdog.longestGap(since: since))) s")
-        Thread.sleep(forTimeInterval: 1)
+        return "\(held.count) idle unauthenticated connections held 5 s (\(failures.isEmpty ? "none refused" : "refused, by errno: \(failures)"))"
     }
 
-    static func hugeBodies(port: Int, pid: Int32, watchdog: WatchdogListener, count: Int) throws {
+    /// `count` connections that send a request head one header line per second and never finish it.
+    static func slowHeaders(port: Int, count: Int, seconds: Int) -> String {
+        var open: [Int32] = [], failed = 0
+        for _ in 0..<count {
+            var err: Int32 = 0
+            guard let fd = AbuseSocket.connect(port: port, error: &err) else { failed += 1; continue }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            let head = Array("POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n".utf8)
+            _ = send(fd, head, head.count, Int32(MSG_NOSIGNAL))
+            open.append(fd)
+        }
+        var closed = 0
+        let line = Array("X-Slow: 1\r\n".utf8)
+        for _ in 0..<seconds {
+            Thread.sleep(forTimeInterval: 1)
+            open = open.filter { fd in
+                var b: UInt8 = 0
+                let r = recv(fd, &b, 1, 0)  // 0: closed; > 0: an error answer (408/400), closing
+                if r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || send(fd, line, line.count, Int32(MSG_NOSIGNAL)) < 0 {
+                    closed += 1
+                    close(fd)
+                    return false
+                }
+                return true
+            }
+        }
+        open.forEach { close($0) }
+        return "\(count) connections sending one header line a second for \(seconds) s: \(failed) failed to connect, "
+            + "\(closed) closed by the server, \(open.count) still open at the end"
+    }
+
+    static func hugeBodies(port: Int, count: Int) -> String {
         let nodes = (0..<5000).map(fullNode).joined(separator: ",")
         let body = Array(#"{"Pod":{"metadata":{"name":"web-1","namespace":"default"}},"Nodes":{"items":[\#(nodes)]},"NodeNames":null}"#.utf8)
         let request = PipelinedHTTPLoad.post("/prioritize", body: body)
-        let before = try ProcessSample(pid: pid)
-        let since = ContinuousClock.now
-        let probe = HealthProber(port: port)
         let lock = NSLock()
         var statuses: [String: Int] = [:]
-        var maxRSS = before.rssKiB
         let group = DispatchGroup()
         for _ in 0..<count {
             group.enter()
@@ -102,17 +142,11 @@ enum AbuseControllerRun {
                 group.leave()
             }
         }
-        while group.wait(timeout: .now() + 0.2) == .timedOut {
-            if let s = try? ProcessSample(pid: pid) { maxRSS = max(maxRSS, s.rssKiB) }
-        }
-        let health = probe.finish()
-        print("abuse-controller: \(count) concurrent /prioritize bodies of \(body.count) bytes (5 000 full v1.Node): answers \(statuses)")
-        print(String(format: "abuse-controller:   RSS %.1f MiB before, %.1f MiB highest sampled (+%.1f MiB); %@; longest watchdog gap %.2f s",
-                     Double(before.rssKiB) / 1024, Double(maxRSS) / 1024, Double(maxRSS - before.rssKiB) / 1024, health,
-                     watchdog.longestGap(since: since)))
+        group.wait()
+        return "\(count) concurrent bodies of \(body.count) bytes (5 000 full v1.Node): answers \(statuses.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: ", "))"
     }
 
-    static func memory(port: Int, pid: Int32, token: String, rpc: RPCClient, watchdog: WatchdogListener, nodes: Int) throws {
+    static func memory(port: Int, token: String, socket: String, nodes: Int) throws -> String {
         let limits = ControllerConfig.defaults.registry
         let placeholder = "node-placeholder"
         let w = TelemetryWindow(
@@ -127,43 +161,36 @@ enum AbuseControllerRun {
         guard parts.count == 2 else { throw SoakError("memory: placeholder not found once in the report") }
         let (head, tail) = (Array(parts[0].utf8), Array(parts[1].utf8))
         func name(_ i: Int) -> String { String(format: "n%05d-", i) + String(repeating: "a", count: 253 - 7) }
-        let before = try ProcessSample(pid: pid)
-        let since = ContinuousClock.now
-        let probe = HealthProber(port: port)
         let r = PipelinedHTTPLoad.run(port: port, connections: 4, depth: 4, duration: .seconds(600), limit: nodes) { c, n in
             PipelinedHTTPLoad.post("/v1/reports", body: head + Array("\"\(name(n * 4 + c))\"".utf8) + tail, token: token)
         }
-        let health = probe.finish()
-        let after = try ProcessSample(pid: pid)
-        let held: ControllerStatusResult = try rpc.call(ControllerMethod.status)
-        var over = w
-        over.node = "over-the-bounds"
-        over.peers = (0..<13_000).map { PeerRTT(address: "10.\($0 / 65536).\($0 / 256 % 256).\($0 % 256)", rttP50Ms: 1, rttP99Ms: 2, samples: 1) }
-        over.drops = []
-        let refused = AbuseSocket.exchange(port: port, PipelinedHTTPLoad.post("/v1/reports", body: Array(try EdgeJSON.encoder().encode(over)), token: token))
-        print("abuse-controller: token holder: \(nodes) nodes at the bounds (\(limits.maxPeers) peers, \(limits.maxDropReasons) drop reasons, "
-              + "253-byte names), \(head.count + tail.count + 255) bytes per report: \(r.statuses) at \(Int(r.perSecond)) reports/s, registry holds \(held.nodesTotal)")
-        print(String(format: "abuse-controller:   RSS %.1f MiB before, %.1f MiB after (+%.2f KiB per node); %@; longest watchdog gap %.2f s; "
-                     + "a 13 000-peer report -> %@", Double(before.rssKiB) / 1024, Double(after.rssKiB) / 1024,
-                     Double(after.rssKiB - before.rssKiB) / Double(max(nodes, 1)), health, watchdog.longestGap(since: since),
-                     refused.map(String.init) ?? "no answer"))
+        let held: ControllerStatusResult = try RPCClient(path: socket).call(ControllerMethod.status)
+        // Over the bounds and out of range: each must be refused.
+        func submit(_ edit: (inout TelemetryWindow) -> Void) throws -> String {
+            var x = IngestSoak.window(node: 2, round: 0)
+            edit(&x)
+            return AbuseSocket.exchange(port: port, PipelinedHTTPLoad.post("/v1/reports", body: Array(try EdgeJSON.encoder().encode(x)), token: token))
+                .map(String.init) ?? "no answer"
+        }
+        let peers13k = try submit { $0.peers = (0..<13_000).map { PeerRTT(address: "10.\($0 / 65536).\($0 / 256 % 256).\($0 % 256)", rttP50Ms: 1, rttP99Ms: 2, samples: 1) } }
+        let retrans = try submit { $0.retransRate = 2 }
+        let dots = try submit { $0.node = ".." }
+        return "\(r.stats.count) reports of \(nodes) nodes at the bounds (\(limits.maxPeers) peers, \(limits.maxDropReasons) drop reasons, "
+            + "253-byte names; \(head.count + tail.count + 255) bytes each) at \(Int(r.perSecond))/s: \(r.statuses); registry holds \(held.nodesTotal) nodes; "
+            + "refused as they must be: 13 000 peers -> \(peers13k), retrans_rate 2 -> \(retrans), node \"..\" -> \(dots)"
     }
 
-    static func unauthorizedFlood(port: Int, pid: Int32, watchdog: WatchdogListener, count: Int, log: String) throws {
+    static func unauthorizedFlood(port: Int, count: Int, log: String) -> String {
         func lines() -> Int {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.contains("rejected report") }.count
         }
         let before = lines()
-        let since = ContinuousClock.now
-        let probe = HealthProber(port: port)
         let body = Array(IngestSoak.report(node: 1, round: 0))
         let r = PipelinedHTTPLoad.run(port: port, connections: 8, depth: 8, duration: .seconds(300), limit: count) { _, _ in
             PipelinedHTTPLoad.post("/v1/reports", body: body, token: "wrong-token")
         }
-        let health = probe.finish()
-        print("abuse-controller: 401 flood: \(r.stats.count) unauthenticated reports at \(Int(r.perSecond))/s: \(r.statuses); "
-              + "\(lines() - before) \"rejected report\" journal lines; \(health); longest watchdog gap "
-              + String(format: "%.2f s; %@", watchdog.longestGap(since: since), "\(try ProcessSample(pid: pid))"))
+        return "\(r.stats.count) unauthenticated reports at \(Int(r.perSecond))/s: \(r.statuses); "
+            + "\(lines() - before) \"rejected report\" journal lines"
     }
 
     /// A full `v1.Node` (50 images, kubelet's nodeStatusMaxImages): 12.5 KB.

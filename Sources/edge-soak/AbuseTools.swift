@@ -1,5 +1,5 @@
-// Tools of the abuse runs: raw TCP connections held open, a /healthz prober on fresh connections,
-// a sd_notify socket that timestamps the daemon's WATCHDOG=1 pings, one HTTP exchange.
+// Tools of the abuse runs: raw TCP connections held open, a sd_notify socket that timestamps the
+// daemon's WATCHDOG=1 pings, one HTTP exchange.
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -47,46 +47,12 @@ enum AbuseSocket {
     }
 }
 
-/// GET /healthz every 100 ms on a fresh connection while an attack runs; latencies and failures.
-final class HealthProber: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stats = LatencyStats()
-    private var failures = 0
-    private var running = true
-    private let done = DispatchSemaphore(value: 0)
-
-    init(port: Int) {
-        Thread.detachNewThread { [self] in
-            let clock = ContinuousClock()
-            while lock.withLock({ running }) {
-                let start = clock.now
-                let status = AbuseSocket.exchange(port: port, AbuseSocket.get("/healthz"))
-                let took = clock.now - start
-                lock.withLock {
-                    if status == 200 { stats.add(took) } else { failures += 1 }
-                }
-                Thread.sleep(forTimeInterval: 0.1)
-            }
-            done.signal()
-        }
-    }
-
-    /// Stops probing; "n probes, p50 …, p99 …, max …, k failed".
-    func finish() -> String {
-        lock.withLock { running = false }
-        done.wait()
-        return lock.withLock { "\(stats.count) /healthz probes: \(stats.summary), \(failures) failed" }
-    }
-
-    var maxSeconds: Double { lock.withLock { stats.quantile(1) } }
-}
-
 /// A NOTIFY_SOCKET for the daemon: records when each WATCHDOG=1 arrives.
 final class WatchdogListener: @unchecked Sendable {
     let path: String
     private let fd: Int32
     private let lock = NSLock()
-    private var pings: [ContinuousClock.Instant] = []
+    private var pings: [Date] = []
 
     init(path: String) throws {
         self.path = path
@@ -107,15 +73,18 @@ final class WatchdogListener: @unchecked Sendable {
                 let n = recv(fd, &buf, buf.count, 0)
                 if n < 0 { return }
                 if String(decoding: buf[0..<n], as: UTF8.self).contains("WATCHDOG=1") {
-                    lock.withLock { pings.append(.now) }
+                    lock.withLock { pings.append(Date()) }
                 }
             }
         }
     }
 
-    /// The longest time between two pings (or from `since` to the first) after `since`, in seconds.
-    func longestGap(since: ContinuousClock.Instant) -> Double {
-        let times = [since] + lock.withLock { pings.filter { $0 > since } } + [.now]
-        return zip(times, times.dropFirst()).map { ($1 - $0).secondsValue }.max() ?? 0
+    /// The longest time without a ping in [from, to] (the edges count as pings), in seconds.
+    func longestGap(from: Date, to: Date = Date()) -> Double {
+        let times = [from] + lock.withLock { pings.filter { $0 > from && $0 < to } } + [to]
+        return zip(times, times.dropFirst()).map { $1.timeIntervalSince($0) }.max() ?? 0
     }
+
+    /// How many pings arrived in [from, to].
+    func count(from: Date, to: Date) -> Int { lock.withLock { pings.filter { $0 >= from && $0 <= to }.count } }
 }

@@ -8,6 +8,10 @@ import Foundation
 enum IngestSoak {
     /// One node's report, with signals that differ a little from node to node.
     static func report(node: Int, round: Int) -> Data {
+        try! EdgeJSON.encoder().encode(window(node: node, round: round))
+    }
+
+    static func window(node: Int, round: Int) -> TelemetryWindow {
         let jitter = Double((node * 7 + round) % 100) / 100
         let w = TelemetryWindow(
             node: String(format: "sim-%05d", node), agentVersion: "soak", generatedAt: Date().timeIntervalSince1970,
@@ -17,7 +21,7 @@ enum IngestSoak {
             drops: [DropReasonStat(reason: "NO_SOCKET", count: UInt64(jitter * 30), ratePerSecond: jitter, weight: 1)],
             runqlatP95Ms: 1 + jitter, runqlatSamples: 5000, cpuUtilization: 0.2 + 0.5 * jitter,
             peers: [PeerRTT(address: "10.0.\(node / 256 % 256).\(node % 256)", rttP50Ms: 5, rttP99Ms: 20, samples: 100)])
-        return try! EdgeJSON.encoder().encode(w)
+        return w
     }
 
     static func run(url: String, token: String, pid: Int32, nodes: Int, seconds: Int, workers: Int) async throws {

@@ -1,6 +1,7 @@
 // edge-soak: load and soak runs against the real daemons (`make soak`, root, not in CI).
 // It starts edge-agent (in a namespace of its own) and edge-controller (on loopback) from
-// --bin-dir, drives them, prints figures and stops them again.
+// --bin-dir, drives them, prints figures line by line and stops them again; on SIGTERM, SIGINT
+// or past --max-seconds it stops them too, removes its namespaces and exits non-zero (RunGuard).
 import ArgumentParser
 import Foundation
 
@@ -61,6 +62,9 @@ struct SoakCommand: AsyncParsableCommand {
     @Option(help: "abuse-controller: unauthenticated reports in the 401 flood.")
     var abuseUnauthorized: Int = 20_000
 
+    @Option(help: "Bound on the whole invocation, in seconds: past it the run stops what it started and exits 124 naming the phase it was in.")
+    var maxSeconds: Int = 3600
+
     func validate() throws {
         let selected = Set(runs.split(separator: ",").map(String.init))
         guard selected.isSubset(of: ["all", "rpc", "ingest", "extender", "extender-rate", "rss", "abuse-agent", "abuse-controller"]),
@@ -73,44 +77,51 @@ struct SoakCommand: AsyncParsableCommand {
                               ("--extender-concurrency", extenderConcurrency), ("--rate-seconds", rateSeconds),
                               ("--rss-nodes", rssNodes), ("--abuse-seconds", abuseSeconds), ("--abuse-connections", abuseConnections),
                               ("--abuse-huge-bodies", abuseHugeBodies), ("--abuse-nodes", abuseNodes),
-                              ("--abuse-unauthorized", abuseUnauthorized)] where value <= 0 {
+                              ("--abuse-unauthorized", abuseUnauthorized), ("--max-seconds", maxSeconds)] where value <= 0 {
             throw ValidationError("\(name) must be positive, got \(value)")
         }
     }
 
     func run() async throws {
+        RunGuard.install(maxSeconds: maxSeconds)
         let selected = Set(runs.split(separator: ",").map(String.init))
         func wants(_ run: String) -> Bool { selected.contains("all") || selected.contains(run) }
         let daemons = try SoakDaemons(binDir: binDir)
         defer { daemons.stop() }
         if wants("rpc") {
+            RunGuard.phase("rpc")
             let agent = try daemons.startAgent(maxClients: rpcClients + 64)
             try RPCSoak.run(socket: agent.socket, pid: agent.pid, clients: rpcClients, calls: rpcCalls)
         }
         if wants("ingest") || wants("extender") {
             let controller = try daemons.startController(maxNodes: max(ingestNodes, extenderNodes))
             if wants("ingest") {
+                RunGuard.phase("ingest")
                 try await IngestSoak.run(url: controller.url, token: controller.token, pid: controller.pid,
                                          nodes: ingestNodes, seconds: ingestSeconds, workers: ingestConnections)
             }
             if wants("extender") {
+                RunGuard.phase("extender")
                 try await ExtenderSoak.run(url: controller.url, token: controller.token, pid: controller.pid,
                                            nodes: extenderNodes, seconds: extenderSeconds, workers: extenderConcurrency)
             }
         }
         // These two start controllers of their own: they measure from a fresh process.
         if wants("extender-rate") {
+            RunGuard.phase("extender-rate")
             try await ExtenderRateRun.run(binDir: binDir, nodes: extenderNodes, seconds: rateSeconds)
         }
         if wants("rss") {
+            RunGuard.phase("rss")
             try await ControllerRSSRun.run(binDir: binDir, nodes: rssNodes)
         }
         // Not part of "all": it attacks (make abuse), it does not measure capacity.
+        defer { AbuseMonitor.printTable() }
         if selected.contains("abuse-agent") {
             try AgentAbuseRun.run(binDir: binDir, seconds: abuseSeconds)
         }
         if selected.contains("abuse-controller") {
-            try await AbuseControllerRun.run(binDir: binDir, settings: .init(
+            try AbuseControllerRun.run(binDir: binDir, settings: .init(
                 connections: abuseConnections, hugeBodies: abuseHugeBodies, nodes: abuseNodes, unauthorized: abuseUnauthorized))
         }
     }

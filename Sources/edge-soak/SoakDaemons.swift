@@ -5,23 +5,26 @@ import EdgeCore
 import EdgeRPC
 import Foundation
 
-final class SoakDaemons {
+final class SoakDaemons: @unchecked Sendable {
     let dir: URL
     let binDir: String
-    private(set) var processes: [Process] = []
-    private(set) var netns: String?
+    private let lock = NSLock()
+    private var processes: [Process] = []
+    private var netns: String?
+    private var teardown = 0
 
     init(binDir: String) throws {
         self.binDir = binDir
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("edge-soak-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        teardown = RunGuard.register { [self] in tearDown() }
     }
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
     func start(_ arguments: [String], log: String) throws -> Process {
         let p = try startLogged(arguments, logPath: path(log))
-        processes.append(p)
+        lock.withLock { processes.append(p) }
         return p
     }
 
@@ -38,13 +41,8 @@ final class SoakDaemons {
     /// Starts edge-agent in a fresh namespace; returns its socket and pid.
     func startAgent(maxClients: Int) throws -> (socket: String, pid: Int32) {
         let name = "edgesoak-\(UInt32.random(in: 0...UInt32.max))"
-        let add = Process()
-        add.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        add.arguments = ["ip", "netns", "add", name]
-        try add.run()
-        add.waitUntilExit()
-        guard add.terminationStatus == 0 else { throw SoakError("ip netns add \(name) failed (root needed)") }
-        netns = name
+        lock.withLock { netns = name }  // before it exists: an interrupt now still deletes it
+        try runCommand(["ip", "netns", "add", name])
         try """
         [agent]
         node_name = "soak-agent"
@@ -92,18 +90,13 @@ final class SoakDaemons {
         return ("http://\(status.listen)", token, p.processIdentifier)
     }
 
-    func stop() {
-        for p in processes where p.isRunning {
-            p.terminate()
-            p.waitUntilExit()
-        }
-        if let netns {
-            let del = Process()
-            del.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            del.arguments = ["ip", "netns", "delete", netns]
-            try? del.run()
-            del.waitUntilExit()
-        }
+    /// Stops the daemons, deletes the namespace and the scratch directory (once).
+    func stop() { RunGuard.release(teardown) }
+
+    private func tearDown() {
+        let (started, ns) = lock.withLock { (processes, netns) }
+        started.reversed().forEach { stopProcess($0) }
+        if let ns { try? runCommand(["ip", "netns", "delete", ns]) }
         try? FileManager.default.removeItem(at: dir)
     }
 }
