@@ -142,9 +142,10 @@ public final class Shaper: @unchecked Sendable {
     private func setupLocked() throws -> ShaperSetupReport {
         let link = try resolveDevice()
         let device = NetworkDevice.index(link.index)
-        try recordRootQdiscIfNew(link)
-        try recordClsactIntent(link)
-        try recordCongestionControlIfNew()
+        let records = self.records
+        try records.recordRootQdiscIfNew(link)
+        try records.recordClsactIntent(link)
+        try records.recordCongestionControlIfNew()
 
         // Errors here name the directory and shaping.pin_path, which set it.
         let mounted: Bool
@@ -180,7 +181,7 @@ public final class Shaper: @unchecked Sendable {
         if !dp.adoptedMaps.isEmpty {
             logger.info("adopted pinned EDT maps \(dp.adoptedMaps.joined(separator: ", ")) with \(classes) classes")
         }
-        let (congestion, congestionFailure) = applyCongestionControl()
+        let (congestion, congestionFailure) = records.applyCongestionControl()
         if let congestionFailure { status += "; host TCP congestion control not changed: \(congestionFailure)" }
         return ShaperSetupReport(device: link.name, status: status, qdiscAction: qdiscAction, filterChanged: !filterOK,
                                  programId: programInfo.id, programAdopted: adopted, adoptedMaps: dp.adoptedMaps,
@@ -401,7 +402,7 @@ public final class Shaper: @unchecked Sendable {
                 } catch let error as NetlinkError where error.errno == ENOENT || error.errno == EINVAL {
                     // EINVAL: no clsact at all, so no filter either
                 }
-                let ownership = try loadOwnership(link.name)
+                let ownership = try records.loadOwnership(link.name)
                 // The note is written before clsact is created: a setup that failed in between
                 // leaves a note without a clsact.
                 let hasClsact = try netlink.listQdiscs(on: device).contains { $0.kind == ClsactQdisc.kind }
@@ -410,16 +411,15 @@ public final class Shaper: @unchecked Sendable {
                                             handle: ClsactQdisc.handle)
                     actions.append("removed the clsact qdisc edgenode created on \(link.name)")
                 }
-                StateFile.remove(ownershipPath(link.name))
-                actions += try restoreRootQdisc(link)
+                records.forgetOwnership(link.name)
+                actions += try records.restoreRootQdisc(link)
             } else {
                 // Its notes describe a device that no longer exists: a new device of the same
                 // name must not inherit them (issue 13, finding 8).
-                StateFile.remove(snapshotPath(name))
-                StateFile.remove(ownershipPath(name))
+                records.forgetDevice(name)
                 actions.append("device \(name) is gone: nothing to remove from it; dropped its recorded root qdisc")
             }
-            actions += try restoreCongestionControl()
+            actions += try records.restoreCongestionControl()
             for pin in EDTDatapath.mapNames + [Self.programPin] {
                 try BPFFS.unpin(settings.pinPath + "/" + pin)
             }
@@ -439,128 +439,15 @@ public final class Shaper: @unchecked Sendable {
 
     // MARK: recorded state (state_dir)
 
-    func snapshotPath(_ device: String) -> String { settings.stateDirectory + "/qdisc-\(device).json" }
-    func ownershipPath(_ device: String) -> String { settings.stateDirectory + "/shaping-\(device).json" }
-
-    func congestionPath() -> String { settings.stateDirectory + "/tcp-congestion-control.json" }
-
-    /// The first setup records the root tree; later ones keep that record (it is what the device
-    /// looked like before edgenode touched it).
-    /// A record left by an earlier device of the same name (deleted and recreated) is dropped
-    /// with its ownership note: it says nothing about this device (issue 13, finding 8).
-    private func recordRootQdiscIfNew(_ link: Link) throws {
-        let path = snapshotPath(link.name)
-        if let old = try StateFile.read(QdiscSnapshot.self, from: path) {
-            guard let mismatch = old.identityMismatch(link) else { return }
-            logger.notice("dropped the recorded root qdisc of \(link.name) (\(old.root?.kind ?? "none")): \(mismatch), an earlier device of that name")
-            StateFile.remove(path)
-            StateFile.remove(ownershipPath(link.name))
-        }
-        let snapshot = try netlink.snapshotRoot(device: .index(link.index))
-        try StateFile.write(snapshot, to: path)
-        logger.info("recorded \(link.name)'s root qdisc (\(snapshot.root?.kind ?? "none")) in \(path)")
-    }
-
-    /// Notes that clsact is ours before creating it, so the note can never be missing for a
-    /// clsact we made (if another tool adds one in between, reset still only removes it unused).
-    private func recordClsactIntent(_ link: Link) throws {
-        var ownership = try loadOwnership(link.name)
-        guard !ownership.clsactCreated,
-              try !netlink.listQdiscs(on: .index(link.index)).contains(where: { $0.kind == ClsactQdisc.kind }) else { return }
-        ownership.clsactCreated = true
-        try saveOwnership(ownership, device: link.name)
-    }
-
-    private func restoreRootQdisc(_ link: Link) throws -> [String] {
-        let path = snapshotPath(link.name)
-        guard let snapshot = try StateFile.read(QdiscSnapshot.self, from: path) else {
-            return ["no recorded root qdisc for \(link.name): left as it is"]
-        }
-        if let mismatch = snapshot.identityMismatch(link) {
-            StateFile.remove(path)
-            let text = "recorded root qdisc of \(link.name) belongs to an earlier device (\(mismatch)): dropped, root left as it is"
-            logger.warning("\(text)")
-            return [text]
-        }
-        let current = try netlink.rootQdisc(on: .index(link.index))
-        let recorded = snapshot.root
-        let same = current?.kind == recorded?.kind && current?.handle == recorded?.handle
-            && current?.rawOptions == recorded?.rawOptions
-        var actions: [String] = []
-        if same {
-            actions.append("root qdisc of \(link.name) is already the recorded \(recorded?.kind ?? "none")")
-        } else {
-            try netlink.restore(snapshot)
-            actions.append("restored the recorded root qdisc \(recorded?.kind ?? "default") on \(link.name)")
-            // Neither what was recorded nor what edgenode installs (mq over fq, or a root fq): the
-            // operator (or another tool) set it after shaping started, e.g. while shaping was
-            // degraded and left the root alone. Say what was replaced, in the reply and the journal.
-            if let current, !current.isKernelDefault, !Self.installedKinds.contains(current.kind) {
-                let warning = "warning: replaced root qdisc \(current.kind) \(current.handle) on \(link.name), which edgenode had "
-                    + "not installed (set after shaping started), with the recorded \(recorded?.kind ?? "default")"
-                logger.warning("shaping reset: \(warning)")
-                actions.append(warning)
-            }
-        }
-        try FileManager.default.removeItem(atPath: path)
-        return actions
+    /// What setup changed on the host and what stood there before (see `ShapingRecords`).
+    var records: ShapingRecords {
+        ShapingRecords(directory: settings.stateDirectory, netlink: netlink, logger: logger,
+                       congestion: HostCongestionControl(directory: settings.sysctlDirectory),
+                       wantedCongestionControl: settings.hostCongestionControl)
     }
 
     /// Root qdisc kinds setup() installs.
     static let installedKinds: Set<String> = ["mq", "fq"]
-
-    struct Ownership: Codable {
-        var clsactCreated = false
-    }
-
-    private func loadOwnership(_ device: String) throws -> Ownership {
-        try StateFile.read(Ownership.self, from: ownershipPath(device)) ?? Ownership()
-    }
-
-    private func saveOwnership(_ ownership: Ownership, device: String) throws {
-        try StateFile.write(ownership, to: ownershipPath(device))
-    }
-
-    // MARK: host congestion control
-
-    /// The host's value before edgenode changed it.
-    struct CongestionRecord: Codable {
-        var previous: String
-    }
-
-    private var congestion: HostCongestionControl { HostCongestionControl(directory: settings.sysctlDirectory) }
-
-    /// Records the host's congestion control the first time one is configured; an unreadable
-    /// sysctl is left to `applyCongestionControl` to report.
-    private func recordCongestionControlIfNew() throws {
-        guard settings.hostCongestionControl != nil, !FileManager.default.fileExists(atPath: congestionPath()),
-              let previous = try? congestion.current() else { return }
-        try StateFile.write(CongestionRecord(previous: previous), to: congestionPath())
-    }
-
-    /// Switches the host to the configured algorithm. A kernel without it degrades nothing but
-    /// this: shaping still works, and the failure goes to the status line and the log.
-    private func applyCongestionControl() -> (current: String?, failure: String?) {
-        guard let wanted = settings.hostCongestionControl else { return (nil, nil) }
-        do {
-            let before = try congestion.current()
-            if before == wanted { return (wanted, nil) }
-            try congestion.set(wanted)
-            logger.notice("\(HostCongestionControl.sysctlName): \(before) -> \(wanted) while shaping is active (shaping.reset restores \(before))")
-            return (wanted, nil)
-        } catch {
-            logger.warning("\(HostCongestionControl.sysctlName) not changed to \(wanted): \(error)")
-            return (try? congestion.current(), "\(error)")
-        }
-    }
-
-    private func restoreCongestionControl() throws -> [String] {
-        guard let record = try StateFile.read(CongestionRecord.self, from: congestionPath()) else { return [] }
-        let now = try congestion.current()
-        if now != record.previous { try congestion.set(record.previous) }
-        StateFile.remove(congestionPath())
-        return ["restored \(HostCongestionControl.sysctlName) to \(record.previous) (was \(now))"]
-    }
 
     // MARK: pods: the classifier on a host-side veth (PodShaping drives these)
 
