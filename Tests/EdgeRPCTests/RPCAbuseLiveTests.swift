@@ -63,6 +63,33 @@ final class RPCAbuseLiveTests: XCTestCase {
         XCTAssertEqual(answers[2]["result"], ["caller_uid": 0, "total": 3])
     }
 
+    /// The same with a first answer larger than the socket's write buffer (found by `make abuse`:
+    /// a 178 KB `shaping.list` answer, then `telemetry.get`, then SHUT_WR lost the second answer).
+    func testALargeAnswerBeforeAHalfCloseDoesNotLoseTheNext() async throws {
+        try requireTools()
+        let server = try await start()
+        let script = """
+            import json, socket, sys
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(10)
+            s.connect(sys.argv[1])
+            big = "x" * 1000
+            s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "echo", "params": {"text": big, "repeat_count": 400}}).encode() + b"\\n"
+                      + b'{"jsonrpc":"2.0","id":2,"method":"sum","params":{"values":[1,2]}}')
+            s.shutdown(socket.SHUT_WR)
+            import time; time.sleep(0.5)  # the server's buffers fill before the client reads
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk: break
+                data += chunk
+            print(len(data.split(b"\\n")))
+            sys.stdout.write(data.decode()[-200:])
+            """
+        let r = try sh(["/usr/bin/python3", "-c", script, server.path])
+        XCTAssertTrue(r.stdout.contains(#""total":3"#), "the second answer: \(r.stdout.suffix(300)) \(r.stderr)")
+    }
+
     // MARK: finding 5: descriptor exhaustion
 
     /// Opens `count` connections as nobody, reports for each whether the server kept it open

@@ -19,18 +19,25 @@ public struct ControllerHTTP: Sendable {
     let unauthorizedLog = LogRateLimiter(interval: .seconds(10))
     /// Same for extender requests turned away as busy.
     let busyLog = LogRateLimiter(interval: .seconds(10))
+    /// Same for reports turned away because too many wait.
+    let reportBusyLog = LogRateLimiter(interval: .seconds(10))
     /// `/readyz`'s answer (the warm-up rule lives in `ControllerCore`).
     public let readiness: @Sendable () -> ControllerCore.Readiness
     private let panicLog = PanicLog()
 
+    /// Reports are decoded and stored off the cooperative pool, a bounded number at once.
+    public let ingestQueue: IngestQueue
+
     public init(ingest: ReportIngest, extender: Extender, metrics: ControllerMetrics, maxExtenderBytes: Int,
-                admission: ExtenderAdmission = ExtenderAdmission(maxRequests: 16, largeBytes: 1 << 20), logger: Logger,
+                admission: ExtenderAdmission = ExtenderAdmission(maxRequests: 16, largeBytes: 1 << 20),
+                ingestQueue: IngestQueue = IngestQueue(), logger: Logger,
                 readiness: (@Sendable () -> ControllerCore.Readiness)? = nil) {
         self.ingest = ingest
         self.extender = extender
         self.metrics = metrics
         self.maxExtenderBytes = maxExtenderBytes
         self.admission = admission
+        self.ingestQueue = ingestQueue
         self.logger = logger
         let registry = ingest.registry
         self.readiness = readiness ?? {
@@ -84,6 +91,12 @@ public struct ControllerHTTP: Sendable {
                 logger.warning("rejected report", metadata: ["remote": "\(context.remoteAddress ?? "?")", "reason": "\(reason)",
                                                              "suppressed_since_last": "\(suppressed)"])
             }
+        case let .busy(reason):
+            // Turned away before reading: one line per 10 s, however many.
+            if let suppressed = reportBusyLog.admit() {
+                logger.warning("report turned away", metadata: ["remote": "\(context.remoteAddress ?? "?")", "reason": "\(reason)",
+                                                                "suppressed_since_last": "\(suppressed)"])
+            }
         default:
             logger.info("rejected report", metadata: ["remote": "\(context.remoteAddress ?? "?")",
                                                       "status": "\(outcome.httpStatus)", "reason": "\(outcome.response.error ?? "")"])
@@ -98,8 +111,13 @@ public struct ControllerHTTP: Sendable {
     private func reportOutcome(_ request: Request) async -> IngestOutcome {
         // Authorisation before the body: an unauthenticated client cannot make us buffer anything.
         if let refused = ingest.authorize(request.headers[.authorization]) { return refused }
+        // A place before the body: what is over the bound is never buffered.
+        if let busy = ingestQueue.admit() { return .busy(reason: busy) }
+        defer { ingestQueue.release() }
         switch await Self.readBody(request, limit: ingest.maxBytes) {
-        case let .body(data): return ingest.accept(body: data)
+        case let .body(data):
+            let ingest = self.ingest
+            return await ingestQueue.run { ingest.accept(body: data) }
         case .tooLarge: return .tooLarge(limit: ingest.maxBytes)
         case let .failed(reason): return .malformed(reason: reason)
         }

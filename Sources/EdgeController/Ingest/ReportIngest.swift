@@ -11,6 +11,8 @@ public enum IngestOutcome: Equatable, Sendable {
     case tooLarge(limit: Int)
     case malformed(reason: String)
     case registryFull(reason: String)
+    /// Too many reports waiting (`IngestQueue`): the agent retries on its next push.
+    case busy(reason: String)
 
     public var httpStatus: Int {
         switch self {
@@ -18,7 +20,7 @@ public enum IngestOutcome: Equatable, Sendable {
         case .unauthorized: return 401
         case .tooLarge: return 413
         case .malformed: return 400
-        case .registryFull: return 503
+        case .registryFull, .busy: return 503
         }
     }
 
@@ -30,6 +32,7 @@ public enum IngestOutcome: Equatable, Sendable {
         case .tooLarge: return "too_large"
         case .malformed: return "malformed"
         case .registryFull: return "registry_full"
+        case .busy: return "busy"
         }
     }
 
@@ -41,6 +44,7 @@ public enum IngestOutcome: Equatable, Sendable {
         case let .tooLarge(limit): return IngestResponse(status: "rejected", error: "report body larger than \(limit) bytes")
         case let .malformed(reason): return IngestResponse(status: "rejected", error: "malformed report: \(reason)")
         case let .registryFull(reason): return IngestResponse(status: "rejected", error: reason)
+        case let .busy(reason): return IngestResponse(status: "rejected", error: "busy: \(reason); retry later")
         }
     }
 }
