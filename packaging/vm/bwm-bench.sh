@@ -36,7 +36,7 @@ VM_CPUS=${VM_CPUS:-2}
 VM_MEM=${VM_MEM:-1280}
 VM_SSH_PORT_BASE=${BWM_SSH_PORT_BASE:-2230}     # not vm-test's ports: both can run at once
 VM_LINK_PORT_BASE=${VM_LINK_PORT_BASE:-40780}
-VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-240}
+VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-600}
 BWM_TIMEOUT=${BWM_TIMEOUT:-900}
 BWM_RATE_BPS=${BWM_RATE_BPS:-100000000}
 BWM_BURST_BITS=${BWM_BURST_BITS:-4294967295}    # egressBurst in bits; containerd: math.MaxUint32
@@ -81,7 +81,7 @@ for arm, plugins in arms.items():
 PY
 vscp 1 "$VM_DIR/probe/bwm_probe.py" "$VM_DIR/probe/cni_chain.py" "$RUN/bwm_ref.bpf.o" "$RUN"/bwm-*.conflist root@127.0.0.1:/root/ \
     || die "copy of the probe failed"
-vssh 1 300 -- "$(install_cmd edgectl edge-agent)" >"$RUN/install.txt" 2>&1 || die "apt install failed: $(tail -3 "$RUN/install.txt")"
+vssh 1 900 -- "$(install_cmd edgectl edge-agent)" >"$RUN/install.txt" 2>&1 || die "apt install failed: $(tail -3 "$RUN/install.txt")"
 
 # The uplink and the agent shaping it. The agent attaches lazily (at the first pod with a rate),
 # and `edgectl shape reset` after the EDT arm gives bwm0 back its default qdisc for the others.

@@ -20,7 +20,7 @@ VM_MEM=${VM_MEM:-1280}
 VM_SSH_PORT_BASE=${VM_SSH_PORT_BASE:-2220}      # VM n: 127.0.0.1:(base + n) -> guest :22
 VM_LINK_PORT_BASE=${VM_LINK_PORT_BASE:-40770}   # VM n's end of the VM<->VM UDP link: base + n
 VM_TEST_TIMEOUT=${VM_TEST_TIMEOUT:-3600}        # seconds for the whole run (about 25 min of it is ansible)
-VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-240}
+VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-600}
 VM_WATCHDOG_SEC=${VM_WATCHDOG_SEC:-10}          # test drop-in; the shipped unit says 30s
 SHAPE_RATE=${SHAPE_RATE:-50mbit}
 SHAPE_RATE_BPS=${SHAPE_RATE_BPS:-50000000}
@@ -138,9 +138,9 @@ vscp 2 "$(deb edgectl)" "$(deb edge-agent)" root@127.0.0.1:/root/ &
 c2=$!
 wait $c1 $c2
 # install_cmd (boot.sh): a missing library would come through the NAT, and "Need to get" in the result says so.
-vssh 1 300 -- "$(install_cmd edgectl edge-agent edge-controller)" >"$RUN/install-vm1.log" 2>&1 &
+vssh 1 900 -- "$(install_cmd edgectl edge-agent edge-controller)" >"$RUN/install-vm1.log" 2>&1 &
 p1=$!
-vssh 2 300 -- "$(install_cmd edgectl edge-agent)" >"$RUN/install-vm2.log" 2>&1 &
+vssh 2 900 -- "$(install_cmd edgectl edge-agent)" >"$RUN/install-vm2.log" 2>&1 &
 p2=$!
 wait $p1; rc1=$?
 wait $p2; rc2=$?
@@ -171,7 +171,7 @@ declare -A ACTIVE=()
 unit_check() {
     local n=$1 unit=$2 show
     T=$(date +%s)
-    wait_active "$n" "$unit" 60
+    wait_active "$n" "$unit" 120
     show=$(vssh "$n" -- "systemctl show -p ActiveState,SubState,Type,StatusText,WatchdogUSec,NRestarts $unit")
     local active status
     active=$(echo "$show" | sed -n 's/^ActiveState=//p')
@@ -292,7 +292,7 @@ watchdog_check() {
     fi
     if [ -n "$dropin" ]; then
         vssh "$n" -- "mkdir -p /run/systemd/system/$unit.d && printf '[Service]\nWatchdogSec=${dropin}s\n' >/run/systemd/system/$unit.d/vm-test-watchdog.conf && systemctl daemon-reload && systemctl restart $unit" >/dev/null 2>&1
-        if ! wait_active "$n" "$unit" 60; then
+        if ! wait_active "$n" "$unit" 120; then
             check "$name" fail "$unit did not come back after the drop-in restart: $(unit_reason "$n" "$unit")"
             return
         fi
@@ -328,7 +328,7 @@ PY
         check "$name" fail "rc $rc, NRestarts $restarts -> $restarts2, $out"
     fi
     vssh "$n" -- "kill -CONT $pid 2>/dev/null; rm -f /run/systemd/system/$unit.d/vm-test-watchdog.conf; systemctl daemon-reload" >/dev/null 2>&1
-    wait_active "$n" "$unit" 60 >/dev/null 2>&1
+    wait_active "$n" "$unit" 120 >/dev/null 2>&1
 }
 if section watchdog; then
     watchdog_check 2 edge-agent.service "$VM_WATCHDOG_SEC"
@@ -355,7 +355,7 @@ shaping_check() {
         ip -n edtrcv addr add 10.78.0.2/24 dev edt1; ip -n edtrcv link set edt1 up; ip -n edtrcv link set lo up
         printf "[shaping]\ndevice = \"edt0\"\n" >/etc/edgenode/agent.toml
         edge-agent --check-config --config /etc/edgenode/agent.toml >/dev/null
-        systemctl restart edge-agent' >"$RUN/shape-setup.log" 2>&1 || ! wait_active 2 edge-agent.service 60; then
+        systemctl restart edge-agent' >"$RUN/shape-setup.log" 2>&1 || ! wait_active 2 edge-agent.service 120; then
         for c in "${SHAPE_CHECKS[@]}"; do
             check "$c" fail "not run: agent on edt0 did not start: $(tail -2 "$RUN/shape-setup.log" | tr '\n' ' ') $(unit_reason 2 edge-agent.service)"
         done
@@ -437,7 +437,7 @@ single_queue_check() {
         ip link add sq0 numtxqueues 1 numrxqueues 1 type veth peer name sq1 netns sqrcv
         ip addr add 10.79.0.1/24 dev sq0; ip link set sq0 up; ip -n sqrcv link set sq1 up
         printf "[shaping]\ndevice = \"sq0\"\n" >/etc/edgenode/agent.toml
-        systemctl restart edge-agent' >"$RUN/sq-setup.log" 2>&1 || ! wait_active 2 edge-agent.service 60; then
+        systemctl restart edge-agent' >"$RUN/sq-setup.log" 2>&1 || ! wait_active 2 edge-agent.service 120; then
         check "single-queue fallback" fail "agent on sq0 did not start: $(tail -2 "$RUN/sq-setup.log" | tr '\n' ' ')"; return
     fi
     out=$(vssh 2 -- 'edgectl shape set 10.79.0.1/32 20mbit >/dev/null && edgectl status; tc qdisc show dev sq0;
@@ -484,7 +484,7 @@ cni_check() {
         sysctl -qw net.ipv4.ip_forward=1
         ip netns add poda; ip netns add podb
         printf "[shaping]\ndevice = \"up0\"\n" >/etc/edgenode/agent.toml
-        systemctl restart edge-agent' >"$RUN/cni-setup.log" 2>&1 || ! wait_active 2 edge-agent.service 60; then
+        systemctl restart edge-agent' >"$RUN/cni-setup.log" 2>&1 || ! wait_active 2 edge-agent.service 120; then
         for c in "${CNI_CHECKS[@]}"; do
             check "$c" fail "not run: setup failed: $(tail -2 "$RUN/cni-setup.log" | tr '\n' ' ') $(unit_reason 2 edge-agent.service)"
         done
