@@ -233,9 +233,10 @@ abuse: bpf
 	    --abuse-seconds $(ABUSE_SECONDS) --abuse-nodes $(ABUSE_NODES) --max-seconds $(ABUSE_MAX_SECONDS)
 
 # ---------------------------------------------------------------------------------------------
-# VM test bed (issue 5): Debian 12 VMs with Debian's own kernel under qemu TCG, the .debs from
-# out/ installed and checked there (units, watchdog, edgectl, man, EDT over mq + fq, ansible).
-# Root; about 10 minutes on 2 cores with a cached image. Not part of `make check` / CI.
+# VM test bed (issues 5, 13, 14, 17): Debian 12 VMs with Debian's own kernel under qemu TCG, the
+# .debs from out/ installed and checked there (units, watchdogs, doctor, edgectl, man, EDT over
+# mq + fq, the CNI chain, ansible with TLS, the status/cleanup/rollback playbooks).
+# Root; about 35 minutes on 2 cores with a cached image. Not part of `make check` / CI.
 # See packaging/vm/README.md.
 #
 #   make vm-image   build (or reuse) the image in packaging/vm/.cache/image (mmdebstrap, ~4 min cold)
@@ -258,9 +259,10 @@ vm-image: vm-deps
 vm-test: vm-deps
 	./packaging/vm/vm-test.sh
 
-# Bandwidth manager benchmark (issue 6 item 5): one VM, the same per-workload limit as EDT (our
-# agent), tbf (as the CNI bandwidth plugin sets it) and none; 256 RR streams + bulk flows.
-# About 6 minutes with a cached image; results in experiments/results/bwm-<time>/.
+# Bandwidth manager benchmark (issues 6, 14): one VM, a pod made by the CNI chain (bridge +
+# host-local) with the same egress limit through edgenode-bandwidth (EDT, our agent), Debian's
+# bandwidth plugin (tbf on an ifb) and none; 256 RR streams + bulk flows; bpf_stats per-packet cost.
+# About 8 minutes with a cached image; results in experiments/results/bwm-<time>/.
 .PHONY: vm-bwm-bench
 vm-bwm-bench: vm-deps
 	./packaging/vm/bwm-bench.sh

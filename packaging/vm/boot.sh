@@ -28,7 +28,7 @@ vscp() {
 }
 
 # The .deb of package $1 at VERSION (the changelog's, set by the caller), in out/.
-deb() { echo "$REPO_ROOT/out/$1_${VERSION}_$(dpkg --print-architecture).deb"; }
+deb() { echo "${VM_DEB_DIR:-$REPO_ROOT/out}/$1_${VERSION}_$(dpkg --print-architecture).deb"; }
 # The guest command that installs the named packages from the .debs copied to /root. The .debs'
 # libraries are in the image, so apt has nothing to fetch. Not --no-download: apt 2.6 then
 # refuses local .deb files ("Pathname to install is not absolute").

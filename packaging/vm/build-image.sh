@@ -37,11 +37,14 @@ mkdir -p "$OUT"
 
 # What the guest needs: a systemd host reachable over SSH, the tools the tests use (ip/tc,
 # python3 for the traffic probes and ansible, man), and the .debs' shared libraries so that
-# `apt install ./x.deb` needs no network.
+# `apt install ./x.deb` needs no network. containernetworking-plugins (bridge, host-local, the
+# reference bandwidth plugin in /usr/lib/cni) and iptables (the bridge plugin's ipMasq) drive the
+# CNI chain of vm-test and bwm-bench; bpftool reads run_time_ns/run_cnt (bpf_stats).
 PACKAGES=(
     linux-image-amd64 systemd systemd-sysv udev dbus kmod procps
     openssh-server iproute2 iputils-ping ethtool python3 python3-apt man-db
     adduser libbpf1 libelf1 libmnl0 libjansson4 zlib1g libstdc++6
+    containernetworking-plugins iptables bpftool
 )
 # Timers that would wake up during a short test and compete for the emulated CPUs.
 MASK_UNITS=(apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer fstrim.timer

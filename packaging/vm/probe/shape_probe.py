@@ -3,13 +3,16 @@
 
     shape_probe.py serve --bind ADDR            receiver (started in the receiving netns by `run`)
     shape_probe.py run --netns NS --dst ADDR --shaped-src A --other-src B --seconds S
+                       [--shaped-netns PODA --other-netns PODB]
 
 `run` starts the receiver in NS, then measures
   1. request/response latency with no load, from the shaped source address,
   2. one bulk TCP flow from the shaped source for S seconds, and during it request/response
      latency from the shaped source (same EDT class: waits behind the class's booked time,
      bounded by its horizon) and from the other source (no class: its own fq flow),
-and prints one JSON object. The receiver timestamps its byte count with CLOCK_MONOTONIC,
+and prints one JSON object. With --shaped-netns/--other-netns the sources are pods: each source's
+sockets are made in that network namespace (setns on the calling thread, then back), so the
+traffic leaves through the pod's veth, the host's bridge and its masquerade like a pod's. The receiver timestamps its byte count with CLOCK_MONOTONIC,
 which all network namespaces share, so the sender can cut the steady-state window exactly.
 
 Rates: the receiver counts TCP payload (goodput). The shaper charges wire bytes: every
@@ -25,6 +28,29 @@ import subprocess
 import sys
 import threading
 import time
+import ctypes
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def socket_in(netns, family=socket.AF_INET, kind=socket.SOCK_STREAM):
+    """A socket of network namespace NETNS (/run/netns/NETNS), or of this one when NETNS is None."""
+    if not netns:
+        return socket.socket(family, kind)
+    home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    target = os.open(f"/run/netns/{netns}", os.O_RDONLY)
+    try:
+        if _libc.setns(target, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns {netns}")
+        try:
+            return socket.socket(family, kind)
+        finally:
+            if _libc.setns(home, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(home)
+        os.close(target)
 
 BULK_PORT = 5201
 RR_PORT = 5202
@@ -60,7 +86,7 @@ def serve(args):
 
     threading.Thread(target=rr_loop, daemon=True).start()
     bulk.settimeout(args.timeout)
-    conn, _ = bulk.accept()
+    conn, peer = bulk.accept()
     conn.settimeout(args.timeout)
     total, timeline, next_sample = 0, [], 0.0
     buf = bytearray(CHUNK)
@@ -75,7 +101,7 @@ def serve(args):
                 timeline.append((now, total))
                 next_sample = now + 0.05
     timeline.append((monotonic(), total))
-    print(json.dumps({"timeline": timeline, "bytes": total}), flush=True)
+    print(json.dumps({"timeline": timeline, "bytes": total, "bulk_peer": peer[0]}), flush=True)
 
 
 def recv_exact(conn, n):
@@ -90,9 +116,9 @@ def recv_exact(conn, n):
 
 # ------------------------------------------------------------------------------------ sender
 
-def rr_samples(src, dst, count, interval, deadline):
+def rr_samples(src, dst, count, interval, deadline, netns=None):
     """Round-trip times (ms) of RR_SIZE-byte request/responses from src; stops at deadline."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket_in(netns)
     s.bind((src, 0))
     s.settimeout(5)
     s.connect((dst, RR_PORT))
@@ -130,9 +156,10 @@ def run(args):
         if line != "ready":
             raise SystemExit(f"receiver did not start (said {line!r})")
 
-        idle = rr_samples(args.shaped_src, args.dst, args.rr_count, args.rr_interval, monotonic() + 10)
+        idle = rr_samples(args.shaped_src, args.dst, args.rr_count, args.rr_interval, monotonic() + 10,
+                          args.shaped_netns)
 
-        bulk = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        bulk = socket_in(args.shaped_netns)
         bulk.bind((args.shaped_src, 0))
         bulk.settimeout(args.seconds + 10)
         bulk.connect((args.dst, BULK_PORT))
@@ -141,13 +168,13 @@ def run(args):
         end = start + args.seconds
         loaded = {}
 
-        def measure(name, src):
+        def measure(name, src, netns):
             # from the warm-up's end to half a second before the bulk flow stops
             time.sleep(args.warmup)
-            loaded[name] = rr_samples(src, args.dst, 100000, args.rr_interval, end - 0.5)
+            loaded[name] = rr_samples(src, args.dst, 100000, args.rr_interval, end - 0.5, netns)
 
-        threads = [threading.Thread(target=measure, args=("same_class", args.shaped_src)),
-                   threading.Thread(target=measure, args=("other_flow", args.other_src))]
+        threads = [threading.Thread(target=measure, args=("same_class", args.shaped_src, args.shaped_netns)),
+                   threading.Thread(target=measure, args=("other_flow", args.other_src, args.other_netns))]
         for t in threads:
             t.start()
         chunk = b"\0" * CHUNK
@@ -175,7 +202,7 @@ def run(args):
         "limit_bps": args.rate, "window_s": round(t1 - t0, 3), "mss": mss, "mtu": mtu,
         "goodput_bps": round(goodput), "wire_bps": round(wire),
         "error_pct": round((wire - args.rate) / args.rate * 100, 3),
-        "sent_bytes": sent, "received_bytes": result["bytes"],
+        "sent_bytes": sent, "received_bytes": result["bytes"], "bulk_peer": result.get("bulk_peer"),
         "rr_idle": quantiles(idle), "rr_loaded_same_class": quantiles(loaded.get("same_class", [])),
         "rr_loaded_other_flow": quantiles(loaded.get("other_flow", [])),
     }))
@@ -193,6 +220,8 @@ def main():
     r.add_argument("--dst", required=True)
     r.add_argument("--shaped-src", required=True)
     r.add_argument("--other-src", required=True)
+    r.add_argument("--shaped-netns", default=None, help="the shaped source's network namespace (a pod)")
+    r.add_argument("--other-netns", default=None, help="the other source's network namespace (another pod)")
     r.add_argument("--rate", type=float, required=True, help="the class's limit in bit/s")
     r.add_argument("--seconds", type=float, default=6)
     r.add_argument("--warmup", type=float, default=1.5)
