@@ -59,7 +59,7 @@ final class AbuseBed: @unchecked Sendable {
                               environment: ["NOTIFY_SOCKET": watchdog.path, "WATCHDOG_USEC": "30000000"])
         pid = agent.processIdentifier  // `ip netns exec` execs the agent in place
         let deadline = Date().addingTimeInterval(30)
-        while (try? RPCClient(path: socket).call("telemetry.get", as: TelemetryWindow.self)) == nil {
+        while (try? RPCClient(path: socket).call(AgentMethod.telemetryGet, params: TelemetryGetParams())) == nil {
             guard agent.isRunning, Date() < deadline else {
                 throw SoakError("agent did not answer telemetry.get: \((try? String(contentsOfFile: path("agent.log"), encoding: .utf8)) ?? "")")
             }
@@ -94,7 +94,7 @@ final class AbuseBed: @unchecked Sendable {
     /// returns how many it set and how long that took.
     func fillClasses(to total: Int) throws -> (set: Int, took: Duration) {
         let client = RPCClient(path: socket, timeout: .seconds(120))
-        let existing: ShapingListResult = try client.call("shaping.list")
+        let existing = try client.call(AgentMethod.shapingList)
         let count = total - existing.classes.count
         let t = ContinuousClock.now
         for start in stride(from: 0, to: count, by: 64) {

@@ -48,7 +48,7 @@ enum AgentAbuseRun {
             let _: ShapingClassInfo = try client.call("shaping.set", params: ShapingSetParams(selector: "10.77.255.1/32", rate: "100gbit"))
             let alias: ShapingClassInfo = try client.call("shaping.set", params: ShapingSetParams(selector: "::ffff:10.77.255.1/128", rate: "20mbit"))
             _ = try client.callRaw("shaping.delete", params: .object(["selector": .string("::ffff:10.77.255.1/128")]))
-            let list: ShapingListResult = try client.call("shaping.list")
+            let list = try client.call(AgentMethod.shapingList)
             let left = list.classes.contains { $0.selector == "10.77.255.1/32" }
             return "set 10.77.255.1/32, set ::ffff:10.77.255.1/128 (answered as \(alias.selector)), delete the alias: "
                 + (left ? "10.77.255.1/32 STILL LISTED" : "no class left for it")
@@ -64,7 +64,7 @@ enum AgentAbuseRun {
             var one = LatencyStats()
             for _ in 0..<10 {
                 let t = ContinuousClock.now
-                let list: ShapingListResult = try RPCClient(path: bed.socket, timeout: .seconds(60)).call("shaping.list")
+                let list = try RPCClient(path: bed.socket, timeout: .seconds(60)).call(AgentMethod.shapingList)
                 one.add(ContinuousClock.now - t)
                 guard list.classes.count >= 1024 else { throw SoakError("shaping.list returned \(list.classes.count) classes") }
             }

@@ -24,7 +24,7 @@ enum RPCSoak {
                     if call == 1 { release.wait() }
                     let t = ContinuousClock.now
                     do {
-                        let w: TelemetryWindow = try client.call("telemetry.get")
+                        let w = try client.call(AgentMethod.telemetryGet, params: TelemetryGetParams()).window
                         if w.node != "soak-agent" { errors.append("wrong node \(w.node)") }
                         local.add(ContinuousClock.now - t)
                     } catch {

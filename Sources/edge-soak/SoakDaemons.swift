@@ -62,7 +62,7 @@ final class SoakDaemons: @unchecked Sendable {
         try waitFor(path("agent.sock"), p, log: "agent.log")
         // telemetry.get answers -32002 until the first interval completes; load starts after that.
         let deadline = Date().addingTimeInterval(15)
-        while (try? RPCClient(path: path("agent.sock")).call("telemetry.get", as: TelemetryWindow.self)) == nil {
+        while (try? RPCClient(path: path("agent.sock")).call(AgentMethod.telemetryGet, params: TelemetryGetParams())) == nil {
             guard Date() < deadline else { throw SoakError("agent's telemetry.get never answered within 15 s") }
             Thread.sleep(forTimeInterval: 0.1)
         }
