@@ -51,7 +51,12 @@ let package = Package(
         // MARK: thin wrappers (the only Swift that imports C)
         .target(name: "EdgeBPF", dependencies: ["CLibbpf", "CEdgeShim"]),
         .target(name: "EdgeNetlink", dependencies: ["CMnl", "CEdgeShim"]),
-        .target(name: "EdgeSystemd", dependencies: ["CSystemd", "CEdgeShim"]),
+        .target(name: "EdgeSystemd", dependencies: [
+            "CSystemd", "CEdgeShim",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"), // SIGHUP reload
+        ]),
         // jansson-backed JSON reading for the extender's hot path (issue 4 compares it with Foundation).
         .target(name: "EdgeJansson", dependencies: ["CJansson"]),
 

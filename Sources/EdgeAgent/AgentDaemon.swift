@@ -27,7 +27,7 @@ public enum AgentDaemon {
     /// - Parameter configPath: re-read on SIGHUP (nil: built-in defaults, nothing to reload).
     public static func run(config: AgentConfig, configPath: String? = nil, logger: Logger) async throws {
         // SIGHUP is trapped before anything else: its default action is to terminate, and a reload
-        // sent while the BPF objects load or the socket opens must be applied (once ReloadService
+        // sent while the BPF objects load or the socket opens must be applied (once the reload service
         // runs, from the sequence's buffer), not kill the agent or be lost.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         try config.validateForStart(file: configPath ?? "built-in defaults") // what --check-config applies
@@ -114,8 +114,8 @@ public enum AgentDaemon {
             services.append(shapingMetrics)
         }
         services.append(ReadinessService(notifier: notifier, state: state, logger: logger))
-        services.append(ReloadService(signals: hangups, configPath: configPath, running: config, collector: collector,
-                                      notifier: notifier, logger: logger))
+        services.append(AgentReload.service(signals: hangups, configPath: configPath, running: config, collector: collector,
+                                            notifier: notifier, logger: logger))
 
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

@@ -31,8 +31,8 @@ public enum ControllerDaemon {
         }
         let source = try core.prometheusSource(logger: logger) // before anything listens: a bad file stops here
         do {
-            let reload = ControllerReloadService(signals: hangups, configPath: configPath, core: core,
-                                                 notifier: notifier, logger: logger)
+            let reload = ControllerReload.service(signals: hangups, configPath: configPath, core: core,
+                                                  notifier: notifier, logger: logger)
             try await serve(core: core, source: source, reload: reload, notifier: notifier, logger: logger)
         } catch {
             await source?.shutdown() // its HTTP client must be closed even when it never ran
@@ -41,7 +41,7 @@ public enum ControllerDaemon {
         logger.info("edge-controller stopped")
     }
 
-    private static func serve(core: ControllerCore, source: PrometheusSource?, reload: ControllerReloadService,
+    private static func serve(core: ControllerCore, source: PrometheusSource?, reload: ConfigReloadService,
                               notifier: SDNotifier, logger: Logger) async throws {
         let config = core.config
         let bound = BoundAddress(config.server.listen.description)
