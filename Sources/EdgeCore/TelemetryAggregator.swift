@@ -240,11 +240,14 @@ public struct TelemetryAggregator: Sendable {
 }
 
 extension TelemetryHistogram {
-    /// Index in `allCases`: where the aggregator keeps this histogram.
-    var slot: Int { Self.allCases.firstIndex(of: self)! }
+    /// Index in `allCases`: where the aggregator keeps this histogram (looked up, not searched:
+    /// `allCases` is a new array on every use).
+    var slot: Int { Self.slots[self]! }
+    private static let slots = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
 }
 
 extension TelemetryCounter {
     /// Index in `allCases`: where the aggregator keeps this counter.
-    var slot: Int { Self.allCases.firstIndex(of: self)! }
+    var slot: Int { Self.slots[self]! }
+    private static let slots = Dictionary(uniqueKeysWithValues: allCases.enumerated().map { ($1, $0) })
 }

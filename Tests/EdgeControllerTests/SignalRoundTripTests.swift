@@ -55,7 +55,7 @@ final class SignalRoundTripTests: XCTestCase {
 
     func testTheFilterValuesFitTheirInlineStorage() {
         XCTAssertLessThanOrEqual(TelemetrySignal.filterable.count, FilterValues.capacity)
-        let v = FilterValues(Self.window)
+        let v = FilterValues { $0.value(in: Self.window) }
         for (i, s) in TelemetrySignal.filterable.enumerated() { XCTAssertEqual(v[i], s.value(in: Self.window), s.name) }
     }
 }

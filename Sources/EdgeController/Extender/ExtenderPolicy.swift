@@ -24,7 +24,11 @@ public enum FilterVerdict: Equatable, Sendable {
 /// The filter and priority rules.
 public struct ExtenderPolicy: Sendable {
     /// Hard limits; nil = no limit.
-    public var filter: ControllerConfig.Filter
+    public var filter: ControllerConfig.Filter {
+        didSet { limits = FilterValues { filter[$0] } }
+    }
+    /// `filter` in `TelemetrySignal.filterable` order, for the per-candidate check.
+    private(set) var limits: FilterValues
     public var stalePolicy: StalePolicy
     public var staleAfter: Duration
     public var damping: ControllerConfig.Damping
@@ -41,6 +45,7 @@ public struct ExtenderPolicy: Sendable {
                 unknownPolicy: UnknownPolicy = .lowest, panicThreshold: Double = 0,
                 warmupEnds: MonotonicInstant = .now) {
         self.filter = filter
+        limits = FilterValues { filter[$0] }
         self.stalePolicy = stalePolicy
         self.staleAfter = staleAfter
         self.damping = damping
@@ -117,8 +122,8 @@ public struct ExtenderPolicy: Sendable {
     /// An absent signal (no samples) cannot exceed a limit.
     func limitsExceeded(_ r: NodeFacts) -> LimitSet {
         var over: LimitSet = []
-        for (i, signal) in TelemetrySignal.filterable.enumerated() {
-            if let max = filter[signal], let v = r.filterValues[i], v > max { over.insert(.signal(at: i)) }
+        for i in TelemetrySignal.filterable.indices {
+            if let max = limits[i], let v = r.filterValues[i], v > max { over.insert(.signal(at: i)) }
         }
         return over
     }

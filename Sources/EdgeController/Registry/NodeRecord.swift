@@ -26,7 +26,7 @@ struct NodeRecord: Sendable {
     init(window: TelemetryWindow, inputs: ScoreInputs, firstSeen: MonotonicInstant, lastSeen: MonotonicInstant,
          reportCount: UInt64, raw: RawScore, smoothing: SmoothedScore, damping: DampingState, restored: Bool = false) {
         self.window = window
-        filterValues = FilterValues(window)
+        filterValues = FilterValues { $0.value(in: window) }
         self.inputs = inputs
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
@@ -69,18 +69,4 @@ extension Duration {
         let c = components
         return Double(c.seconds) + Double(c.attoseconds) / 1e18
     }
-}
-
-/// The values of `TelemetrySignal.filterable` in one report, in that order, stored inline so that
-/// copying them out per /filter candidate costs no reference counting.
-struct FilterValues: Sendable {
-    /// Room for this many filterable signals (a test checks the catalogue fits).
-    static let capacity = 8
-    private var values = InlineArray<8, Double?>(repeating: nil)
-
-    init(_ window: TelemetryWindow) {
-        for (i, signal) in TelemetrySignal.filterable.enumerated() { values[i] = signal.value(in: window) }
-    }
-
-    subscript(i: Int) -> Double? { values[i] }
 }
