@@ -167,7 +167,14 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         var buffer = context.channel.allocator.buffer(capacity: frame.count + 1)
         buffer.writeBytes(frame)
         buffer.writeInteger(UInt8(ascii: "\n"))
-        lastWrite = context.writeAndFlush(wrapOutboundOut(buffer))
+        // `lastWrite` is set before the write starts: a large answer makes the channel
+        // unwritable inside `writeAndFlush`, and the writability event runs `processQueue`
+        // right there. A half-closed connection with nothing left to do then closes after
+        // `lastWrite`, which must already be this answer, not the one before it (that bug
+        // lost every large answer after a half-close).
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        lastWrite = promise.futureResult
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: promise)
     }
 }
 

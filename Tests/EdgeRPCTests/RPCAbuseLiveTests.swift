@@ -73,8 +73,7 @@ final class RPCAbuseLiveTests: XCTestCase {
     }
 
     /// The same with a first answer larger than the socket's write buffer, read only after the
-    /// server's buffers filled (`make abuse` lost the second answer after a 178 KB `shaping.list`
-    /// on the real agent; not reproduced here, see docs/abuse-figures.md).
+    /// server's buffers filled.
     func testALargeAnswerBeforeAHalfCloseDoesNotLoseTheNext() async throws {
         try requireTools()
         let server = try await start()
@@ -86,6 +85,25 @@ final class RPCAbuseLiveTests: XCTestCase {
         guard answers.count == 2 else { return }
         XCTAssertEqual(answers[0]["result"]?.stringValue?.count, 400_000)
         XCTAssertEqual(answers[1]["result"], ["caller_uid": 0, "total": 3])
+    }
+
+    /// Two answers larger than the write buffer's high watermark, the second to a request sent
+    /// just before the half-close. The second write made the channel unwritable inside
+    /// `writeAndFlush`; the writability event ran the queue re-entrantly, found nothing left, and
+    /// closed after the *previous* write, so the second answer was dropped (`make abuse`:
+    /// `shaping.list` + `telemetry.get` over 1,024 classes, 178 KB + 163 KB).
+    func testTwoLargeAnswersBeforeAHalfCloseAreBothSent() async throws {
+        try requireTools()
+        let server = try await start()
+        let answers = try halfClose(server, payload: """
+            json.dumps({"jsonrpc": "2.0", "id": 1, "method": "echo", "params": {"text": "x" * 1000, "repeat_count": 200}}).encode()
+                      + b'\\n' + json.dumps({"jsonrpc": "2.0", "id": 2, "method": "echo", "params": {"text": "y" * 1000, "repeat_count": 200}}).encode()
+            """)
+        XCTAssertEqual(answers.count, 2, "a large answer after a half-close was dropped")
+        guard answers.count == 2 else { return }
+        XCTAssertEqual(answers[0]["result"]?.stringValue?.count, 200_000)
+        XCTAssertEqual(answers[1]["result"]?.stringValue?.count, 200_000)
+        XCTAssertEqual(answers[1]["id"], 2)
     }
 
     // MARK: finding 5: descriptor exhaustion
