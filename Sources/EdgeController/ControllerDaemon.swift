@@ -120,20 +120,30 @@ struct ControllerNotifyService: Service {
         notifier.ready(status: statusLine())
         logger.info("edge-controller ready", metadata: ["listen": "\(bound.get())", "socket": "\(core.config.rpc.socket)"])
         // Each ping is earned: the HTTP listener must answer /healthz (a hung event loop or router
-        // fails that) and the registry lock must be free (statusLine takes it). The probe's deadline
-        // is half the ping interval, so a failed probe still leaves time for the next one.
+        // fails that) and the registry lock must be free (statusLine takes it). One slow answer is
+        // not a hang: a failed probe is retried until the last ping is 7/8 of WatchdogSec old, and
+        // only then is the ping withheld. (Withholding after a single 1 s probe let one stall of a
+        // starved host restart the controller: the next ping came after more than WatchdogSec.)
         let interval = notifier.watchdogInterval ?? .seconds(10)
         let probe = SelfProbe(host: core.config.server.listen.host, port: port, tls: core.config.server.tlsCert != nil,
                               timeout: max(interval / 2, .milliseconds(100)))
-        var probeFailing = false
+        let budget = WatchdogProbeBudget(interval: interval)
+        let clock = ContinuousClock()
         do {
             try await cancelWhenGracefulShutdown {
+                var lastPing = clock.now
+                var probeFailing = false
                 while true {
                     try await Task.sleep(for: interval)
-                    if let failure = await probe.check() {
+                    var failure = await probe.check()
+                    while failure != nil, let left = budget.retryTimeout(sinceLastPing: clock.now - lastPing) {
+                        try await Task.sleep(for: budget.retryPause)
+                        failure = await probe.check(timeout: left)
+                    }
+                    if let failure {
                         if !probeFailing {
-                            let text = "watchdog: own listener did not answer \(probe.url) within \(probe.timeout): \(failure); "
-                                + "withholding the watchdog ping (systemd restarts a hung controller after WatchdogSec)"
+                            let text = "watchdog: own listener did not answer \(probe.url) for \(clock.now - lastPing) "
+                                + "(last failure: \(failure)); withholding the watchdog ping (systemd restarts a hung controller after WatchdogSec)"
                             logger.error("\(text)")
                         }
                         probeFailing = true
@@ -142,6 +152,7 @@ struct ControllerNotifyService: Service {
                     probeFailing = false
                     notifier.status(statusLine())
                     notifier.watchdogPing()
+                    lastPing = clock.now
                 }
             }
         } catch {

@@ -39,10 +39,11 @@ final class SelfProbe: Sendable {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: cfg)
     }
 
-    /// nil when the listener answered 200 in time, else why not.
-    func check() async -> String? {
+    /// nil when the listener answered 200 within `timeout` (the probe's own by default), else why not.
+    func check(timeout: Duration? = nil) async -> String? {
         do {
-            let ms = Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            let timeout = min(timeout ?? self.timeout, self.timeout)
+            let ms = max(1, Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
             let response = try await client.execute(HTTPClientRequest(url: url), timeout: .milliseconds(ms))
             _ = try? await response.body.collect(upTo: 4096)
             return response.status.code == 200 ? nil : "HTTP \(response.status.code)"
@@ -53,6 +54,24 @@ final class SelfProbe: Sendable {
 
     func shutdown() async {
         try? await client.shutdown()
+    }
+}
+
+/// How long a failing self-probe is retried before the watchdog ping is withheld. Pings are due
+/// every `interval` (half of WatchdogSec); retries go on until the last ping is 7/8 of
+/// WatchdogSec old, so a listener that answers late but within the window still earns the ping
+/// in time, and one that stays silent is left to systemd.
+struct WatchdogProbeBudget: Sendable, Equatable {
+    let interval: Duration
+    /// Between retries, so that a refused connection is not retried in a busy loop.
+    var retryPause: Duration { min(interval / 8, .milliseconds(250)) }
+    /// The last moment (since the last ping) a retry may still end.
+    var withholdAfter: Duration { interval * 2 * 7 / 8 }
+
+    /// The timeout of the next retry, or nil when it is time to withhold the ping.
+    func retryTimeout(sinceLastPing elapsed: Duration) -> Duration? {
+        let left = withholdAfter - elapsed - retryPause
+        return left > .milliseconds(10) ? left : nil
     }
 }
 
