@@ -85,13 +85,20 @@ public struct ControllerConfig: Sendable, Equatable {
         public var recoverySmoothing: Double
         /// Score change (in [0, 1] score units) needed before a node's published score moves.
         public var hysteresis: Double
+        /// A node whose RTT p99 is at least this many times the fresh nodes' median (and at least
+        /// `outlierMinGapMs` above it) is ranked lowest while it lasts; 0 = off. See `RTTOutlier`.
+        public var outlierRatio: Double
+        /// The least RTT p99 above the median, in ms, that makes an outlier (a 0.3 ms node is not
+        /// an outlier among 0.05 ms ones).
+        public var outlierMinGapMs: Double
 
         /// Default `minmaxFloor`, from the signal catalogue: 1 ms of RTT or run-queue latency,
         /// 0.5 % retransmits, 1 weighted drop per second, 10 % CPU.
         public static let defaultMinmaxFloor: [ScoreSignal: Double] = ScoreSignal.defaultMinmaxFloor
         public init(weights: [ScoreSignal: Double], normalisation: ScoreNormalisation,
                     bounds: [ScoreSignal: SignalBounds], minmaxFloor: [ScoreSignal: Double] = defaultMinmaxFloor,
-                    smoothing: Double, recoverySmoothing: Double? = nil, hysteresis: Double) {
+                    smoothing: Double, recoverySmoothing: Double? = nil, hysteresis: Double,
+                    outlierRatio: Double = defaultOutlierRatio, outlierMinGapMs: Double = defaultOutlierMinGapMs) {
             self.weights = weights
             self.normalisation = normalisation
             self.bounds = bounds
@@ -99,7 +106,13 @@ public struct ControllerConfig: Sendable, Equatable {
             self.smoothing = smoothing
             self.recoverySmoothing = recoverySmoothing ?? smoothing
             self.hysteresis = hysteresis
+            self.outlierRatio = outlierRatio
+            self.outlierMinGapMs = outlierMinGapMs
         }
+
+        /// 4×: far outside the spread of healthy nodes' RTT tails, which differ by tens of percent.
+        public static let defaultOutlierRatio = 4.0
+        public static let defaultOutlierMinGapMs = 5.0
     }
 
     /// [registry]
@@ -272,7 +285,7 @@ public struct ControllerConfig: Sendable, Equatable {
         let rpc = try RPCConfig.read(try doc.section("rpc", keys: RPCConfig.keys), defaults: d.rpc)
 
         let sc = try doc.section("score", keys: ["weights", "normalisation", "bounds", "minmax_floor", "smoothing",
-                                                  "recovery_smoothing", "hysteresis"])
+                                                  "recovery_smoothing", "hysteresis", "outlier_ratio", "outlier_min_gap"])
         var weights = d.score.weights
         if let w = try sc.subsection("weights", keys: signalNames) {
             for signal in ScoreSignal.allCases {
@@ -304,7 +317,11 @@ public struct ControllerConfig: Sendable, Equatable {
             smoothing: try sc.number("smoothing", default: d.score.smoothing, rule: "in (0, 1]") { $0 > 0 && $0 <= 1 },
             recoverySmoothing: try sc.number("recovery_smoothing", default: d.score.recoverySmoothing,
                                              rule: "in (0, 1]") { $0 > 0 && $0 <= 1 },
-            hysteresis: try sc.number("hysteresis", default: d.score.hysteresis, rule: "in [0, 1]") { $0 >= 0 && $0 <= 1 })
+            hysteresis: try sc.number("hysteresis", default: d.score.hysteresis, rule: "in [0, 1]") { $0 >= 0 && $0 <= 1 },
+            outlierRatio: try sc.number("outlier_ratio", default: d.score.outlierRatio,
+                                        rule: "0 (off) or in [1.5, 1000]") { $0 == 0 || ($0 >= 1.5 && $0 <= 1000) },
+            outlierMinGapMs: try sc.duration("outlier_min_gap", default: DurationParser.format(seconds: d.score.outlierMinGapMs / 1000),
+                                             range: 0...60) * 1000)
 
         let r = try doc.section("registry", keys: ["stale_after", "stale_policy", "max_nodes", "unknown_policy", "panic_threshold",
                                                     "state_file", "save_interval", "ready_share", "warmup",
@@ -393,6 +410,8 @@ public struct ControllerConfig: Sendable, Equatable {
         t.number("smoothing", score.smoothing)
         t.number("recovery_smoothing", score.recoverySmoothing)
         t.number("hysteresis", score.hysteresis)
+        t.number("outlier_ratio", score.outlierRatio)
+        t.duration("outlier_min_gap", score.outlierMinGapMs / 1000)
         t.section("score.weights")
         for signal in ScoreSignal.allCases {
             t.number(signal.rawValue, score.weights[signal] ?? 0)

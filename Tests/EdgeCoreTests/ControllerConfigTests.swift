@@ -37,6 +37,8 @@ final class ControllerConfigTests: XCTestCase {
         XCTAssertEqual(d.score.smoothing, 0.3)
         XCTAssertEqual(d.score.recoverySmoothing, 0.05)
         XCTAssertEqual(d.score.hysteresis, 0.05)
+        XCTAssertEqual(d.score.outlierRatio, 4)
+        XCTAssertEqual(d.score.outlierMinGapMs, 5)
         XCTAssertEqual(d.registry.staleAfterSeconds, 15)
         XCTAssertEqual(d.registry.stalePolicy, .filter)
         XCTAssertEqual(d.registry.maxNodes, 20000)
@@ -61,6 +63,8 @@ final class ControllerConfigTests: XCTestCase {
         smoothing = 1
         recovery_smoothing = 0.5
         hysteresis = 0
+        outlier_ratio = 0
+        outlier_min_gap = "2ms"
 
         [score.weights]
         rtt_p99 = 1
@@ -104,6 +108,8 @@ final class ControllerConfigTests: XCTestCase {
         XCTAssertEqual(c.score.smoothing, 1)
         XCTAssertEqual(c.score.recoverySmoothing, 0.5)
         XCTAssertEqual(c.score.hysteresis, 0)
+        XCTAssertEqual(c.score.outlierRatio, 0)
+        XCTAssertEqual(c.score.outlierMinGapMs, 2)
         XCTAssertEqual(c.score.weights, [.rttP99: 1, .retrans: 0, .dropWeighted: 0.5, .runqlatP95: 0.25, .cpu: 0.25])
         XCTAssertEqual(c.score.bounds, [.rttP99: SignalBounds(lo: 1, hi: 50.5), .retrans: SignalBounds(lo: 0, hi: 0.1),
                                         .dropWeighted: SignalBounds(lo: 0, hi: 10), .runqlatP95: SignalBounds(lo: 0.5, hi: 5),
@@ -160,6 +166,10 @@ final class ControllerConfigTests: XCTestCase {
                        + "rtt_p99, retrans, drop_weighted, runqlat_p95, cpu)")
         XCTAssertEqual(error("[score]\nhysteresis = 1.5"),
                        "/etc/edgenode/controller.toml: score.hysteresis: must be in [0, 1], got 1.5")
+        XCTAssertEqual(error("[score]\noutlier_ratio = 1.2"),
+                       "/etc/edgenode/controller.toml: score.outlier_ratio: must be 0 (off) or in [1.5, 1000], got 1.2")
+        XCTAssertEqual(error("[score]\noutlier_min_gap = \"2m\""),
+                       #"/etc/edgenode/controller.toml: score.outlier_min_gap: must be between 0s and 1m, got "2m""#)
     }
 
     func testServerRegistryAndFilterErrors() {

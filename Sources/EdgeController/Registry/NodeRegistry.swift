@@ -58,11 +58,11 @@ public final class NodeRegistry: @unchecked Sendable {
         guard score != _scoreSettings else { return 0 }
         _scoreSettings = score
         smoother = ScoreSmoother(score)
-        let ranges: SignalRanges? = score.normalisation == .minmax
-            ? Scorer.ranges(over: nodes.values.filter { !$0.isStale(at: now, staleAfter: staleAfter) }.map(\.inputs))
-            : nil
+        let fresh = nodes.values.filter { !$0.isStale(at: now, staleAfter: staleAfter) }.map(\.inputs)
+        let ranges: SignalRanges? = score.normalisation == .minmax ? Scorer.ranges(over: fresh) : nil
+        let median = score.outlierRatio > 0 ? Scorer.median(of: .rttP99, over: fresh) : nil
         for name in Array(nodes.keys) {
-            let raw = Scorer.score(nodes[name]!.inputs, settings: score, ranges: ranges)
+            let raw = Scorer.score(nodes[name]!.inputs, settings: score, ranges: ranges, rttMedian: median)
             nodes[name]!.raw = raw
             nodes[name]!.smoothing = smoother.next(previous: nil, raw: raw.total)
         }
@@ -83,11 +83,13 @@ public final class NodeRegistry: @unchecked Sendable {
             try evictOneStale(now: now)
         }
         let raw: RawScore
-        switch _scoreSettings.normalisation {
-        case .fixed:
+        let minmax = _scoreSettings.normalisation == .minmax
+        if minmax || _scoreSettings.outlierRatio > 0 {
+            let fresh = freshInputs(including: window.node, inputs, now: now)
+            raw = Scorer.score(inputs, settings: _scoreSettings, ranges: minmax ? Scorer.ranges(over: fresh) : nil,
+                               rttMedian: _scoreSettings.outlierRatio > 0 ? Scorer.median(of: .rttP99, over: fresh) : nil)
+        } else {
             raw = Scorer.score(inputs, settings: _scoreSettings)
-        case .minmax:
-            raw = Scorer.score(inputs, settings: _scoreSettings, ranges: freshRanges(including: window.node, inputs, now: now))
         }
         let carried = previous.flatMap { $0.isStale(at: now, staleAfter: staleAfter) ? nil : $0.smoothing }
         var damping = previous?.damping ?? DampingState(at: now)
@@ -222,14 +224,15 @@ public final class NodeRegistry: @unchecked Sendable {
                                           at: now, damping), restored: r.restored)
     }
 
-    /// Min–max ranges over the fresh nodes, with `name`'s new inputs in place of its old ones.
-    private func freshRanges(including name: String, _ inputs: ScoreInputs, now: MonotonicInstant) -> SignalRanges {
+    /// The fresh nodes' inputs, with `name`'s new inputs in place of its old ones: what min–max
+    /// ranges and the outlier median are taken over.
+    private func freshInputs(including name: String, _ inputs: ScoreInputs, now: MonotonicInstant) -> [ScoreInputs] {
         var candidates: [ScoreInputs] = [inputs]
         candidates.reserveCapacity(nodes.count + 1)
         for (other, record) in nodes where other != name && !record.isStale(at: now, staleAfter: staleAfter) {
             candidates.append(record.inputs)
         }
-        return Scorer.ranges(over: candidates)
+        return candidates
     }
 
     /// Makes room by dropping the node that has been silent longest, if it is stale.

@@ -10,6 +10,11 @@ public enum ScoreExplainer {
         for t in s.raw.terms where t.absent && t.configuredWeight > 0 {
             notes.append("\(t.signal.rawValue) absent (no samples in the window): left out, other weights renormalised")
         }
+        if let o = s.raw.outlier {
+            notes.append("RTT outlier: rtt_p99 \(fmt(o.value)) ms is \(fmt((o.ratio * 10).rounded() / 10))× the fresh nodes' median "
+                + "\(fmt(o.median)) ms (score.outlier_ratio \(fmt(settings.outlierRatio)), outlier_min_gap "
+                + "\(fmt(settings.outlierMinGapMs)) ms): raw badness 1, ranked lowest while it lasts")
+        }
         if s.raw.neutral {
             notes.append("no weighted signal present: neutral badness \(fmt(Scorer.neutralBadness))")
         }

@@ -7,7 +7,32 @@
 // for being idle and guessing 0.5 punishes it; leaving it out scores the node on what was measured.
 // The explanation marks the signal "absent" so the reader sees it. If no weighted signal is present
 // at all the score is the neutral 0.5 (priority 5), noted as such.
+//
+// RTT outliers. A weighted sum caps what one signal can say: under min–max, a node whose RTT p99
+// is 10× everyone else's gets the same 0.30 as one 20 % worse, and a signal that moves the other
+// way (a node throttled by a bandwidth cap serves less, so its run queue and CPU look *better*)
+// cancels half of it. That was the experiment's S3: 25 ms against 2 ms of RTT p99 came out one
+// priority step down, which spreading outweighs. So, as proxies eject latency outliers (Envoy's
+// outlier detection), a node whose RTT p99 is at least `score.outlier_ratio` × the median of the
+// fresh nodes (and `score.outlier_min_gap` above it) gets badness 1 while that lasts: ranked
+// lowest, never filtered. The median needs at least three fresh nodes with an RTT p99.
 import EdgeCore
+
+/// Why a node's RTT p99 made it an outlier.
+public struct RTTOutlier: Sendable, Equatable, Codable {
+    /// The node's RTT p99, ms.
+    public var value: Double
+    /// The fresh nodes' median RTT p99, ms (this node included).
+    public var median: Double
+    /// `value / median`.
+    public var ratio: Double
+
+    public init(value: Double, median: Double, ratio: Double) {
+        self.value = value
+        self.median = median
+        self.ratio = ratio
+    }
+}
 
 /// The `[min, max]` of each signal over a candidate set, for min–max normalisation.
 public struct SignalRanges: Sendable, Equatable {
@@ -43,6 +68,8 @@ public struct RawScore: Sendable, Equatable, Codable {
     public var terms: [SignalTerm]
     /// True when no weighted signal was present and `total` is the neutral 0.5.
     public var neutral: Bool
+    /// Set when the node's RTT p99 was an outlier and `total` was raised to 1 for it.
+    public var outlier: RTTOutlier?
 }
 
 public enum Scorer {
@@ -72,6 +99,26 @@ public enum Scorer {
         return SignalRanges(ranges: r)
     }
 
+    /// The median of `signal` over `candidates`, or nil when fewer than three have it (with two,
+    /// each would be measured against the pair's midpoint, which says nothing about either).
+    public static func median<C: Sequence>(of signal: ScoreSignal, over candidates: C) -> Double? where C.Element == ScoreInputs {
+        var values: [Double] = []
+        for inputs in candidates {
+            if let x = inputs[signal], x.isFinite { values.append(x) }
+        }
+        guard values.count >= 3 else { return nil }
+        values.sort()
+        let mid = values.count / 2
+        return values.count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
+    }
+
+    /// The node's RTT outlier against the fleet's median RTT p99, if it is one (see the file's head).
+    public static func rttOutlier(_ inputs: ScoreInputs, median: Double?, settings: ControllerConfig.Score) -> RTTOutlier? {
+        guard settings.outlierRatio > 0, let m = median, m > 0, let x = inputs[.rttP99],
+              x >= settings.outlierRatio * m, x - m >= settings.outlierMinGapMs else { return nil }
+        return RTTOutlier(value: x, median: m, ratio: x / m)
+    }
+
     /// Maps `x` into [0, 1] against `[lo, hi]`. A degenerate range (every candidate equal) maps to 0:
     /// the signal does not tell the candidates apart, so it adds no badness to any of them.
     public static func normalise(_ x: Double, lo: Double, hi: Double) -> Double {
@@ -82,8 +129,10 @@ public enum Scorer {
 
     /// Scores one node. `ranges` is required for `.minmax` and ignored for `.fixed`. Under `.minmax`
     /// a range narrower than `settings.minmaxFloor` is widened upwards to it (the best candidate
-    /// still maps to 0); the term's `bounds` are the widened ones.
-    public static func score(_ inputs: ScoreInputs, settings: ControllerConfig.Score, ranges: SignalRanges? = nil) -> RawScore {
+    /// still maps to 0); the term's `bounds` are the widened ones. `rttMedian` is the fresh nodes'
+    /// median RTT p99 for the outlier rule (nil: no rule).
+    public static func score(_ inputs: ScoreInputs, settings: ControllerConfig.Score, ranges: SignalRanges? = nil,
+                             rttMedian: Double? = nil) -> RawScore {
         var presentWeight = 0.0
         for signal in ScoreSignal.allCases where inputs[signal] != nil {
             presentWeight += settings.weights[signal] ?? 0
@@ -117,6 +166,9 @@ public enum Scorer {
         }
         if presentWeight <= 0 {
             return RawScore(total: neutralBadness, terms: terms, neutral: true)
+        }
+        if let outlier = rttOutlier(inputs, median: rttMedian, settings: settings) {
+            return RawScore(total: 1, terms: terms, neutral: false, outlier: outlier)
         }
         return RawScore(total: Swift.min(Swift.max(total, 0), 1), terms: terms, neutral: false)
     }
