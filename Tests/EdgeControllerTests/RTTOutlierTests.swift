@@ -29,7 +29,9 @@ final class RTTOutlierTests: XCTestCase {
         XCTAssertEqual(median, 2.05)
         let capped = Scorer.score(fleet[0], settings: cfg, ranges: ranges, rttMedian: median)
         XCTAssertEqual(capped.total, 1)
-        XCTAssertEqual(capped.outlier, RTTOutlier(value: 25, median: 2.05, ratio: 25 / 2.05))
+        XCTAssertEqual(capped.outlier?.value, 25)
+        XCTAssertEqual(capped.outlier?.median, 2.05)
+        XCTAssertEqual(capped.outlier?.ratio, 25 / 2.05)
         XCTAssertEqual(Scorer.priority(forBadness: capped.total), 0)
         // the terms are still the weighted sum's, for the explanation
         XCTAssertEqual(capped.terms.first { $0.signal == .rttP99 }?.contribution ?? 0, 0.3, accuracy: 1e-12)

@@ -26,12 +26,6 @@ public struct RTTOutlier: Sendable, Equatable, Codable {
     public var median: Double
     /// `value / median`.
     public var ratio: Double
-
-    public init(value: Double, median: Double, ratio: Double) {
-        self.value = value
-        self.median = median
-        self.ratio = ratio
-    }
 }
 
 /// The `[min, max]` of each signal over a candidate set, for min–max normalisation.
