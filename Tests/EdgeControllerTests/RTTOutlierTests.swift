@@ -16,6 +16,24 @@ final class RTTOutlierTests: XCTestCase {
         XCTAssertEqual(Scorer.median(of: .rttP99, over: [inputs(rtt: 25), inputs(rtt: 2), inputs(rtt: 1.8), inputs(rtt: 2.2)]), 2.1)
     }
 
+    /// The selection gives the sorted median on any input: odd and even counts, ties, already
+    /// sorted and reversed orders.
+    func testTheMedianEqualsTheSortedMedian() {
+        var generator = SystemRandomNumberGenerator()
+        var shapes: [[Double]] = [[1, 1, 1], [3, 2, 1, 0], [5, 5, 1, 5, 5, 1], Array(0..<101).map(Double.init),
+                                  Array((0..<100).reversed()).map(Double.init)]
+        for n in [3, 4, 5, 10, 11, 1000, 1001] {
+            shapes.append((0..<n).map { _ in Double(Int.random(in: 0..<20, using: &generator)) / 4 })
+            shapes.append((0..<n).map { _ in Double.random(in: 0..<500, using: &generator) })
+        }
+        for values in shapes {
+            let sorted = values.sorted()
+            let m = sorted.count / 2
+            let expected = sorted.count % 2 == 1 ? sorted[m] : (sorted[m - 1] + sorted[m]) / 2
+            XCTAssertEqual(Scorer.median(of: .rttP99, over: values.map { inputs(rtt: $0) }), expected, "\(values.prefix(12))")
+        }
+    }
+
     /// S3 of the experiment, as `edgectl score --explain` showed it: node-1 at 25 ms among 2 ms
     /// nodes, with a better run queue than theirs. The weighted sum gave it one priority step less;
     /// the rule ranks it lowest.

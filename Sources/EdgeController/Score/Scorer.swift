@@ -101,9 +101,40 @@ public enum Scorer {
             if let x = inputs[signal], x.isFinite { values.append(x) }
         }
         guard values.count >= 3 else { return nil }
-        values.sort()
+        // Selection, not a sort: this runs over the fleet on every report (20,000 nodes by
+        // default), where O(n log n) per report would saturate ingest.
         let mid = values.count / 2
-        return values.count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2
+        let upper = select(mid, in: &values)
+        guard values.count % 2 == 0 else { return upper }
+        // after the selection everything before `mid` is ≤ values[mid]: the lower middle is their max
+        return (values[..<mid].max()! + upper) / 2
+    }
+
+    /// The `k`-th smallest of `values` (0-based), in expected O(n) (Hoare's quickselect). Leaves
+    /// `values` partitioned around index `k`: nothing before it is larger, nothing after smaller.
+    static func select(_ k: Int, in values: inout [Double]) -> Double {
+        var lo = 0, hi = values.count - 1
+        while lo < hi {
+            let pivot = values[lo + (hi - lo) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j {
+                hi = j
+            } else if k >= i {
+                lo = i
+            } else {
+                break  // j < k < i: values[k] equals the pivot and is in place
+            }
+        }
+        return values[k]
     }
 
     /// The node's RTT outlier against the fleet's median RTT p99, if it is one (see the file's head).
