@@ -18,6 +18,9 @@ let package = Package(
         .executable(name: "edge-soak", targets: ["edge-soak"]),
         // The libraries the fuzz targets in Fuzz/ drive; a path dependency can only use products.
         .library(name: "EdgeCore", targets: ["EdgeCore"]),
+        .library(name: "EdgeTelemetry", targets: ["EdgeTelemetry"]),
+        .library(name: "EdgeAPI", targets: ["EdgeAPI"]),
+        .library(name: "EdgeConfig", targets: ["EdgeConfig"]),
         .library(name: "EdgeRPC", targets: ["EdgeRPC"]),
         .library(name: "EdgeNetlink", targets: ["EdgeNetlink"]),
         .library(name: "EdgeController", targets: ["EdgeController"]),
@@ -61,7 +64,18 @@ let package = Package(
         .target(name: "EdgeJansson", dependencies: ["CJansson"]),
 
         // MARK: plain Swift
-        .target(name: "EdgeCore", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        // What the daemons, edgectl and the lab tools share, in dependency order (docs/ARCHITECTURE.md):
+        // the base vocabulary (JSON coders, durations, rates, JSON-RPC values and the method descriptor
+        // type, the [rpc] values, /proc text errors, cgroup mounts);
+        .target(name: "EdgeCore"),
+        // the telemetry model (signal catalogue, histograms, interval, aggregator, window, /proc parsers);
+        .target(name: "EdgeTelemetry", dependencies: ["EdgeCore"]),
+        // the wire API (both sockets' methods, params and results; doctor; the kube-scheduler extender);
+        .target(name: "EdgeAPI", dependencies: ["EdgeCore", "EdgeTelemetry"]),
+        // the config files (the only TOMLKit user, so the CNI plugin and the lab tools do not link it).
+        .target(name: "EdgeConfig", dependencies: [
+            "EdgeCore", "EdgeTelemetry", "EdgeAPI", .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
         .target(name: "EdgeRPC", dependencies: [
             "EdgeCore",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -70,7 +84,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), // ListenReportingService
         ]),
         .target(name: "EdgeAgent", dependencies: [
-            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeNetlink", "EdgeSystemd",
+            "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeConfig", "EdgeRPC", "EdgeBPF", "EdgeNetlink", "EdgeSystemd",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -80,7 +94,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "EdgeController", dependencies: [
-            "EdgeCore", "EdgeRPC", "EdgeSystemd", "EdgeJansson",
+            "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeConfig", "EdgeRPC", "EdgeSystemd", "EdgeJansson",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"), // SIGHUP reload
@@ -95,56 +109,59 @@ let package = Package(
 
         // MARK: executables
         .executableTarget(name: "edge-agent", dependencies: [
-            "EdgeAgent", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EdgeAgent", "EdgeCore", "EdgeConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "edge-controller", dependencies: [
-            "EdgeController", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EdgeController", "EdgeCore", "EdgeConfig", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "edgectl", dependencies: [
-            "EdgeCore", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             // the smoke test's bulk TCP server (NIO is linked through EdgeRPC already)
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // the CNI chained plugin (a drop-in for the reference `bandwidth` plugin)
-        .executableTarget(name: "edgenode-bandwidth", dependencies: ["EdgeCore", "EdgeRPC"]),
+        .executableTarget(name: "edgenode-bandwidth", dependencies: ["EdgeCore", "EdgeAPI", "EdgeRPC"]),
         // Lab code shared by benchmarks, soak/abuse runs, the experiment and tests; never shipped
         // (the daemons do not link it).
         .target(name: "EdgeLab", dependencies: [
-            "EdgeCore", "EdgeBPF", "EdgeNetlink", "EdgeAgent", .product(name: "Logging", package: "swift-log"),
+            "EdgeCore", "EdgeAPI", "EdgeBPF", "EdgeNetlink", "EdgeAgent", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "edge-bench", dependencies: [
-            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController", "EdgeLab",
+            "EdgeCore", "EdgeAPI", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController", "EdgeLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "edge-soak", dependencies: [
-            "EdgeCore", "EdgeRPC",
+            "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeConfig", "EdgeRPC",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
         .executableTarget(name: "edge-experiment", dependencies: [
-            "EdgeCore", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EdgeCore", "EdgeAPI", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: tests
         .target(name: "EdgeTestSupport", path: "Tests/EdgeTestSupport"),
-        .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
-        .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore", "EdgeTestSupport"]),
+        // One test target for the four modules EdgeCore used to be (their tests predate the split).
+        .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeConfig"]),
+        .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore", "EdgeAPI", "EdgeTestSupport"]),
         .testTarget(name: "EdgeRPCTests", dependencies: [
-            "EdgeRPC", "EdgeCore", "EdgeTestSupport",
+            "EdgeRPC", "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeTestSupport",
             // to hold the server's event loops still while a client races it (RPCNonRootPeerTests)
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "EdgeBPFTests", dependencies: ["EdgeBPF", "EdgeAgent", "EdgeTestSupport"]),
+        .testTarget(name: "EdgeBPFTests", dependencies: ["EdgeBPF", "EdgeAgent", "EdgeTelemetry", "EdgeTestSupport"]),
         .testTarget(name: "EdgeNetlinkTests", dependencies: ["EdgeNetlink", "EdgeTestSupport", "CLibbpf"]),
-        .testTarget(name: "EdgeAgentTests", dependencies: ["EdgeAgent", "EdgeCore", "EdgeRPC", "EdgeTestSupport", "EdgeLab"]),
+        .testTarget(name: "EdgeAgentTests", dependencies: [
+            "EdgeAgent", "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeConfig", "EdgeRPC", "EdgeTestSupport", "EdgeLab",
+        ]),
         // edgectl's printing of untrusted text (issue 13), tested against the executable's module.
-        .testTarget(name: "EdgectlTests", dependencies: ["edgectl", "EdgeCore"]),
+        .testTarget(name: "EdgectlTests", dependencies: ["edgectl", "EdgeCore", "EdgeAPI"]),
         .testTarget(name: "EdgeControllerTests", dependencies: [
-            "EdgeController", "EdgeCore", "EdgeRPC", "EdgeTestSupport", "EdgeJansson",
+            "EdgeController", "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeConfig", "EdgeRPC", "EdgeTestSupport", "EdgeJansson",
             "EdgeAgent", // the signal round trip: what the agent exports, the controller reads back
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,9 +1,11 @@
 // edge-agent's lifecycle: load and attach BPF, open the socket and /metrics, tell systemd we are
 // ready, then run every service until SIGTERM and detach cleanly.
 import EdgeBPF
+import EdgeConfig
 import EdgeCore
 import EdgeRPC
 import EdgeSystemd
+import EdgeTelemetry
 import Foundation
 import Logging
 import ServiceLifecycle

@@ -1,7 +1,7 @@
 // Prometheus exposition of the agent's window, with the seed's metric names so its queries and
 // dashboards work unchanged. Updated once per tick from the collector's window; scrapes only
 // serialise what is already there.
-import EdgeCore
+import EdgeTelemetry
 import Foundation
 import Prometheus
 

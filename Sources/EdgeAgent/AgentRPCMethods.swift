@@ -1,7 +1,7 @@
 // The agent's local API: one table of methods, read methods open to the socket's group,
 // write methods (shaping) for root or rpc.admin_group. Handlers only read state the
 // collector already computed, so a slow client never slows telemetry.
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 import Foundation
 

@@ -1,7 +1,7 @@
 // What SIGHUP re-applies in the agent (the reload protocol itself is EdgeSystemd's
 // ConfigReloadService): the drop weights change live; the other settings are fixed for the
 // life of the process and are named when they changed.
-import EdgeCore
+import EdgeConfig
 import EdgeSystemd
 import Logging
 import UnixSignals

@@ -1,5 +1,7 @@
 // What the agent's services share: the collector, the settings and the start time. Read-only
 // after start except through the collector's own lock.
+import EdgeAPI
+import EdgeConfig
 import EdgeCore
 import Foundation
 

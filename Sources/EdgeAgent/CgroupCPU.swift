@@ -4,6 +4,7 @@
 // host's online CPUs. A cgroup using all of its quota is 100 % busy even if the host is idle: that
 // is what a pod in it feels. The parsing and arithmetic are pure; `CgroupCPUReader` does the I/O.
 import EdgeCore
+import EdgeTelemetry
 import Foundation
 
 /// One reading of a cgroup's CPU figures.

@@ -1,7 +1,9 @@
 // The telemetry BPF object (bpf/telemetry.bpf.c), loaded and attached, and its maps read as
 // typed cumulative counters. The collector turns two readings into one interval's deltas.
+import EdgeAPI
 import EdgeBPF
 import EdgeCore
+import EdgeTelemetry
 import Foundation
 
 /// Cumulative kernel counters at one instant, keyed like the aggregator's sums so that the

@@ -1,5 +1,5 @@
 // GET /metrics (Prometheus text format) and GET /healthz on the configured TCP address.
-import EdgeCore
+import EdgeConfig
 import EdgeRPC
 import Hummingbird
 import Logging

@@ -4,6 +4,7 @@
 // down or hung (a push waits up to `timeout`) never delays the pushes to the others: with one
 // controller per control-plane host, every controller keeps the whole fleet.
 import AsyncHTTPClient
+import EdgeConfig
 import EdgeCore
 import Foundation
 import Logging

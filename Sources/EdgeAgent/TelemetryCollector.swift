@@ -1,7 +1,7 @@
 // Every interval: read the kernel counters, /proc/stat and /proc/net/snmp once, turn them into
 // one interval's deltas, and fold that into the sliding window. The latest window is what RPC,
 // /metrics and the controller push serve; readers never touch the kernel.
-import EdgeCore
+import EdgeTelemetry
 import Foundation
 
 /// One reading of every source, taken at one monotonic instant.

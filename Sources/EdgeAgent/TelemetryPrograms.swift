@@ -1,8 +1,8 @@
 // The programs of bpf/telemetry.bpf.c, what each needs from the kernel, and which of them this
 // kernel gets. The versions are the ones bpf/edge_compat.bpf.h documents; edge-agent(8) lists
 // what works on 5.15, 5.17 and 5.18+. `edgectl doctor` probes the same table.
+import EdgeAPI
 import EdgeBPF
-import EdgeCore
 
 public struct TelemetryProgram: Sendable, Equatable {
     public let name: String

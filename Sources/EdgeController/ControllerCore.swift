@@ -1,6 +1,7 @@
 // The controller's parts wired together from its configuration, without any service running:
 // the daemon, the tests and the benchmark all start from here.
-import EdgeCore
+import EdgeAPI
+import EdgeConfig
 import EdgeRPC
 import Foundation
 import Logging

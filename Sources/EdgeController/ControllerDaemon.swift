@@ -1,5 +1,6 @@
 // edge-controller as a process: HTTP server + local RPC (+ the Prometheus poller when configured)
 // under one ServiceGroup, sd_notify READY/STATUS/WATCHDOG/STOPPING, graceful stop on SIGTERM/SIGINT.
+import EdgeConfig
 import EdgeCore
 import EdgeRPC
 import EdgeSystemd

@@ -2,7 +2,7 @@
 // (weights, bounds, normalisation, smoothing, hysteresis) and [filter] change live; sections
 // only a restart can apply are named. The reload protocol itself is EdgeSystemd's
 // ConfigReloadService, shared with the agent.
-import EdgeCore
+import EdgeConfig
 import EdgeSystemd
 import Logging
 import UnixSignals

@@ -18,7 +18,7 @@ public struct KernelTextError: Error, CustomStringConvertible, Equatable {
 
 /// Reads a whole /proc text file. Files in /proc report size 0, so this reads until EOF rather than
 /// trusting the size (which `String(contentsOfFile:)` handles).
-func readKernelText(_ path: String) throws -> String {
+package func readKernelText(_ path: String) throws -> String {
     do {
         return try String(contentsOfFile: path, encoding: .utf8)
     } catch {

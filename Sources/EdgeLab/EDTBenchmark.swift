@@ -1,6 +1,7 @@
 // `edge-bench` figures for the EDT shaper: what the program costs per packet, and how close a
 // shaped class gets to its rate through a real veth pair on this machine (policing here, since
 // this kernel has no sch_fq; pacing where it has).
+import EdgeAPI
 import EdgeAgent
 import EdgeBPF
 import EdgeCore

@@ -3,6 +3,7 @@
 // status, so systemd shows why and does not restart in a loop.
 import ArgumentParser
 import EdgeAgent
+import EdgeConfig
 import EdgeCore
 import Foundation
 import Logging

@@ -1,7 +1,7 @@
 // The agent as it runs: CPU (% of one core) and RSS at the default 1 s interval under loopback
 // load, then telemetry.get round-trip latency and throughput over its socket.
 import ArgumentParser
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 import Foundation
 

@@ -1,6 +1,7 @@
 // edge-controller(8): the control-plane daemon. Everything but argument parsing and logging
 // setup lives in EdgeController.
 import ArgumentParser
+import EdgeConfig
 import EdgeController
 import EdgeCore
 import Foundation

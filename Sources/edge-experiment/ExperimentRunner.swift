@@ -2,7 +2,7 @@
 // modes (their order alternating between repetitions, so drift over time does not favour one),
 // measures, and writes the raw data, the summary, the statistics and the verdict.
 import ArgumentParser
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 import Foundation
 #if canImport(Glibc)

@@ -1,6 +1,6 @@
 // What one run measured, computed from its raw files (the request CSV written by `load`, the
 // watch CSV written by `watch`) and the score samples, so every figure can be recomputed from raw/.
-import EdgeCore
+import EdgeAPI
 import Foundation
 
 struct RunMetrics {

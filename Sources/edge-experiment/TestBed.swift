@@ -9,6 +9,7 @@
 // With `vm` set, the nodes are VMs made by packaging/vm/experiment-vms.sh instead: one link per
 // VM on a bridge in the namespace `vm.netns`, where the controller and the client run; the
 // runner reaches each VM over SSH (`NodeHost`) and neither creates nor deletes that namespace.
+import EdgeAPI
 import EdgeCore
 import EdgeRPC
 import Foundation

@@ -3,6 +3,7 @@
 // notify socket stood in for by a listener that timestamps WATCHDOG=1, and the attacker script
 // run as nobody. Everything it makes is torn down by `stop()` or, on SIGTERM/SIGINT or an
 // overrun, by RunGuard.
+import EdgeAPI
 import EdgeCore
 import EdgeRPC
 import Foundation

@@ -9,8 +9,11 @@
 //   5. 401 flood: unauthenticated reports; journal lines written for them.
 // Meanwhile /healthz, /readyz and an authenticated report (ingest) are sent every 200 ms on fresh
 // connections and controller.status every second; each attack prints one row (AbuseMonitor).
+import EdgeAPI
+import EdgeConfig
 import EdgeCore
 import EdgeRPC
+import EdgeTelemetry
 import Foundation
 
 enum AbuseControllerRun {

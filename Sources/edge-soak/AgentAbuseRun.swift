@@ -5,7 +5,7 @@
 // connection churn, frames over rpc.max_frame_bytes, half-close. Meanwhile root calls agent.status every
 // 200 ms and shaping.set every second, /healthz is fetched every 200 ms, and every WATCHDOG=1 is
 // timestamped; each attack prints one row of figures (AbuseMonitor).
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 import Foundation
 

@@ -2,7 +2,7 @@
 // edge-controller takes one report from each of N distinct simulated nodes, then a second round
 // (every node replaced once, as in steady state), then /prioritize calls naming all of them;
 // VmRSS is read from /proc after each step. The ingest rate of the first round is printed too.
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 import Foundation
 

@@ -2,7 +2,7 @@
 // call, all wait until every one is connected (so the agent really holds them all at once),
 // then each makes its remaining calls. Reported: successes, latency, and the agent's RSS and
 // descriptors before, under load and after the clients have gone.
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 import Foundation
 

@@ -1,7 +1,7 @@
 // The daemons under load: the real edge-agent and edge-controller binaries, started with
 // configs written to a scratch directory. The agent runs in a network namespace made for the
 // run (its telemetry and any shaping stay there); the controller listens on loopback.
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 import Foundation
 

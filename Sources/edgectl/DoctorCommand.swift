@@ -5,6 +5,7 @@
 // runs `edge-agent --doctor --json` (the agent's own loading code, as root) and adds what only
 // a client can see: whether the agent answers and what it has attached.
 import ArgumentParser
+import EdgeAPI
 import EdgeCore
 import EdgeRPC
 import Foundation

@@ -1,5 +1,5 @@
 // edgectl(1): the operator's CLI over the agent's and the controller's local sockets.
-// One file per subcommand; the wire types come from EdgeCore/EdgeAgent, shared with the daemons.
+// One file per subcommand; the wire types come from EdgeAPI, shared with the daemons.
 import ArgumentParser
 import EdgeCore
 import EdgeRPC

@@ -1,5 +1,6 @@
 // edgectl extender test: what the scheduler extender would answer for a pod, without kube-scheduler.
 import ArgumentParser
+import EdgeAPI
 import EdgeCore
 import EdgeRPC
 import Foundation

@@ -5,6 +5,7 @@
 // its width bounded, numbers with a bounded width whatever their value, so that no answer can
 // move the cursor, forge table rows or recolour the terminal.
 import EdgeCore
+import EdgeTelemetry
 import Foundation
 
 struct TextTable {

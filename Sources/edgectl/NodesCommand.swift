@@ -1,8 +1,9 @@
 // edgectl nodes: every node the controller has heard from, with its signals and priority.
 // Also holds the options shared by the controller subcommands (nodes, score, extender).
 import ArgumentParser
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
+import EdgeTelemetry
 import Foundation
 
 /// Options every controller subcommand shares.

@@ -1,7 +1,7 @@
 // edgectl qdisc show DEV: a device's qdiscs and clsact filters as the agent reads them over
 // netlink (no tc binary needed).
 import ArgumentParser
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 
 struct QdiscCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 // edgectl reasons: the kernel's kfree_skb drop reasons with their weights and window counts.
 import ArgumentParser
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 
 struct ReasonsCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 // edgectl score: node scores, and with --explain which signal contributed how much.
 import ArgumentParser
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 import Foundation
 

@@ -1,5 +1,6 @@
 // edgectl shape: list, set, delete and reset the agent's EDT bandwidth classes.
 import ArgumentParser
+import EdgeAPI
 import EdgeCore
 import EdgeRPC
 import Foundation

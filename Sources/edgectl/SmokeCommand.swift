@@ -2,8 +2,9 @@
 // wake-ups that each signal must see (SmokeTraffic), then compares the agent's window before
 // and after. Exits 1 naming each signal that did not move.
 import ArgumentParser
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
+import EdgeTelemetry
 import Foundation
 
 struct SmokeCommand: ParsableCommand {

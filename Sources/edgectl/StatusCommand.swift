@@ -1,6 +1,6 @@
 // edgectl status: is the agent up, what is attached, what is missing.
 import ArgumentParser
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 
 struct StatusCommand: ParsableCommand {

@@ -1,7 +1,8 @@
 // edgectl telemetry: the agent's current window, once or every interval (--watch).
 import ArgumentParser
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
+import EdgeTelemetry
 import Foundation
 
 struct TelemetryCommand: ParsableCommand {

@@ -11,6 +11,7 @@
 //   CHECK  shaping.pod.check: the class and the classifier are there.
 //   VERSION the versions below.
 // Errors: the CNI error object on stdout, exit 1.
+import EdgeAPI
 import EdgeCore
 import EdgeRPC
 import Foundation

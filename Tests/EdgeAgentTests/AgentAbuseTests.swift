@@ -1,6 +1,7 @@
 // Issue 13 findings 3, 4 and 13 (device names) against the real agent in a namespace: a member
 // floods the socket with a huge batch and with shaping.list over 1,024 classes while the test
 // watches the watchdog pings the telemetry tick sends. Root, BTF, netns.
+import EdgeAPI
 @testable import EdgeAgent
 import EdgeCore
 import EdgeNetlink

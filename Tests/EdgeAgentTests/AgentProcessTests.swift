@@ -1,8 +1,9 @@
 // The real edge-agent binary in a network namespace made for the test: traffic inside the
 // namespace must show up, through the agent's own RPC socket, as RTT samples, retransmits,
 // drops by reason and run-queue latency; bad clients must not stop it answering.
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
+import EdgeTelemetry
 import EdgeTestSupport
 import Foundation
 import XCTest

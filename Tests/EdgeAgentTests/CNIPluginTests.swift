@@ -3,7 +3,9 @@
 // stdin with name, cniVersion, prevResult and the runtimeConfig of its capabilities, chained
 // after Debian's real `bridge` plugin (with `host-local` IPAM). Everything runs inside a "node"
 // namespace with the real edge-agent shaping its uplink veth. Root.
+import EdgeAPI
 @testable import EdgeAgent
+import EdgeConfig
 import EdgeCore
 import EdgeRPC
 import EdgeTestSupport

@@ -2,7 +2,9 @@
 // files' text, the mount lookup from mountinfo fixtures of a hybrid and a pure v2 host, and the
 // config key's refusals.
 @testable import EdgeAgent
+import EdgeConfig
 import EdgeCore
+import EdgeTelemetry
 import XCTest
 
 final class CgroupCPUTests: XCTestCase {

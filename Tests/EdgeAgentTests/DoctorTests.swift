@@ -1,6 +1,7 @@
 // edgectl doctor with the real binaries on this kernel: each line is checked against what the
 // kernel really does (sch_fq is tried with tc in a namespace of the test's own), the JSON parses,
 // the exit status is the worst line's, and nothing is left on the host.
+import EdgeAPI
 import EdgeCore
 import EdgeTestSupport
 import Foundation

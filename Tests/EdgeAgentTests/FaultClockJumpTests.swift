@@ -4,6 +4,7 @@
 // sane: a finite, non-negative covered time bounded by the window (or the one long tick),
 // finite non-negative rates, and a quick return to normal once ordinary ticks resume.
 import EdgeCore
+import EdgeTelemetry
 import XCTest
 
 final class FaultClockJumpTests: XCTestCase {

@@ -8,7 +8,9 @@
 // - the host congestion control option, in the agent's own network namespace.
 // The agent is started with nsenter (network namespace only): `ip netns exec` would give it a
 // fresh /sys without the host's bpffs, so its pins would die with it.
+import EdgeAPI
 @testable import EdgeAgent
+import EdgeConfig
 import EdgeCore
 import EdgeLab
 import EdgeRPC

@@ -5,6 +5,7 @@
 // cls_bpf, bpffs pins, state file), and reset it. Every capability outside that set is thereby
 // shown to be unneeded. Then each capability of the set is removed in turn, and the same run must
 // break at a named step: a capability nothing needs would fail the test and belongs out of the unit.
+import EdgeAPI
 import EdgeCore
 import EdgeRPC
 import EdgeTestSupport

@@ -3,9 +3,10 @@
 // into an "outside" namespace. At the uplink every pod packet carries the node's address, so
 // only the class id the veth classifier put in skb->mark can find the pod's class.
 // Without sch_fq (the build machines) the uplink polices; the rate must still hold ±10 %.
+import EdgeAPI
 @testable import EdgeAgent
 import EdgeBPF
-import EdgeCore
+import EdgeConfig
 import EdgeLab
 import EdgeNetlink
 import EdgeTestSupport

@@ -2,7 +2,7 @@
 // byte layout, and the kernel-release report on pod timestamps.
 @testable import EdgeAgent
 import EdgeBPF
-import EdgeCore
+import EdgeConfig
 import XCTest
 
 final class PodShapingUnitTests: XCTestCase {

@@ -1,10 +1,12 @@
 // Shaping features seen through the real edge-agent's socket (fixture in FaultShapingTests.swift):
 // per-class counters in telemetry.get and `edgectl telemetry`, and the host congestion control
 // option in the agent's own network namespace.
+import EdgeAPI
 @testable import EdgeAgent
 import EdgeCore
 import EdgeLab
 import EdgeRPC
+import EdgeTelemetry
 import EdgeTestSupport
 import Foundation
 import XCTest

@@ -2,8 +2,8 @@
 // alias are one class (finding 7), a recorded root qdisc is never applied to a new device of the
 // same name (finding 8), `shaping.set` on a device that is gone fails, and a reset that replaces
 // a root qdisc edgenode did not install says so.
+import EdgeAPI
 @testable import EdgeAgent
-import EdgeCore
 import EdgeNetlink
 import EdgeTestSupport
 import Foundation

@@ -1,5 +1,6 @@
 // The shaper on the real kernel: a veth pair (4 TX queues) between two fresh namespaces, real
 // netlink, real BPF, pins under a test-only bpffs directory; cross-checked with `tc -j`.
+import EdgeAPI
 @testable import EdgeAgent
 import EdgeBPF
 import EdgeCore

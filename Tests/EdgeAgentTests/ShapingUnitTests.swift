@@ -1,7 +1,10 @@
 // Pure logic of the shaper: selectors, default route, horizons, map layouts, metrics.
+import EdgeAPI
 @testable import EdgeAgent
 import EdgeBPF
+import EdgeConfig
 import EdgeCore
+import EdgeTelemetry
 import Foundation
 import XCTest
 

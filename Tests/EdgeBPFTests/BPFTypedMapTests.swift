@@ -1,6 +1,6 @@
 // Typed maps check the embedded object's map sizes against the C types from bpf/*.h at open.
 import EdgeBPF
-import EdgeCore
+import EdgeTelemetry
 import XCTest
 
 final class BPFTypedMapTests: XCTestCase {

@@ -3,8 +3,10 @@
 // rejection without either token in it; with TLS (a CA and server certificate made here with
 // openssl) an agent that trusts the CA pushes over https, and one that does not fails with a
 // TLS error and never reaches the registry.
+import EdgeAPI
 import EdgeCore
 import EdgeRPC
+import EdgeTelemetry
 import EdgeTestSupport
 import Foundation
 import XCTest

@@ -1,4 +1,5 @@
 // The controller's JSON-RPC methods through the real router (frames in, frames out).
+import EdgeConfig
 import EdgeController
 import EdgeCore
 import EdgeRPC

@@ -3,9 +3,11 @@
 // (the node is rescored from its last report), a changed [filter] limit reaches the extender,
 // and a file that no longer validates is refused with its reason while the running settings
 // stay. Plus the in-process pieces: NodeRegistry.apply and Extender.apply.
+import EdgeAPI
+import EdgeConfig
 import EdgeController
-import EdgeCore
 import EdgeRPC
+import EdgeTelemetry
 import EdgeTestSupport
 import Foundation
 import XCTest

@@ -2,8 +2,9 @@
 // identical bytes for every body both accept, the same accept/reject decision for mutated
 // kube-scheduler bodies (jansson is only ever the stricter one), and exact reasons for bodies
 // of the wrong shape.
+import EdgeAPI
+import EdgeConfig
 @testable import EdgeController
-import EdgeCore
 import Foundation
 import XCTest
 

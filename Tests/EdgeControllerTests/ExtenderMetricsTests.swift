@@ -1,7 +1,7 @@
 // The extender's decision metrics: filtered nodes counted under bounded reason kinds (the
 // reasons themselves carry figures), and each /prioritize answer counted under the node ranked first.
+import EdgeConfig
 @testable import EdgeController
-import EdgeCore
 import Foundation
 import XCTest
 

@@ -1,6 +1,7 @@
 // The direct response writer must produce exactly what ExtenderJSON.encoder() produced: the
 // golden tests pin whole bodies; these pin each piece (escapes, numbers, key order) against
 // JSONEncoder itself, and `fmt` against printf.
+import EdgeAPI
 @testable import EdgeController
 import EdgeCore
 import Foundation

@@ -1,3 +1,5 @@
+import EdgeAPI
+import EdgeConfig
 import EdgeController
 import EdgeCore
 import XCTest

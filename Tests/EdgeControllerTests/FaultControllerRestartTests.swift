@@ -7,8 +7,9 @@
 //    and their reports reach the new controller again.
 // 2. One agent is cut off (its veth down) for longer than stale_after: the controller marks it
 //    stale; when the link returns its reports resume and the stale mark clears.
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
+import EdgeTelemetry
 import EdgeTestSupport
 import Foundation
 import XCTest

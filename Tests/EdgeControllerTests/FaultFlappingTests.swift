@@ -4,8 +4,9 @@
 // priority (what kube-scheduler sees from /prioritize) must not follow every flap: hysteresis
 // holds it while the smoothed score stays within the threshold, and the steady nodes around it
 // keep their order.
+import EdgeConfig
 import EdgeController
-import EdgeCore
+import EdgeTelemetry
 import Foundation
 import XCTest
 

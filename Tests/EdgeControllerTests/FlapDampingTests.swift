@@ -1,8 +1,8 @@
 // Flap damping (RFC 2439 style) with a scripted clock: the penalty arithmetic on its own, then
 // through the real registry and extender, where a node that keeps dropping out must not look
 // healthy in its up phases.
+import EdgeConfig
 @testable import EdgeController
-import EdgeCore
 import Foundation
 import XCTest
 

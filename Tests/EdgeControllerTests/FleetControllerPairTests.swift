@@ -7,7 +7,7 @@
 // Controllers run in the fleet's controller namespace on ports 8477/8478; agents in their own
 // namespaces reach it over veths (198.18.N.0/24). A third "controller" on 8479 accepts connections
 // and never answers (a hung controller).
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 import EdgeTestSupport
 import Foundation

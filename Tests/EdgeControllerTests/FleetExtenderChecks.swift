@@ -1,5 +1,6 @@
 // The checks the fleet tests make through the controller's RPC socket, whatever feeds its registry
 // (agent pushes in FleetTests, Prometheus in PrometheusSourceTests).
+import EdgeAPI
 import EdgeCore
 import EdgeRPC
 import EdgeTestSupport

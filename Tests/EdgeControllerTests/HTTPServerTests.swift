@@ -1,7 +1,9 @@
 // The real HTTP server on 127.0.0.1 with an ephemeral port, driven by a real HTTP client and raw sockets.
 import AsyncHTTPClient
+import EdgeAPI
+import EdgeConfig
 import EdgeController
-import EdgeCore
+import EdgeTelemetry
 import EdgeTestSupport
 import Foundation
 import Logging

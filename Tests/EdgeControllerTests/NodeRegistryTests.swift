@@ -1,5 +1,5 @@
 import EdgeController
-import EdgeCore
+import EdgeTelemetry
 import XCTest
 
 final class NodeRegistryTests: XCTestCase {

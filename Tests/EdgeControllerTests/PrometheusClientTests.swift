@@ -1,7 +1,7 @@
 // The Prometheus client's start-up checks (token and CA files name their key) and a poll against a
 // port where nothing listens: a failed poll is a result, never a throw, and ingests nothing.
+import EdgeConfig
 import EdgeController
-import EdgeCore
 import Foundation
 import Logging
 import NIOCore

@@ -2,7 +2,7 @@
 // per-gauge answers into one window per node. The bodies are written the way Prometheus 2.x
 // formats them (values as strings, "NaN"/"+Inf"/"-Inf", errors with errorType).
 import EdgeController
-import EdgeCore
+import EdgeTelemetry
 import Foundation
 import XCTest
 

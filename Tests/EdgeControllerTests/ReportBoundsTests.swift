@@ -2,8 +2,9 @@
 // and non-Kubernetes node names are refused naming the field and the key, and the registry keeps
 // only the aggregate fields. The memory bound is measured on the real controller in
 // AbuseControllerTests.
+import EdgeConfig
 import EdgeController
-import EdgeCore
+import EdgeTelemetry
 import XCTest
 
 final class ReportBoundsTests: XCTestCase {

@@ -1,5 +1,6 @@
+import EdgeConfig
 import EdgeController
-import EdgeCore
+import EdgeTelemetry
 import XCTest
 
 final class ScorerTests: XCTestCase {

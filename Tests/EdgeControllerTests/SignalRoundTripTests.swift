@@ -3,7 +3,7 @@
 // window it was made from. A gauge renamed on one side only fails here.
 @testable import EdgeController
 import EdgeAgent
-import EdgeCore
+import EdgeTelemetry
 import XCTest
 
 final class SignalRoundTripTests: XCTestCase {

@@ -1,6 +1,8 @@
 // Shared builders for the controller tests: configs, reports, and kube-scheduler request bodies.
+import EdgeConfig
 import EdgeController
 import EdgeCore
+import EdgeTelemetry
 import Foundation
 
 enum Fixtures {

@@ -1,6 +1,7 @@
+@testable import EdgeConfig
+@testable import EdgeCore
 import Foundation
 import XCTest
-@testable import EdgeCore
 
 final class AgentConfigTests: XCTestCase {
     static let file = "/etc/edgenode/agent.toml"

@@ -1,6 +1,6 @@
 // `[controller] urls`: an agent pushes to several controllers (one per control-plane host); the
 // single `url` key keeps working and comes first.
-import EdgeCore
+import EdgeConfig
 import XCTest
 
 final class AgentControllerURLsTests: XCTestCase {

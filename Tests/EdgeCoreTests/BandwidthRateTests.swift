@@ -1,6 +1,6 @@
+@testable import EdgeCore
 import Foundation
 import XCTest
-@testable import EdgeCore
 
 final class BandwidthRateTests: XCTestCase {
     private func bits(_ text: String) throws -> UInt64 { try BandwidthRate(parsing: text).bitsPerSecond }

@@ -1,6 +1,6 @@
 // Inputs the fuzz-config target (Fuzz/) found to crash config parsing, kept as tests: each must
 // now be a ConfigError naming the file and line, never an abort inside toml++.
-@testable import EdgeCore
+@testable import EdgeConfig
 import XCTest
 
 final class ConfigRegressionTests: XCTestCase {

@@ -1,5 +1,7 @@
-import XCTest
+@testable import EdgeConfig
 @testable import EdgeCore
+@testable import EdgeTelemetry
+import XCTest
 
 final class ControllerConfigTests: XCTestCase {
     static let file = "/etc/edgenode/controller.toml"

@@ -1,6 +1,6 @@
 // [source] of controller.toml: push by default, Prometheus with a URL, every bad value named by key.
+@testable import EdgeConfig
 import XCTest
-@testable import EdgeCore
 
 final class ControllerSourceConfigTests: XCTestCase {
     static let file = "/etc/edgenode/controller.toml"

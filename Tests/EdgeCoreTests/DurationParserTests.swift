@@ -1,5 +1,5 @@
-import XCTest
 @testable import EdgeCore
+import XCTest
 
 final class DurationParserTests: XCTestCase {
     func testAcceptedForms() throws {

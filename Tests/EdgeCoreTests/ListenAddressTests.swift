@@ -1,5 +1,5 @@
+@testable import EdgeConfig
 import XCTest
-@testable import EdgeCore
 
 final class ListenAddressTests: XCTestCase {
     func testAcceptedAddresses() throws {

@@ -1,6 +1,6 @@
+@testable import EdgeTelemetry
 import Foundation
 import XCTest
-@testable import EdgeCore
 
 final class LogLinearHistogramTests: XCTestCase {
     typealias H = LogLinearHistogram

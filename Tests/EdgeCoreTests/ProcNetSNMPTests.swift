@@ -1,5 +1,5 @@
+@testable import EdgeTelemetry
 import XCTest
-@testable import EdgeCore
 
 final class ProcNetSNMPTests: XCTestCase {
     // Copied from a 6.18 machine.

@@ -1,5 +1,5 @@
+@testable import EdgeTelemetry
 import XCTest
-@testable import EdgeCore
 
 final class ProcStatTests: XCTestCase {
     // Copied from a 2-CPU machine running 6.18.

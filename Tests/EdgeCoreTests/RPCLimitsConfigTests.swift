@@ -1,6 +1,6 @@
 // Issue 13: the [rpc] keys that bound one client's share (batch size, connections per uid,
 // idle time) and the agent's admin group: defaults, round trip, clear errors.
-@testable import EdgeCore
+@testable import EdgeConfig
 import XCTest
 
 final class RPCLimitsConfigTests: XCTestCase {

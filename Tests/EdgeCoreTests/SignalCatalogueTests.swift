@@ -1,6 +1,8 @@
 // The signal catalogue against the wire formats it describes: every name it gives must be the
 // name the JSON, the config and the tables actually use, and the score's defaults must not move.
+import EdgeAPI
 import EdgeCore
+import EdgeTelemetry
 import Foundation
 import XCTest
 

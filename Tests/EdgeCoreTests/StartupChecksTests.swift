@@ -1,6 +1,6 @@
 // The rules both `--check-config` and the daemons apply (StartupChecks.swift, issue 17 item 7):
 // the values alone, then the files the daemons open at start.
-import EdgeCore
+import EdgeConfig
 import Foundation
 import XCTest
 

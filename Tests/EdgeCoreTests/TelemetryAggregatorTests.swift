@@ -1,5 +1,5 @@
+@testable import EdgeTelemetry
 import XCTest
-@testable import EdgeCore
 
 final class TelemetryAggregatorTests: XCTestCase {
     private func histogram(_ values: [UInt64]) -> LogLinearHistogram {

@@ -2,7 +2,7 @@
 // the load CSV, badness samples from nodes.list and the score–latency Spearman ρ. Expected values
 // are worked out by hand in the comments.
 @testable import edge_experiment
-import EdgeCore
+import EdgeAPI
 import XCTest
 
 final class RunMetricsTests: XCTestCase {

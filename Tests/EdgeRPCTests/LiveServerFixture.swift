@@ -1,6 +1,7 @@
 // A real RPCServer on a fresh socket path under /tmp, with a few methods the live tests use.
-@testable import EdgeRPC
 import EdgeCore
+@testable import EdgeRPC
+import EdgeTelemetry
 import Foundation
 import Logging
 import XCTest

@@ -1,8 +1,8 @@
 // Issue 13's attacks on the RPC server, on a real socket: half-close, descriptor exhaustion by
 // one uid (slow-loris), and a symlink swapped in for the socket. Root: clients run as nobody
 // through setpriv.
-@testable import EdgeRPC
 import EdgeCore
+@testable import EdgeRPC
 import EdgeTestSupport
 import Foundation
 import Logging

@@ -1,7 +1,7 @@
 // The typed method descriptors reach the same wire names as before, and the server's method table
 // is exactly the descriptors' (a method registered under another name, or a descriptor nobody
 // serves, fails here).
-import EdgeCore
+import EdgeAPI
 import EdgeRPC
 import Foundation
 import XCTest

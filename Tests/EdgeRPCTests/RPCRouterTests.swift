@@ -1,5 +1,5 @@
-@testable import EdgeRPC
 import EdgeCore
+@testable import EdgeRPC
 import Foundation
 import XCTest
 

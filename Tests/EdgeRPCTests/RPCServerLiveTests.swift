@@ -1,5 +1,6 @@
-@testable import EdgeRPC
 import EdgeCore
+@testable import EdgeRPC
+import EdgeTelemetry
 import EdgeTestSupport
 import Foundation
 import XCTest

@@ -1,7 +1,7 @@
 // Issue 13 finding 12: node names and agent versions come from anyone holding the controller
 // token; edgectl's tables must not let them move the cursor, forge rows or stretch columns.
 @testable import edgectl
-import EdgeCore
+import EdgeAPI
 import XCTest
 
 final class UntrustedTextTests: XCTestCase {

@@ -1,6 +1,6 @@
 // libFuzzer target: agent.toml and controller.toml as a daemon reads them at start-up
 // (TOMLKit over C++ toml++, then edgenode's own validation). The first byte picks the file kind.
-import EdgeCore
+import EdgeConfig
 import FuzzSupport
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -5,8 +5,9 @@
 // Differential: the live path (jansson + direct writing) is only ever stricter than the Codable
 // reference path. Whenever it answers 200, the reference must answer 200 with the same bytes —
 // except for bodies nested deeper than JSONDecoder's limit (~500 levels; jansson allows 2048).
+import EdgeConfig
 import EdgeController
-import EdgeCore
+import EdgeTelemetry
 import Foundation
 import FuzzSupport
 

@@ -1,6 +1,7 @@
 // libFuzzer target: `POST /v1/reports` bodies through the controller's ingest path (size
 // bound, snake_case JSON decoding, ReportValidation, the registry's node limit) and the
 // Authorization header check. The first byte picks which.
+import EdgeConfig
 import EdgeController
 import EdgeCore
 import Foundation

@@ -2,6 +2,8 @@
 // in pieces, as reads arrive), then each line through RPCRouter.handle(frame:) with the
 // controller's real methods plus a write method shaped like the agent's shaping.set, as a
 // privileged or unprivileged peer; the client side decodes each answer as a response.
+import EdgeAPI
+import EdgeConfig
 import EdgeController
 import EdgeCore
 import EdgeRPC

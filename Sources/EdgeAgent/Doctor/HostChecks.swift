@@ -1,6 +1,6 @@
 // The doctor's checks of the host itself: BTF, bpffs, capabilities, the cgroup layout.
+import EdgeAPI
 import EdgeBPF
-import EdgeCore
 import Foundation
 
 enum HostChecks {

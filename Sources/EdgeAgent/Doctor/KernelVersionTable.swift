@@ -1,6 +1,6 @@
 // The kernel versions that change what edgenode can measure, as in edge-agent(8) KERNEL
 // VERSIONS and bpf/edge_compat.bpf.h. The doctor compares the running kernel against it.
-import EdgeCore
+import EdgeAPI
 
 public struct KernelVersion: Comparable, Sendable, CustomStringConvertible {
     public let major: Int

@@ -1,8 +1,9 @@
 // `edge-agent --doctor`: every check of what edgenode needs on this node, run with the agent's
 // own code (the telemetry programs, the EDT program, netlink), so the doctor and the agent
 // cannot disagree. `edgectl doctor` runs this and adds what the running agent reports.
+import EdgeAPI
 import EdgeBPF
-import EdgeCore
+import EdgeConfig
 import Foundation
 
 public enum NodeDoctor {

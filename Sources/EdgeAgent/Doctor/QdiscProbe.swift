@@ -1,8 +1,8 @@
 // The doctor's traffic-control probes: mq, sch_fq, clsact and cls_bpf, each tried for real on
 // a 2-queue veth pair in a throwaway network namespace (unshare), so the host's devices are
 // never touched and nothing is left behind (the namespace dies with the probe's thread).
+import EdgeAPI
 import EdgeBPF
-import EdgeCore
 import EdgeNetlink
 import Glibc
 

@@ -1,7 +1,7 @@
 // One doctor line per telemetry hook: its preferred program loaded alone by the real kernel,
 // and where that is refused, its older variant (TelemetryProgram.all, edge_compat.bpf.h).
+import EdgeAPI
 import EdgeBPF
-import EdgeCore
 
 enum TelemetryChecks {
     static func consumers(of signal: String) -> String {

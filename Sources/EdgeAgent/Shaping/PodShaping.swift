@@ -6,7 +6,7 @@
 //    succeeds for anything already gone;
 //  - after a reboot (bpffs empty, no pinned maps) the agent re-creates the classes of the pods
 //    whose veths still exist, and forgets the rest.
-import EdgeCore
+import EdgeAPI
 import Foundation
 import Logging
 

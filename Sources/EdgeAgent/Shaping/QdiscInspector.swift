@@ -1,6 +1,6 @@
 // `qdisc.show`: a device's qdiscs and clsact filters, read through our netlink layer and put
 // in tc-like words for people (edgectl) and stable fields for scripts (--json).
-import EdgeCore
+import EdgeAPI
 import EdgeNetlink
 import Foundation
 

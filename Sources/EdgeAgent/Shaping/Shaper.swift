@@ -11,7 +11,9 @@
 //   A second setup() sends no change to the kernel.
 // reset() undoes all of it: filter, clsact (if we created it), the recorded root qdisc, pins,
 // the host's congestion control.
+import EdgeAPI
 import EdgeBPF
+import EdgeConfig
 import EdgeCore
 import EdgeNetlink
 import Foundation

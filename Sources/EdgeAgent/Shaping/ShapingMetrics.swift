@@ -2,7 +2,7 @@
 // edgenode_shaping_{bytes,packets,drops,ecn_marks}_total{class} and the class's rate.
 // The BPF counters are cumulative; Prometheus counters only go up, so each refresh adds the
 // difference (a class re-created with lower counters restarts from its new value).
-import EdgeCore
+import EdgeAPI
 import Foundation
 import Prometheus
 

@@ -1,7 +1,7 @@
 // The shaping methods of the agent's local API. Changes need `.write` (root or rpc.admin_group, from
 // SO_PEERCRED); reading is open to the socket's group. Errors an operator can fix come back as
 // invalid params / not found with the shaper's own message.
-import EdgeCore
+import EdgeAPI
 import EdgeNetlink
 import EdgeRPC
 import Foundation

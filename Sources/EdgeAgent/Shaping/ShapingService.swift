@@ -1,6 +1,7 @@
 // Starting the shaper inside edge-agent, and keeping its Prometheus counters fresh. A shaper
 // that cannot start never stops the agent: the status line and the log say why.
-import EdgeCore
+import EdgeAPI
+import EdgeConfig
 import EdgeNetlink
 import Foundation
 import Logging

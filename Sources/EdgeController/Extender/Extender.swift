@@ -5,7 +5,7 @@
 // (`ExtenderResponseWriter`): at 1 000 candidates JSONDecoder + JSONEncoder cost ~2 ms where this
 // costs a tenth of that (see `ExtenderBenchmark`). The Codable path (`ExtenderFoundationPath.swift`)
 // is kept as the reference the benchmark and the equivalence tests compare against.
-import EdgeCore
+import EdgeConfig
 import EdgeJansson
 import Foundation
 import Synchronization

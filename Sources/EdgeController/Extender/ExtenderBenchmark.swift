@@ -5,8 +5,11 @@
 //  - encode-only: writing the 5 000-node responses;
 // each through the live path (jansson + direct writing) and the Codable reference path
 // (JSONDecoder/JSONEncoder), so the choice of the live path is visible in the figures.
+import EdgeAPI
+import EdgeConfig
 import EdgeCore
 import EdgeJansson
+import EdgeTelemetry
 import Foundation
 
 public enum ExtenderBenchmark {

@@ -1,5 +1,5 @@
 // `extender.dryrun`: what /filter and /prioritize would answer for a pod, run through the same code.
-import EdgeCore
+import EdgeAPI
 import Foundation
 
 extension Extender {

@@ -4,6 +4,7 @@
 // faster). It stays because it is the reference: the benchmark prints both, and the tests check
 // that the live path gives the same answers, byte for byte, for every body both accept. The typed
 // `filter`/`prioritize` are also the convenient API for callers holding an `ExtenderArgs`.
+import EdgeAPI
 import EdgeCore
 import Foundation
 

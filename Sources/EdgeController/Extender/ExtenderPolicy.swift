@@ -1,6 +1,7 @@
 // What the extender decides for each candidate node: pass or fail (and why), and its priority.
 // Pure over registry records; the HTTP handling is in `Extender`.
-import EdgeCore
+import EdgeConfig
+import EdgeTelemetry
 import Foundation
 
 /// The verdict of `/filter` on one node.

@@ -2,7 +2,7 @@
 // that reading them per /filter candidate costs neither reference counting nor hashing: a node's
 // values (computed once per report, `NodeRecord`) and the configured limits (computed once per
 // policy change, `ExtenderPolicy`).
-import EdgeCore
+import EdgeTelemetry
 
 struct FilterValues: Sendable {
     /// Room for this many filterable signals (a test checks the catalogue fits).

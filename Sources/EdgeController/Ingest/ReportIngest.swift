@@ -1,6 +1,7 @@
 // Report ingest without HTTP: authorise, size-check, decode, validate, store. The HTTP route only
 // moves bytes in and out of this, so the rules are tested directly.
 import EdgeCore
+import EdgeTelemetry
 import Foundation
 import Logging
 

@@ -1,5 +1,5 @@
 // Checks a pushed report before it may touch the registry: a bad report gets a 400 naming the field.
-import EdgeCore
+import EdgeTelemetry
 import Foundation
 
 /// A report that decoded but cannot be used.

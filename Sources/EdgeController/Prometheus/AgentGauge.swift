@@ -1,7 +1,7 @@
 // The agent's Prometheus gauges the controller reads back: `edgenode_agent_up` and every
 // exported signal of the catalogue (the same descriptions the agent's /metrics is made from, so
 // an exported and an imported name cannot differ), and the PromQL that selects them.
-import EdgeCore
+import EdgeTelemetry
 
 /// One gauge of the agent's `/metrics`: the up gauge, or a catalogue signal.
 public struct AgentGauge: Sendable, Hashable, CustomStringConvertible {

@@ -1,7 +1,7 @@
 // PromQL instant queries over the Prometheus HTTP API (GET /api/v1/query), with the bearer token
 // and CA of [source] in controller.toml.
 import AsyncHTTPClient
-import EdgeCore
+import EdgeConfig
 import Foundation
 import NIOCore
 import NIOSSL

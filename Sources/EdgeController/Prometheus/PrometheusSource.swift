@@ -4,6 +4,7 @@
 //
 // A Prometheus that is down, slow or answering errors costs one log line per outage; the nodes are
 // simply not refreshed and go stale after registry.stale_after, as with agents that stop pushing.
+import EdgeConfig
 import EdgeCore
 import Foundation
 import Logging

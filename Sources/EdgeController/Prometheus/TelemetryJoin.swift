@@ -1,6 +1,6 @@
 // Per-gauge query results joined into one TelemetryWindow per node, on the node label. What cannot
 // be joined cleanly is named as a problem (for the log) instead of guessed at.
-import EdgeCore
+import EdgeTelemetry
 
 /// The outcome of joining one poll's query results.
 public struct JoinedTelemetry: Sendable, Equatable {

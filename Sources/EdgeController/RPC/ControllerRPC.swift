@@ -1,5 +1,6 @@
 // The controller's JSON-RPC methods. All are read methods: the socket's group may call them.
-import EdgeCore
+import EdgeAPI
+import EdgeConfig
 import EdgeRPC
 import Foundation
 

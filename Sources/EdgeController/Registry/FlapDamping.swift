@@ -11,7 +11,7 @@
 // No timer runs: the fresh→stale transition is noticed when it matters, i.e. when the node reports
 // again (both transitions are then added, each at its own instant), or when the state is read while
 // the node is stale (`view(at:)` adds the pending transition to a copy).
-import EdgeCore
+import EdgeConfig
 import Foundation
 
 /// One node's damping state. Pure value arithmetic; the caller supplies the clock.

@@ -1,5 +1,5 @@
 // What the registry keeps per node, and the read-only view handed out of it.
-import EdgeCore
+import EdgeTelemetry
 
 /// Monotonic time used for "last seen" (never the agent's wall clock, which may be skewed).
 public typealias MonotonicInstant = ContinuousClock.Instant

@@ -3,7 +3,8 @@
 // One lock around a dictionary. Reports arrive every few seconds per node and extender calls look up
 // a few thousand names at a time; both are short critical sections, so a lock beats an actor here
 // (no suspension points, and the extender handler reads many nodes under one acquisition).
-import EdgeCore
+import EdgeConfig
+import EdgeTelemetry
 import Foundation
 
 /// Why a report was not taken into the registry.

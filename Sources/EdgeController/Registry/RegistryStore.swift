@@ -9,6 +9,7 @@
 // file that cannot be read is moved aside (".bad") and the controller starts empty rather than not
 // at all.
 import EdgeCore
+import EdgeTelemetry
 import Foundation
 
 /// The saved form of the registry.

@@ -1,5 +1,6 @@
 // Turns a node's stored score state into the `ScoreExplanation` that `edgectl score --explain` shows.
-import EdgeCore
+import EdgeAPI
+import EdgeConfig
 
 public enum ScoreExplainer {
     /// Explains `snapshot`'s score. `explain` adds the per-signal breakdown.

@@ -1,5 +1,5 @@
 // A node's score signals read out of a report, indexed by `ScoreSignal.index`.
-import EdgeCore
+import EdgeTelemetry
 
 /// A node's signal values; nil = no samples in the window ("absent").
 ///

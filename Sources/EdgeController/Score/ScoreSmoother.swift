@@ -10,7 +10,7 @@
 // smoothed score that last "won" (the anchor); it is recomputed only when the smoothed score has moved
 // more than `hysteresis` away from that anchor. Noise smaller than the threshold therefore never
 // reshuffles placements, while a real change moves the priority within a few reports.
-import EdgeCore
+import EdgeConfig
 
 /// A node's smoothing state after a report.
 public struct SmoothedScore: Sendable, Equatable, Codable {

@@ -16,7 +16,8 @@
 // outlier detection), a node whose RTT p99 is at least `score.outlier_ratio` × the median of the
 // fresh nodes (and `score.outlier_min_gap` above it) gets badness 1 while that lasts: ranked
 // lowest, never filtered. The median needs at least three fresh nodes with an RTT p99.
-import EdgeCore
+import EdgeConfig
+import EdgeTelemetry
 
 /// Why a node's RTT p99 made it an outlier.
 public struct RTTOutlier: Sendable, Equatable, Codable {

@@ -5,7 +5,7 @@
 // EMFILE (issue 13, finding 5). The soft limit is raised towards the hard one as far as the
 // configuration needs; if even the hard limit is too low the controller refuses to start, naming
 // the keys.
-import EdgeCore
+import EdgeConfig
 import Foundation
 #if canImport(Glibc)
 import Glibc

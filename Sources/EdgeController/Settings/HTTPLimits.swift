@@ -1,5 +1,5 @@
 // Limits of the HTTP listener: body sizes, connections, idle time and extender admission.
-import EdgeCore
+import EdgeConfig
 
 /// Body size limits, connection bounds and the idle timeout of the controller's HTTP server.
 public struct HTTPLimits: Sendable, Equatable {

@@ -1,5 +1,7 @@
 // edge-controller's configuration file (/etc/edgenode/controller.toml). Same rules as the agent's:
 // every key has a default, unknown keys and wrong types are errors, durations are Double seconds.
+import EdgeCore
+import EdgeTelemetry
 import Foundation
 import TOMLKit
 

@@ -4,6 +4,7 @@
 // guest and guest_nice are already included in user and nice (kernel/sched/cputime.c accounts guest
 // time to both), so adding them would count guest time twice. Older kernels print fewer fields; four
 // (up to idle) is the minimum.
+import EdgeCore
 import Foundation
 
 /// Cumulative CPU ticks since boot, summed over all CPUs.

@@ -2,21 +2,8 @@
 // register handlers and edgectl (and the CNI plugin) call through these descriptors, so a
 // misspelt method name or a wrong result type is a compile error on either side (as in
 // Tailscale's LocalAPI client). Raw string calls remain for tests that send hostile input.
-
-/// One JSON-RPC method: its name, params type and result type.
-public struct RPCMethod<Params: Codable & Sendable, Result: Codable & Sendable>: Sendable, CustomStringConvertible {
-    public let name: String
-
-    public init(_ name: String) { self.name = name }
-
-    public var description: String { name }
-}
-
-/// The params of a method that takes none (sent as absent; the server accepts absent, null,
-/// `{}` and `[]`).
-public struct NoParams: Codable, Sendable, Equatable {
-    public init() {}
-}
+// (`RPCMethod` and `NoParams` are in EdgeCore, so that EdgeRPC needs none of these types.)
+import EdgeCore
 
 /// edge-agent's methods (`/run/edge-agent/agent.sock`).
 public enum AgentMethod {

@@ -1,5 +1,6 @@
 // Writes config values as TOML text, for rendering an effective configuration (`edgectl`, the
 // packaged default file) in a form that the config parsers read back to the same value.
+import EdgeCore
 
 /// Builds a TOML document section by section.
 struct TOMLText {

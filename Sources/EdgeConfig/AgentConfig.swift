@@ -1,5 +1,8 @@
 // edge-agent's configuration file (/etc/edgenode/agent.toml). Every key has a default, so an empty
 // file is valid; unknown sections/keys and wrong types are errors. Durations are Double seconds.
+import EdgeAPI
+import EdgeCore
+import EdgeTelemetry
 import Foundation
 
 /// Which sockets and packets the telemetry counts.

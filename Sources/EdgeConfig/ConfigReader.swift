@@ -2,6 +2,7 @@
 // come out as `ConfigError`s that say which key is wrong and what would be accepted. Sections and keys
 // are checked against the known lists before any value is read: a misspelt key is an error, never
 // silently ignored.
+import EdgeCore
 import Foundation
 import TOMLKit
 

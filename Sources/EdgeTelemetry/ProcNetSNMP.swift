@@ -3,6 +3,7 @@
 // The file holds pairs of lines per protocol: a header line naming the columns and a value line,
 // both starting with "Tcp:". Columns are looked up by name because their positions have changed
 // between kernels (fields were added over time).
+import EdgeCore
 import Foundation
 
 /// Cumulative TCP segment counters of one network namespace.

@@ -1,6 +1,7 @@
 // Wire types of the agent's shaping methods (`shaping.*`, `qdisc.show`), shared by edge-agent
 // and edgectl. Rates and durations travel as text in the forms operators type ("50M",
 // "20mbit", "40ms"); the agent parses and validates them, so every client gets the same errors.
+import EdgeCore
 
 /// `shaping.set`: limit the egress of `selector` to `rate`.
 public struct ShapingSetParams: Codable, Sendable, Equatable {

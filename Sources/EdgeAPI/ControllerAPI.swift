@@ -1,9 +1,11 @@
 // The controller's local API (JSON-RPC over its Unix socket): params and results, shared by the
-// daemon and edgectl (the methods themselves are in RPCMethods.swift). Encoded with EdgeJSON (snake_case keys). Only Foundation and
-// EdgeCore types are used, so edgectl needs no dependency on the controller itself.
+// daemon and edgectl (the methods themselves are in RPCMethods.swift). Encoded with EdgeJSON (snake_case keys). Only Foundation,
+// EdgeCore and EdgeTelemetry types are used, so edgectl needs no dependency on the controller itself.
 //
 // Node names are never used as JSON object keys here (EdgeJSON's key conversion would rewrite
 // them): lists of `{node, …}` are used instead.
+import EdgeCore
+import EdgeTelemetry
 import Foundation
 
 /// `controller.status`.

@@ -1,6 +1,7 @@
 // [source] of controller.toml: where the controller's node telemetry comes from. Agents pushing
 // reports (the default) or a Prometheus server that already scrapes the agents, read with PromQL
 // instant queries. Kept apart from ControllerConfig.swift because it is one self-contained section.
+import EdgeCore
 import Foundation
 
 /// Where node telemetry comes from.

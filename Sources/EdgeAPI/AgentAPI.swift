@@ -1,5 +1,6 @@
 // The agent's local API wire types, shared by edge-agent and edgectl (one module, as in
 // Tailscale's LocalAPI): what `agent.status`, `telemetry.get` and `telemetry.reasons` carry.
+import EdgeTelemetry
 
 /// A telemetry program the running kernel does not offer or refused: it was switched off before
 /// load. Where an older variant took over (`fallback`), the signal still moves, minus `loses`.
