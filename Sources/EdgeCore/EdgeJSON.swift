@@ -1,6 +1,6 @@
 // One JSON dialect for every wire format we own (RPC results, reports): snake_case keys,
 // sorted keys so that golden files and diffs are stable.
-// (The kube-scheduler extender format is PascalCase and has its own coders in EdgeController.)
+// (The kube-scheduler extender format is PascalCase and has its own coders, EdgeAPI's ExtenderJSON.)
 import Foundation
 
 public enum EdgeJSON {

@@ -4,6 +4,7 @@
 // type checks on Pod.metadata and NodeNames), but only what the handlers use is turned into Swift
 // values: the candidates' names. A `Nodes` list stays a jansson tree, from which the filter
 // copies the passing `v1.Node` objects straight to its response.
+import EdgeAPI
 import EdgeJansson
 import Foundation
 

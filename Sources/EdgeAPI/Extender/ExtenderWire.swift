@@ -3,6 +3,8 @@
 // The Go structs carry no json tags, so the keys are the Go field names: PascalCase. Pointer and map
 // fields may be null. The objects inside (`Pod`, the `v1.NodeList`) are ordinary Kubernetes JSON
 // (camelCase). These types are encoded with the plain coders below, never with EdgeJSON's snake_case.
+// They are EdgeAPI's (not the controller's own) so that edge-experiment, which plays kube-scheduler,
+// sends and reads the same types the controller answers with.
 import EdgeCore
 import Foundation
 
@@ -23,8 +25,17 @@ public struct PodReference: Sendable, Equatable, Codable {
         public var name: String?
         public var namespace: String?
         public var uid: String?
+
+        public init(name: String? = nil, namespace: String? = nil, uid: String? = nil) {
+            self.name = name
+            self.namespace = namespace
+            self.uid = uid
+        }
     }
     public var metadata: Metadata?
+
+    /// Public so that a client (edge-experiment playing kube-scheduler) can name the pod it sends.
+    public init(metadata: Metadata?) { self.metadata = metadata }
 
     /// `namespace/name` for logs and tables.
     public var displayName: String {
@@ -37,6 +48,7 @@ public struct PodReference: Sendable, Equatable, Codable {
 /// Why an extender request body cannot be answered.
 public struct ExtenderRequestError: Error, Equatable, CustomStringConvertible {
     public let reason: String
+    public init(reason: String) { self.reason = reason }
     public var description: String { reason }
 }
 
