@@ -1,6 +1,8 @@
 // The kube-scheduler side of the extender protocol, over plain HTTP/1.1 exactly as kube-scheduler
 // sends it: POST /filter and /prioritize with an ExtenderArgs body {Pod, Nodes: null, NodeNames}
-// (nodeCacheCapable), PascalCase keys. One connection per call, closed by the server.
+// (nodeCacheCapable), PascalCase keys. One connection per call, closed by the server. The bodies
+// are EdgeAPI's extender wire types, the same the controller decodes and encodes.
+import EdgeAPI
 import Foundation
 
 /// A controller base URL, "http://HOST:PORT" (IPv4; the runner only talks to namespaces it made).
@@ -69,42 +71,42 @@ struct ExtenderClient {
         return out
     }
 
-    private static func args(pod: String, nodeNames: [String]) throws -> Data {
-        try JSONSerialization.data(withJSONObject: [
-            "Pod": ["metadata": ["name": pod, "namespace": "default"]],
-            "Nodes": NSNull(),
-            "NodeNames": nodeNames,
-        ] as [String: Any])
+    /// The body kube-scheduler sends a nodeCacheCapable extender: the pod, `Nodes: null`, the candidates.
+    static func args(pod: String, nodeNames: [String]) throws -> Data {
+        let pod = PodReference(metadata: .init(name: pod, namespace: "default"))
+        return try ExtenderJSON.encoder().encode(ExtenderArgs(pod: pod, nodes: nil, nodeNames: nodeNames))
     }
 
     /// /filter: the nodes that passed and why the others failed. An `Error` in the answer or a
     /// transport failure fails the pod (kube-scheduler's behaviour for a non-ignorable extender).
     func filter(pod: String, nodeNames: [String]) throws -> (passed: [String], failed: [String: String]) {
-        let data = try post("/filter", body: Self.args(pod: pod, nodeNames: nodeNames))
-        guard let o = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ExtenderCallError("/filter: answer is not a JSON object")
+        try Self.filterAnswer(post("/filter", body: Self.args(pod: pod, nodeNames: nodeNames)))
+    }
+
+    /// An `ExtenderFilterResult` as (passed, failed); both kinds of failure count as failed.
+    static func filterAnswer(_ data: Data) throws -> (passed: [String], failed: [String: String]) {
+        let answer: ExtenderFilterResult
+        do { answer = try ExtenderJSON.decoder().decode(ExtenderFilterResult.self, from: data) } catch {
+            throw ExtenderCallError("/filter: answer is not an ExtenderFilterResult: \(error)")
         }
-        if let e = o["Error"] as? String, !e.isEmpty { throw ExtenderCallError("/filter: \(e)") }
-        var failed: [String: String] = [:]
-        for key in ["FailedNodes", "FailedAndUnresolvableNodes"] {
-            for (n, r) in (o[key] as? [String: Any]) ?? [:] { failed[n] = "\(r)" }
-        }
-        return ((o["NodeNames"] as? [String]) ?? [], failed)
+        if !answer.error.isEmpty { throw ExtenderCallError("/filter: \(answer.error)") }
+        let failed = answer.failedNodes.merging(answer.failedAndUnresolvableNodes) { _, unresolvable in unresolvable }
+        return (answer.nodeNames ?? [], failed)
     }
 
     /// /prioritize: the extender's priority (0…10) per node.
     func prioritize(pod: String, nodeNames: [String]) throws -> [String: Int] {
-        let data = try post("/prioritize", body: Self.args(pod: pod, nodeNames: nodeNames))
-        guard let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw ExtenderCallError("/prioritize: answer is not a HostPriorityList")
+        try Self.priorities(post("/prioritize", body: Self.args(pod: pod, nodeNames: nodeNames)))
+    }
+
+    /// A `HostPriorityList` as priority per node (a node listed twice keeps its last entry).
+    static func priorities(_ data: Data) throws -> [String: Int] {
+        let list: [HostPriority]
+        do { list = try ExtenderJSON.decoder().decode([HostPriority].self, from: data) } catch {
+            throw ExtenderCallError("/prioritize: answer is not a HostPriorityList: \(error)")
         }
         var out: [String: Int] = [:]
-        for e in list {
-            guard let h = e["Host"] as? String, let s = (e["Score"] as? NSNumber)?.intValue else {
-                throw ExtenderCallError("/prioritize: entry without Host/Score: \(e)")
-            }
-            out[h] = s
-        }
+        for entry in list { out[entry.host] = Int(entry.score) }
         return out
     }
 }
