@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "EdgeTelemetry", dependencies: ["EdgeCore"]),
         // the wire API (both sockets' methods, params and results; doctor; the kube-scheduler extender);
         .target(name: "EdgeAPI", dependencies: ["EdgeCore", "EdgeTelemetry"]),
-        // the config files (the only TOMLKit user, so the CNI plugin and the lab tools do not link it).
+        // the config files (the only TOMLKit user, so the CNI plugin, edgectl and edge-experiment do not link it).
         .target(name: "EdgeConfig", dependencies: [
             "EdgeCore", "EdgeTelemetry", "EdgeAPI", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
