@@ -48,7 +48,7 @@ final class CNIChainFixture {
 
     deinit {
         agent?.stop()
-        for name in EDTDatapath.mapNames + [Shaper.programPin] { unlink(pinPath + "/" + name) }
+        for name in EDTDatapath.pinNames { unlink(pinPath + "/" + name) }
         rmdir(pinPath)
         try? FileManager.default.removeItem(at: dir)
     }

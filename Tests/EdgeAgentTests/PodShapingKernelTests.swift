@@ -58,7 +58,7 @@ final class PodNetworkFixture {
     }
 
     deinit {
-        for name in EDTDatapath.mapNames + [Shaper.programPin] { unlink(pinPath + "/" + name) }
+        for name in EDTDatapath.pinNames { unlink(pinPath + "/" + name) }
         rmdir(pinPath)
         try? FileManager.default.removeItem(atPath: stateDir)
     }

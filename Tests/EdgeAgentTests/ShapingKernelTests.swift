@@ -35,7 +35,7 @@ final class ShapingFixture {
     }
 
     deinit {
-        for name in EDTDatapath.mapNames + [Shaper.programPin] { unlink(pinPath + "/" + name) }
+        for name in EDTDatapath.pinNames { unlink(pinPath + "/" + name) }
         rmdir(pinPath)
         try? FileManager.default.removeItem(atPath: stateDir)
     }
@@ -99,10 +99,10 @@ final class ShapingKernelTests: XCTestCase {
         XCTAssertTrue(first.clsactCreated)
         XCTAssertFalse(first.programAdopted)
         XCTAssertEqual(first.device, "veth0")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: f.stateDir + "/qdisc-veth0.json"), "root recorded before changes")
+        XCTAssertNotNil(try OwnershipLedger(directory: f.stateDir).recordedRoot(of: "veth0"), "root recorded before changes")
 
         let filter = try XCTUnwrap(try f.tcEDTFilter(), "tc sees our filter")
-        XCTAssertEqual(filter["bpf_name"] as? String, Shaper.filterName)
+        XCTAssertEqual(filter["bpf_name"] as? String, ShapingDesiredState.egressFilter.name)
         XCTAssertEqual(filter["direct-action"] as? Bool, true)
         let prog = try XCTUnwrap(filter["prog"] as? [String: Any])
         XCTAssertEqual((prog["id"] as? NSNumber)?.uint32Value, first.programId)
@@ -159,7 +159,7 @@ final class ShapingKernelTests: XCTestCase {
         XCTAssertFalse(try f.tcJSON(["qdisc", "show", "dev", "veth0"]).contains { $0["kind"] as? String == "clsact" },
                        "the clsact we created is gone")
         XCTAssertFalse(FileManager.default.fileExists(atPath: f.pinPath), "pins and their directory are gone")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: f.stateDir + "/qdisc-veth0.json"))
+        XCTAssertNil(try OwnershipLedger(directory: f.stateDir).recordedRoot(of: "veth0"))
         XCTAssertEqual(shaper.status, "reset")
         XCTAssertEqual(try shaper.list().classes, [])
 
@@ -222,7 +222,7 @@ final class ShapingKernelTests: XCTestCase {
             XCTAssertEqual("\($0)", "unknown device 'nosuchdev0' (no such network interface)")
         }
         XCTAssertTrue(other.status.hasPrefix("failed (unknown device 'nosuchdev0'"))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: f.stateDir + "/qdisc-nosuchdev0.json"))
+        XCTAssertNil(try OwnershipLedger(directory: f.stateDir).recordedRoot(of: "nosuchdev0"))
         XCTAssertThrowsError(try shaper.qdiscShow(device: "nosuchdev0")) {
             XCTAssertEqual("\($0)", "unknown device 'nosuchdev0' (no such network interface)")
         }
