@@ -108,31 +108,37 @@ let package = Package(
         ]),
         // the CNI chained plugin (a drop-in for the reference `bandwidth` plugin)
         .executableTarget(name: "edgenode-bandwidth", dependencies: ["EdgeCore", "EdgeRPC"]),
-        // Lab code shared by benchmarks, soak/abuse runs, the experiment and tests; never shipped
-        // (the daemons do not link it).
-        .target(name: "EdgeLab", dependencies: [
-            "EdgeCore", "EdgeBPF", "EdgeNetlink", "EdgeAgent", .product(name: "Logging", package: "swift-log"),
+        // MARK: lab (never shipped: the daemons, edgectl and the CNI plugin do not link these)
+        // The plain lab: processes, namespaces and veths through iproute2, daemons started on a
+        // generated config, the deadline socket, the notify socket stand-in, statistics. Foundation
+        // only, so the soak and experiment runners get it without linking either daemon.
+        .target(name: "EdgeLab"),
+        // What needs the agent's code and the kernel: the EDT benchmark (BPF test runs, a Shaper
+        // on the veth lab) and the veth lab's netlink handle.
+        .target(name: "EdgeAgentLab", dependencies: [
+            "EdgeLab", "EdgeCore", "EdgeBPF", "EdgeNetlink", "EdgeAgent", .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "edge-bench", dependencies: [
-            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController", "EdgeLab",
+            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController", "EdgeLab", "EdgeAgentLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "edge-soak", dependencies: [
-            "EdgeCore", "EdgeRPC",
+            "EdgeCore", "EdgeRPC", "EdgeLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
         .executableTarget(name: "edge-experiment", dependencies: [
-            "EdgeCore", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EdgeCore", "EdgeRPC", "EdgeLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: tests
-        .target(name: "EdgeTestSupport", path: "Tests/EdgeTestSupport"),
+        // The lab (re-exported) plus XCTest's skip-or-fail rules and the package's own products.
+        .target(name: "EdgeTestSupport", dependencies: ["EdgeLab"], path: "Tests/EdgeTestSupport"),
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
-        .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore", "EdgeTestSupport"]),
+        .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore", "EdgeLab", "EdgeTestSupport"]),
         .testTarget(name: "EdgeRPCTests", dependencies: [
             "EdgeRPC", "EdgeCore", "EdgeTestSupport",
             // to hold the server's event loops still while a client races it (RPCNonRootPeerTests)

@@ -2,6 +2,7 @@
 // load, then telemetry.get round-trip latency and throughput over its socket.
 import ArgumentParser
 import EdgeCore
+import EdgeLab
 import EdgeRPC
 import Foundation
 
@@ -31,10 +32,10 @@ struct AgentBench: ParsableCommand {
 
         // CPU and RSS over `seconds` with traffic (so every map has entries to read)
         let load = try Load.tcp(script: o.loadScript, mode: "rr", conns: 8, seconds: o.seconds)
-        let a = try ProcSample.read(pid: agent.processIdentifier)
+        let a = try ProcessSample(pid: agent.processIdentifier)
         let t0 = Date()
         load.waitUntilExit()
-        let b = try ProcSample.read(pid: agent.processIdentifier)
+        let b = try ProcessSample(pid: agent.processIdentifier)
         let wall = Date().timeIntervalSince(t0)
         print("== edge-agent at the default 1 s interval, \(String(format: "%.0f", wall))s with 8 loopback rr connections")
         print(String(format: "cpu: %.3f%% of one core   rss: %.1f MB", 100 * (b.cpuSeconds - a.cpuSeconds) / wall, Double(b.rssKiB) / 1024))
@@ -55,8 +56,8 @@ struct AgentBench: ParsableCommand {
         let secs = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
         lat.sort()
         print(String(format: "telemetry.get over the socket (%d calls, 1 client): p50 %.0f µs  p99 %.0f µs  max %.0f µs  %.0f req/s",
-                     calls, quantile(lat, 0.5), quantile(lat, 0.99), lat.last ?? 0, Double(calls) / secs))
-        let c = try ProcSample.read(pid: agent.processIdentifier)
+                     calls, ExperimentStats.quantile(sorted: lat, 0.5), ExperimentStats.quantile(sorted: lat, 0.99), lat.last ?? 0, Double(calls) / secs))
+        let c = try ProcessSample(pid: agent.processIdentifier)
         print(String(format: "rss after the latency run: %.1f MB", Double(c.rssKiB) / 1024))
     }
 }

@@ -3,7 +3,7 @@
 import ArgumentParser
 import EdgeAgent
 import EdgeController
-import EdgeLab
+import EdgeAgentLab
 
 @main
 struct EdgeBench: AsyncParsableCommand {
