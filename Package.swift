@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "EdgeRPC", targets: ["EdgeRPC"]),
         .library(name: "EdgeNetlink", targets: ["EdgeNetlink"]),
         .library(name: "EdgeController", targets: ["EdgeController"]),
+        // fuzz-extender compares the live extender with the Codable reference path (lab code)
+        .library(name: "EdgeControllerLab", targets: ["EdgeControllerLab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -118,8 +120,10 @@ let package = Package(
         .target(name: "EdgeAgentLab", dependencies: [
             "EdgeLab", "EdgeCore", "EdgeBPF", "EdgeNetlink", "EdgeAgent", .product(name: "Logging", package: "swift-log"),
         ]),
+        // The extender's Codable reference path and the benchmark that compares it with the live one.
+        .target(name: "EdgeControllerLab", dependencies: ["EdgeLab", "EdgeCore", "EdgeController", "EdgeJansson"]),
         .executableTarget(name: "edge-bench", dependencies: [
-            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController", "EdgeLab", "EdgeAgentLab",
+            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController", "EdgeLab", "EdgeAgentLab", "EdgeControllerLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -151,6 +155,7 @@ let package = Package(
         .testTarget(name: "EdgectlTests", dependencies: ["edgectl", "EdgeCore"]),
         .testTarget(name: "EdgeControllerTests", dependencies: [
             "EdgeController", "EdgeCore", "EdgeRPC", "EdgeTestSupport", "EdgeJansson",
+            "EdgeControllerLab", // the Codable reference path the live one is compared with
             "EdgeAgent", // the signal round trip: what the agent exports, the controller reads back
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

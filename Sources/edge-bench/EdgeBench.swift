@@ -4,6 +4,7 @@ import ArgumentParser
 import EdgeAgent
 import EdgeController
 import EdgeAgentLab
+import EdgeControllerLab
 
 @main
 struct EdgeBench: AsyncParsableCommand {
