@@ -44,7 +44,7 @@ enum AbuseControllerRun {
         """, socket: daemons.path("controller.sock"), wrapper: ["prlimit", "--nofile=1024:16384", "--"],
             environment: ["NOTIFY_SOCKET": watchdog.path, "WATCHDOG_USEC": "2000000"])
         let socket = daemons.path("controller.sock")
-        let status: ControllerStatusResult = try RPCClient(path: socket).call(ControllerMethod.status)
+        let status = try SoakDaemons.boundStatus(socket: socket)
         let port = try ExtenderRateRun.portOf("http://\(status.listen)")
         let pid = p.pid
         print("abuse-controller: release edge-controller pid \(pid) on \(status.listen), soft RLIMIT_NOFILE 1024 at exec, "

@@ -78,8 +78,23 @@ final class SoakDaemons: @unchecked Sendable {
         max_nodes = \(maxNodes)
         stale_after = "60s"
         """, socket: path("controller.sock"))
-        let status: ControllerStatusResult = try RPCClient(path: path("controller.sock")).call(ControllerMethod.status)
+        let status = try Self.boundStatus(socket: path("controller.sock"))
         return ("http://\(status.listen)", token, p.pid)
+    }
+
+    /// The controller's status once its HTTP listener is bound. The RPC socket comes up first, and
+    /// until the listener binds `listen` is still the configured "127.0.0.1:0" (seen: the rss run
+    /// then failed in round 1 with "connect 127.0.0.1:0" on most starts).
+    static func boundStatus(socket: String, timeout: Double = 15) throws -> ControllerStatusResult {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let status: ControllerStatusResult = try RPCClient(path: socket).call(ControllerMethod.status)
+            if !status.listen.hasSuffix(":0") { return status }
+            guard Date() < deadline else {
+                throw SoakError("edge-controller's HTTP listener did not bind within \(Int(timeout)) s (listen \(status.listen))")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
     }
 
     /// Stops the daemons, deletes the namespace and the scratch directory (once).
