@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "EdgeRPC", targets: ["EdgeRPC"]),
         .library(name: "EdgeNetlink", targets: ["EdgeNetlink"]),
         .library(name: "EdgeController", targets: ["EdgeController"]),
+        // fuzz-extender compares the live extender with the Codable reference path (lab code)
+        .library(name: "EdgeControllerLab", targets: ["EdgeControllerLab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -108,31 +110,39 @@ let package = Package(
         ]),
         // the CNI chained plugin (a drop-in for the reference `bandwidth` plugin)
         .executableTarget(name: "edgenode-bandwidth", dependencies: ["EdgeCore", "EdgeRPC"]),
-        // Lab code shared by benchmarks, soak/abuse runs, the experiment and tests; never shipped
-        // (the daemons do not link it).
-        .target(name: "EdgeLab", dependencies: [
-            "EdgeCore", "EdgeBPF", "EdgeNetlink", "EdgeAgent", .product(name: "Logging", package: "swift-log"),
+        // MARK: lab (never shipped: the daemons, edgectl and the CNI plugin do not link these)
+        // The plain lab: processes, namespaces and veths through iproute2, daemons started on a
+        // generated config, the deadline socket, the notify socket stand-in, statistics. Foundation
+        // only, so the soak and experiment runners get it without linking either daemon.
+        .target(name: "EdgeLab"),
+        // What needs the agent's code and the kernel: the EDT benchmark (BPF test runs, a Shaper
+        // on the veth lab) and the veth lab's netlink handle.
+        .target(name: "EdgeAgentLab", dependencies: [
+            "EdgeLab", "EdgeCore", "EdgeBPF", "EdgeNetlink", "EdgeAgent", .product(name: "Logging", package: "swift-log"),
         ]),
+        // The extender's Codable reference path and the benchmark that compares it with the live one.
+        .target(name: "EdgeControllerLab", dependencies: ["EdgeLab", "EdgeCore", "EdgeController", "EdgeJansson"]),
         .executableTarget(name: "edge-bench", dependencies: [
-            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController", "EdgeLab",
+            "EdgeCore", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController", "EdgeLab", "EdgeAgentLab", "EdgeControllerLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "edge-soak", dependencies: [
-            "EdgeCore", "EdgeRPC",
+            "EdgeCore", "EdgeRPC", "EdgeLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
         .executableTarget(name: "edge-experiment", dependencies: [
-            "EdgeCore", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EdgeCore", "EdgeRPC", "EdgeLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: tests
-        .target(name: "EdgeTestSupport", path: "Tests/EdgeTestSupport"),
+        // The lab (re-exported) plus XCTest's skip-or-fail rules and the package's own products.
+        .target(name: "EdgeTestSupport", dependencies: ["EdgeLab"], path: "Tests/EdgeTestSupport"),
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"]),
-        .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore", "EdgeTestSupport"]),
+        .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore", "EdgeLab", "EdgeTestSupport"]),
         .testTarget(name: "EdgeRPCTests", dependencies: [
             "EdgeRPC", "EdgeCore", "EdgeTestSupport",
             // to hold the server's event loops still while a client races it (RPCNonRootPeerTests)
@@ -145,6 +155,7 @@ let package = Package(
         .testTarget(name: "EdgectlTests", dependencies: ["edgectl", "EdgeCore"]),
         .testTarget(name: "EdgeControllerTests", dependencies: [
             "EdgeController", "EdgeCore", "EdgeRPC", "EdgeTestSupport", "EdgeJansson",
+            "EdgeControllerLab", // the Codable reference path the live one is compared with
             "EdgeAgent", // the signal round trip: what the agent exports, the controller reads back
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

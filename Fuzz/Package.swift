@@ -21,7 +21,7 @@ let package = Package(
     targets: [
         .target(name: "FuzzSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
         fuzzTarget("fuzz-rpc-frame", ["EdgeCore", "EdgeRPC", "EdgeController"]),
-        fuzzTarget("fuzz-extender", ["EdgeCore", "EdgeController"]),
+        fuzzTarget("fuzz-extender", ["EdgeCore", "EdgeController", "EdgeControllerLab"]),
         fuzzTarget("fuzz-report-ingest", ["EdgeCore", "EdgeController"]),
         fuzzTarget("fuzz-config", ["EdgeCore"]),
         fuzzTarget("fuzz-rate", ["EdgeCore"]),

@@ -24,13 +24,8 @@ final class ShapingFixture {
         try requireRoot()
         tx = try ScratchNetns(prefix: "edgetest-tx")
         rx = try ScratchNetns(prefix: "edgetest-rx")
-        let q = String(queues)
-        try tx.run(["ip", "link", "add", "veth0", "numtxqueues", q, "numrxqueues", q, "type", "veth",
-                    "peer", "name", "veth1", "netns", rx.name, "numtxqueues", q, "numrxqueues", q])
-        try tx.run(["ip", "addr", "add", txAddress + "/24", "dev", "veth0"])
-        try rx.run(["ip", "addr", "add", rxAddress + "/24", "dev", "veth1"])
-        try tx.run(["ip", "link", "set", "veth0", "up"])
-        try rx.run(["ip", "link", "set", "veth1", "up"])
+        try Veth.add(VethEnd("veth0", in: tx.name, address: txAddress + "/24"),
+                     VethEnd("veth1", in: rx.name, address: rxAddress + "/24"), queues: queues)
         netlink = try NetlinkSocket(namespace: NetworkNamespace(named: tx.name))
     }
 

@@ -3,6 +3,7 @@
 // kube-scheduler bodies (jansson is only ever the stricter one), and exact reasons for bodies
 // of the wrong shape.
 @testable import EdgeController
+import EdgeControllerLab
 import EdgeCore
 import Foundation
 import XCTest

@@ -1,4 +1,5 @@
 import EdgeController
+import EdgeControllerLab
 import EdgeCore
 import XCTest
 

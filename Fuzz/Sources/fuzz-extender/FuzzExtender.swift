@@ -6,6 +6,7 @@
 // reference path. Whenever it answers 200, the reference must answer 200 with the same bytes —
 // except for bodies nested deeper than JSONDecoder's limit (~500 levels; jansson allows 2048).
 import EdgeController
+import EdgeControllerLab
 import EdgeCore
 import Foundation
 import FuzzSupport

@@ -4,6 +4,7 @@
 import EdgeAgent
 import EdgeBPF
 import EdgeCore
+import EdgeLab
 import Foundation
 import Logging
 
