@@ -24,6 +24,8 @@ let package = Package(
         .library(name: "EdgeRPC", targets: ["EdgeRPC"]),
         .library(name: "EdgeNetlink", targets: ["EdgeNetlink"]),
         .library(name: "EdgeController", targets: ["EdgeController"]),
+        // fuzz-extender compares the live extender with the Codable reference path (lab code)
+        .library(name: "EdgeControllerLab", targets: ["EdgeControllerLab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -122,32 +124,42 @@ let package = Package(
         ]),
         // the CNI chained plugin (a drop-in for the reference `bandwidth` plugin)
         .executableTarget(name: "edgenode-bandwidth", dependencies: ["EdgeCore", "EdgeAPI", "EdgeRPC"]),
-        // Lab code shared by benchmarks, soak/abuse runs, the experiment and tests; never shipped
-        // (the daemons do not link it).
-        .target(name: "EdgeLab", dependencies: [
-            "EdgeCore", "EdgeAPI", "EdgeBPF", "EdgeNetlink", "EdgeAgent", .product(name: "Logging", package: "swift-log"),
+        // MARK: lab (never shipped: the daemons, edgectl and the CNI plugin do not link these)
+        // The plain lab: processes, namespaces and veths through iproute2, daemons started on a
+        // generated config, the deadline socket, the notify socket stand-in, statistics. Foundation
+        // only, so the soak and experiment runners get it without linking either daemon.
+        .target(name: "EdgeLab"),
+        // What needs the agent's code and the kernel: the EDT benchmark (BPF test runs, a Shaper
+        // on the veth lab) and the veth lab's netlink handle.
+        .target(name: "EdgeAgentLab", dependencies: [
+            "EdgeLab", "EdgeCore", "EdgeAPI", "EdgeBPF", "EdgeNetlink", "EdgeAgent", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The extender's Codable reference path and the benchmark that compares it with the live one.
+        .target(name: "EdgeControllerLab", dependencies: [
+            "EdgeLab", "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeConfig", "EdgeController", "EdgeJansson",
         ]),
         .executableTarget(name: "edge-bench", dependencies: [
-            "EdgeCore", "EdgeAPI", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController", "EdgeLab",
+            "EdgeCore", "EdgeAPI", "EdgeRPC", "EdgeBPF", "EdgeAgent", "EdgeController", "EdgeLab", "EdgeAgentLab", "EdgeControllerLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .executableTarget(name: "edge-soak", dependencies: [
-            "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeConfig", "EdgeRPC",
+            "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeConfig", "EdgeRPC", "EdgeLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
         .executableTarget(name: "edge-experiment", dependencies: [
-            "EdgeCore", "EdgeAPI", "EdgeRPC", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "EdgeCore", "EdgeAPI", "EdgeRPC", "EdgeLab", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: tests
-        .target(name: "EdgeTestSupport", path: "Tests/EdgeTestSupport"),
+        // The lab (re-exported) plus XCTest's skip-or-fail rules and the package's own products.
+        .target(name: "EdgeTestSupport", dependencies: ["EdgeLab"], path: "Tests/EdgeTestSupport"),
         // One test target for the four modules EdgeCore used to be (their tests predate the split).
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeConfig"]),
-        .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore", "EdgeAPI", "EdgeTestSupport"]),
+        .testTarget(name: "EdgeExperimentTests", dependencies: ["edge-experiment", "EdgeCore", "EdgeAPI", "EdgeLab", "EdgeTestSupport"]),
         .testTarget(name: "EdgeRPCTests", dependencies: [
             "EdgeRPC", "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeTestSupport",
             // to hold the server's event loops still while a client races it (RPCNonRootPeerTests)
@@ -162,6 +174,7 @@ let package = Package(
         .testTarget(name: "EdgectlTests", dependencies: ["edgectl", "EdgeCore", "EdgeAPI"]),
         .testTarget(name: "EdgeControllerTests", dependencies: [
             "EdgeController", "EdgeCore", "EdgeTelemetry", "EdgeAPI", "EdgeConfig", "EdgeRPC", "EdgeTestSupport", "EdgeJansson",
+            "EdgeControllerLab", // the Codable reference path the live one is compared with
             "EdgeAgent", // the signal round trip: what the agent exports, the controller reads back
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -21,7 +21,7 @@ let package = Package(
     targets: [
         .target(name: "FuzzSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
         fuzzTarget("fuzz-rpc-frame", ["EdgeCore", "EdgeAPI", "EdgeConfig", "EdgeRPC", "EdgeController"]),
-        fuzzTarget("fuzz-extender", ["EdgeTelemetry", "EdgeConfig", "EdgeController"]),
+        fuzzTarget("fuzz-extender", ["EdgeCore", "EdgeTelemetry", "EdgeConfig", "EdgeController", "EdgeControllerLab"]),
         fuzzTarget("fuzz-report-ingest", ["EdgeCore", "EdgeConfig", "EdgeController"]),
         fuzzTarget("fuzz-config", ["EdgeConfig"]),
         fuzzTarget("fuzz-rate", ["EdgeCore"]),

@@ -61,8 +61,7 @@ public enum TCPRateProbe {
                                warmup: Double = 0.5, seconds: Double = 2.5) throws -> Result {
         let rx = Process()
         rx.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        rx.arguments = ["ip", "netns", "exec", receiver, "python3", "-c", program, "recv", address,
-                        String(warmup), String(seconds)]
+        rx.arguments = Netns.exec(receiver, ["python3", "-c", program, "recv", address, String(warmup), String(seconds)])
         let out = Pipe()
         rx.standardOutput = out
         rx.standardError = FileHandle.nullDevice
@@ -75,8 +74,8 @@ public enum TCPRateProbe {
         }
         let tx = Process()
         tx.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        tx.arguments = ["ip", "netns", "exec", sender, "python3", "-c", program, "send", address, String(port),
-                        String(warmup + seconds + 1)]
+        tx.arguments = Netns.exec(sender, ["python3", "-c", program, "send", address, String(port),
+                                           String(warmup + seconds + 1)])
         tx.standardOutput = FileHandle.nullDevice
         tx.standardError = FileHandle.nullDevice
         try tx.run()

@@ -91,4 +91,21 @@ public struct FQOptions: Equatable, Codable, Sendable {
             && same(\.maxRate) && same(\.lowRateThreshold) && same(\.ceThresholdMicroseconds)
             && same(\.horizonMicroseconds) && same(\.horizonDrop)
     }
+
+    /// The options in tc's words and units (`tc qdisc show`), set fields only.
+    public var tcWords: String {
+        var words: [String] = []
+        func add(_ name: String, _ value: UInt32?, _ unit: String = "") {
+            if let value { words.append("\(name) \(value)\(unit)") }
+        }
+        add("limit", limit)
+        add("flow_limit", flowLimit)
+        add("quantum", quantum)
+        add("initial_quantum", initialQuantum)
+        if let maxRate { words.append(maxRate == UInt32.max ? "maxrate unlimited" : "maxrate \(UInt64(maxRate) * 8)bit") }
+        add("ce_threshold", ceThresholdMicroseconds, "us")
+        add("horizon", horizonMicroseconds, "us")
+        if let horizonDrop { words.append(horizonDrop ? "horizon_drop" : "horizon_cap") }
+        return words.joined(separator: " ")
+    }
 }

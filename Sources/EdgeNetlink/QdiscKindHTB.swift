@@ -37,6 +37,13 @@ public struct HTBOptions: Equatable, Codable, Sendable {
         rateToQuantum = global.rate2quantum
         directQueueLength = try attributes.attribute(UInt16(TCA_HTB_DIRECT_QLEN))?.u32("TCA_HTB_DIRECT_QLEN")
     }
+
+    /// The options in tc's words (`tc qdisc show`; the default class in tc's hex).
+    public var tcWords: String {
+        var text = "default \(String(defaultClass, radix: 16)) r2q \(rateToQuantum)"
+        if let directQueueLength { text += " direct_qlen \(directQueueLength)" }
+        return text
+    }
 }
 
 /// An `htb` class: guaranteed `rate`, borrowable up to `ceil` (bytes per second), with bucket

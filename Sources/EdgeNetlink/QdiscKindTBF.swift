@@ -54,4 +54,7 @@ public struct TBFOptions: Equatable, Codable, Sendable {
             burst = UInt32(clamping: clock.bytes(in: parameters.buffer, atBytesPerSecond: rate))
         }
     }
+
+    /// The options in tc's words and units (`tc qdisc show`).
+    public var tcWords: String { "rate \(rate * 8)bit burst \(burst)b limit \(limit)b" }
 }

@@ -23,6 +23,17 @@ public enum QdiscOptions: Equatable, Codable, Sendable {
         }
     }
 
+    /// The options in tc's words, each kind printing its own (empty for kinds without options).
+    public var tcWords: String {
+        switch self {
+        case .mq, .clsact: return ""
+        case .fq(let options): return options.tcWords
+        case .tbf(let options): return options.tcWords
+        case .htb(let options): return options.tcWords
+        case .other(_, let raw): return raw.isEmpty ? "" : "(\(raw.count) bytes of options)"
+        }
+    }
+
     /// Appends TCA_OPTIONS (if the kind has options).
     func encode(into request: NetlinkRequest, clock: PacketSchedulerClock) throws {
         switch self {

@@ -28,19 +28,14 @@ public struct QdiscSnapshot: Equatable, Codable, Sendable {
         self.hardwareAddress = hardwareAddress
     }
 
-    /// Why `link` is not the device this snapshot was taken of, or nil when it is. A device is
-    /// the same when its ifindex and hardware address are: a deleted device's ifindex is not handed
-    /// out again until the namespace's counter wraps or someone asks for it (`ip link add … index
-    /// N`), and a recreated virtual device (veth, dummy, bridge) gets a fresh random address then.
-    /// The name alone is what operators reuse (issue 13, finding 8).
+    /// The device the snapshot was taken of.
+    public var device: DeviceIdentity {
+        DeviceIdentity(name: deviceName, ifindex: ifindex, hardwareAddress: hardwareAddress)
+    }
+
+    /// Why `link` is not the device this snapshot was taken of, or nil when it is.
     public func identityMismatch(_ link: Link) -> String? {
-        if link.index != ifindex {
-            return "recorded for ifindex \(ifindex), \(link.name) is now ifindex \(link.index)"
-        }
-        if let recorded = hardwareAddress, let now = link.hardwareAddress, recorded != now {
-            return "recorded for address \(recorded), \(link.name) now has \(now)"
-        }
-        return nil
+        device.mismatch(link)
     }
 
     /// True when the root is whatever the kernel attaches by itself (handle 0:).

@@ -2,6 +2,8 @@
 // load, then telemetry.get round-trip latency and throughput over its socket.
 import ArgumentParser
 import EdgeAPI
+import EdgeCore
+import EdgeLab
 import EdgeRPC
 import Foundation
 
@@ -17,24 +19,21 @@ struct AgentBench: ParsableCommand {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let socket = dir.appendingPathComponent("agent.sock").path
-        try "[rpc]\nsocket = \"\(socket)\"\ngroup = \"\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n"
-            .write(to: dir.appendingPathComponent("agent.toml"), atomically: true, encoding: .utf8)
-
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: "\(o.bin)/edge-agent")
-        agent.arguments = ["--config", dir.appendingPathComponent("agent.toml").path, "--log-level", "warning"]
-        try agent.run()
-        defer { agent.terminate(); agent.waitUntilExit() }
-        let deadline = Date().addingTimeInterval(15)
-        while !FileManager.default.fileExists(atPath: socket) && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        // the lab's launcher: the agent's warnings go to a log that a failed start prints
+        let agent = try DaemonProcess(name: "edge-agent", executable: "\(o.bin)/edge-agent",
+                                      config: "[rpc]\nsocket = \"\(socket)\"\ngroup = \"\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n",
+                                      configPath: dir.appendingPathComponent("agent.toml").path,
+                                      extraArguments: ["--log-level", "warning"])
+        defer { agent.stop() }
+        try agent.waitForFile(socket, timeout: 15)
         Thread.sleep(forTimeInterval: 2.5) // first window
 
         // CPU and RSS over `seconds` with traffic (so every map has entries to read)
         let load = try Load.tcp(script: o.loadScript, mode: "rr", conns: 8, seconds: o.seconds)
-        let a = try ProcSample.read(pid: agent.processIdentifier)
+        let a = try ProcessSample(pid: agent.pid)
         let t0 = Date()
         load.waitUntilExit()
-        let b = try ProcSample.read(pid: agent.processIdentifier)
+        let b = try ProcessSample(pid: agent.pid)
         let wall = Date().timeIntervalSince(t0)
         print("== edge-agent at the default 1 s interval, \(String(format: "%.0f", wall))s with 8 loopback rr connections")
         print(String(format: "cpu: %.3f%% of one core   rss: %.1f MB", 100 * (b.cpuSeconds - a.cpuSeconds) / wall, Double(b.rssKiB) / 1024))
@@ -55,8 +54,8 @@ struct AgentBench: ParsableCommand {
         let secs = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
         lat.sort()
         print(String(format: "telemetry.get over the socket (%d calls, 1 client): p50 %.0f µs  p99 %.0f µs  max %.0f µs  %.0f req/s",
-                     calls, quantile(lat, 0.5), quantile(lat, 0.99), lat.last ?? 0, Double(calls) / secs))
-        let c = try ProcSample.read(pid: agent.processIdentifier)
+                     calls, ExperimentStats.quantile(sorted: lat, 0.5), ExperimentStats.quantile(sorted: lat, 0.99), lat.last ?? 0, Double(calls) / secs))
+        let c = try ProcessSample(pid: agent.pid)
         print(String(format: "rss after the latency run: %.1f MB", Double(c.rssKiB) / 1024))
     }
 }

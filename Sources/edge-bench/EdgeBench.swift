@@ -3,7 +3,8 @@
 import ArgumentParser
 import EdgeAgent
 import EdgeController
-import EdgeLab
+import EdgeAgentLab
+import EdgeControllerLab
 
 @main
 struct EdgeBench: AsyncParsableCommand {

@@ -3,6 +3,8 @@
 // measures, and writes the raw data, the summary, the statistics and the verdict.
 import ArgumentParser
 import EdgeAPI
+import EdgeCore
+import EdgeLab
 import EdgeRPC
 import Foundation
 #if canImport(Glibc)
@@ -334,14 +336,14 @@ final class ExperimentRunner {
         }
     }
 
-    private func inNamespace(_ ns: String, _ args: [String]) -> [String] { ["ip", "netns", "exec", ns, selfPath] + args }
+    private func inNamespace(_ ns: String, _ args: [String]) -> [String] { Netns.exec(ns, [selfPath] + args) }
 
     private var probeArgs: [String] {
         (1...opts.nodes).flatMap { ["--probe", "node-\($0)@\(bed.nodeClientAddress($0)):\(bed.probePort)"] }
     }
 
     private func place(_ policy: PlacementPolicy) throws -> PlacementDecision {
-        let out = try runCommand(inNamespace(bed.controllerNS, ["place", "--policy", policy.rawValue, "--replicas", String(opts.replicas),
+        let out = try sh(inNamespace(bed.controllerNS, ["place", "--policy", policy.rawValue, "--replicas", String(opts.replicas),
                                                                  "--extender-weight", String(opts.extenderWeight), "--http-timeout", String(opts.httpTimeout)]
                 + bed.nodeNames.flatMap { ["--node", $0] })).stdout
         do { return try JSONDecoder().decode(PlacementDecision.self, from: Data(out.utf8)) } catch {
@@ -350,11 +352,11 @@ final class ExperimentRunner {
     }
 
     /// CPU seconds of the replica servers, summed (nan when one cannot be read).
-    private func cpuSeconds(_ servers: [Spawned], _ nodes: [String]) -> Double {
+    private func cpuSeconds(_ servers: [DaemonProcess], _ nodes: [String]) -> Double {
         zip(servers, nodes).map { s, node in bed.cpuSeconds(s, node: bed.nodeNames.firstIndex(of: node)! + 1) ?? .nan }.reduce(0, +)
     }
 
-    private func startReplicas(_ nodes: [String]) throws -> [Spawned] {
+    private func startReplicas(_ nodes: [String]) throws -> [DaemonProcess] {
         try nodes.enumerated().map { k, node in
             let i = bed.nodeNames.firstIndex(of: node)! + 1
             let s = try bed.startServer(node: i, port: UInt16(7000 + k), label: "replica \(k)")
@@ -423,7 +425,7 @@ final class ExperimentRunner {
         // warm-up: the service's traffic spread over every node, the same in both modes, so the
         // agents have something to measure before the placement decision
         if opts.warmup > 0 {
-            try runCommand(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.warmup, workload: spec.workload)
+            try sh(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.warmup, workload: spec.workload)
                 + bed.nodeNames.enumerated().flatMap { i, n in ["--replica", "\(n)@\(bed.nodeClientAddress(i + 1)):\(bed.probePort)"] }))
         }
         let decision = try place(spec.mode.policy)
@@ -432,15 +434,15 @@ final class ExperimentRunner {
 
         let raw = "\(outDir)/raw/\(spec.fileStem).csv"
         let watchCSV = "\(outDir)/raw/\(spec.fileStem)_watch.csv"
-        let watch = try Spawned(name: "watch", inNamespace(bed.controllerNS, ["watch", "--seconds", String(opts.duration), "--out", watchCSV]
+        let watch = try DaemonProcess(name: "watch", inNamespace(bed.controllerNS, ["watch", "--seconds", String(opts.duration), "--out", watchCSV]
                                     + bed.nodeNames.flatMap { ["--node", $0] }),
-                                logPath: "\(bed.options.workDir)/watch.log")
+                                logPath: "\(bed.options.workDir)/watch.log", stopGrace: 5)
         bed.track(watch)
         let poller = ScorePoller(socket: bed.controllerSocket)
         let load0 = RunMetrics.hostLoad1()
         let counters0 = netCounters()
         let cpu0 = cpuSeconds(servers, decision.nodes)
-        try runCommand(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.duration, workload: spec.workload) + replicaArgs(decision.nodes)
+        try sh(inNamespace(bed.clientNS, loadArgs(rps: spec.rps, seconds: opts.duration, workload: spec.workload) + replicaArgs(decision.nodes)
             + probeArgs + ["--probe-rps", String(opts.probeRps), "--out", raw]))
         let cpu1 = cpuSeconds(servers, decision.nodes)
         let counters1 = netCounters()
@@ -482,7 +484,7 @@ final class ExperimentRunner {
         let fault = try ActiveScenario(scenario, node: opts.degradedNode, bed: bed, settings: settings, seconds: opts.warmup + 120)
         defer { fault.remove() }
         if opts.warmup > 0 {
-            try runCommand(inNamespace(bed.clientNS, loadArgs(rps: 100, seconds: opts.warmup)
+            try sh(inNamespace(bed.clientNS, loadArgs(rps: 100, seconds: opts.warmup)
                 + bed.nodeNames.enumerated().flatMap { i, n in ["--replica", "\(n)@\(bed.nodeClientAddress(i + 1)):\(bed.probePort)"] }))
         }
         let before = try place(.extender)
@@ -543,7 +545,7 @@ final class ExperimentRunner {
         let csv = "\(bed.options.workDir)/mttr-verify.csv"
         var answered = Set<Int>()
         while true {
-            try runCommand(inNamespace(bed.clientNS, ["load", "--rps", String(20 * nodes.count), "--seconds", "0.5", "--timeout", String(opts.timeout),
+            try sh(inNamespace(bed.clientNS, ["load", "--rps", String(20 * nodes.count), "--seconds", "0.5", "--timeout", String(opts.timeout),
                                                       "--connections", "1", "--response-bytes", "1024", "--out", csv] + replicaArgs(nodes)))
             for row in try RunMetrics.requestRows(csvPath: csv) where !row.probe && row.ok {
                 if let port = Int(row.port) { answered.insert(port - 7000) }

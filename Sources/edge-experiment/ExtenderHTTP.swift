@@ -3,6 +3,7 @@
 // (nodeCacheCapable), PascalCase keys. One connection per call, closed by the server. The bodies
 // are EdgeAPI's extender wire types, the same the controller decodes and encodes.
 import EdgeAPI
+import EdgeLab
 import Foundation
 
 /// A controller base URL, "http://HOST:PORT" (IPv4; the runner only talks to namespaces it made).
@@ -34,7 +35,7 @@ struct ExtenderClient {
 
     private func post(_ path: String, body: Data) throws -> Data {
         let deadline = monotonicNow() + timeout
-        let conn = try TCPConnection.connect(host: url.host, port: url.port, deadline: deadline)
+        let conn = try DeadlineSocket.connect(host: url.host, port: url.port, deadline: deadline)
         let head = "POST \(path) HTTP/1.1\r\nHost: \(url.host):\(url.port)\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         try conn.sendAll(Array(head.utf8) + Array(body), deadline: deadline)

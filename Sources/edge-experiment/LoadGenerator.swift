@@ -4,6 +4,7 @@
 // cannot hide its queueing (no coordinated omission). Every due request ends as exactly one
 // record: ok, timeout, connect_failed or io_error.
 import ArgumentParser
+import EdgeLab
 import Foundation
 
 /// Where requests go: a replica (measured) or a node's probe server (for the score–latency correlation).
@@ -129,7 +130,7 @@ struct LoadEngine {
 
     private static func work(queue: WorkQueue, target: LoadTarget, plan: [Entry], start: Double, timeout: Double,
                              responseBytes: Int, cpuMicros: Int, log: WorkerLog) {
-        var conn: TCPConnection?
+        var conn: DeadlineSocket?
         var buffer = [UInt8](repeating: 0, count: responseBytes)
         var sequence: UInt32 = 0
         while let index = queue.pop() {
@@ -143,7 +144,7 @@ struct LoadEngine {
                 do {
                     if conn == nil {
                         connecting = true
-                        conn = try TCPConnection.connect(host: target.host, port: target.port, deadline: deadline)
+                        conn = try DeadlineSocket.connect(host: target.host, port: target.port, deadline: deadline)
                         connecting = false
                     }
                     sequence &+= 1

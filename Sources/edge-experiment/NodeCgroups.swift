@@ -8,6 +8,7 @@
 // v1/hybrid (the build machines): the directory in the unified hierarchy identifies the tasks
 // (the agent's BPF reads the v2 cgroup), and one in the v1 cpu hierarchy carries the quota.
 import EdgeCore
+import EdgeLab
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -2,6 +2,7 @@
 // exec`), or a VM of its own reached over SSH (the bed of packaging/vm/experiment-vms.sh, where
 // every node has its own kernel, run queue and CPU figures). Commands are argv arrays either way;
 // over SSH they become one shell-quoted string.
+import EdgeLab
 import Foundation
 
 /// A node VM: its SSH forward and its address on the bed's link.
@@ -23,7 +24,7 @@ enum NodeHost {
     func command(_ args: [String]) -> [String] {
         switch self {
         case .namespace(let ns):
-            return ["ip", "netns", "exec", ns] + args
+            return Netns.exec(ns, args)
         case .vm(let v):
             return Self.ssh(v) + [args.map(Self.shellQuoted).joined(separator: " ")]
         }
@@ -31,7 +32,7 @@ enum NodeHost {
 
     /// A long-running command. Over SSH it runs in the background of a remote shell that prints
     /// "remote pid N" and kills it (SIGTERM) when its standard input closes, so stopping the local
-    /// `ssh` (or closing its stdin) stops the remote process: start it with `Spawned(stdinPipe: true)`.
+    /// `ssh` (or closing its stdin) stops the remote process: start it with `DaemonProcess(stdinPipe: true)`.
     func daemon(_ args: [String]) -> [String] {
         switch self {
         case .namespace:
@@ -51,9 +52,9 @@ enum NodeHost {
     /// child on its one monitor thread, so a long-lived ssh stopped the reaping of every other
     /// process (seen: the runner hung on its next short command). The shell keeps the descriptor.
     private static func ssh(_ v: VMNodeAccess) -> [String] {
-        underShell + ["ip", "netns", "exec", v.netns, "ssh", "-i", v.sshKey, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        underShell + Netns.exec(v.netns, ["ssh", "-i", v.sshKey, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
          "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5",
-         "-o", "ServerAliveCountMax=6", "-p", String(v.sshPort), "root@127.0.0.1"]
+         "-o", "ServerAliveCountMax=6", "-p", String(v.sshPort), "root@127.0.0.1"])
     }
 
     /// Runs the argv that follows as a child of a shell that waits for it and exits with its status.

@@ -13,6 +13,7 @@
 //   extender ignorable, so a failing /filter call means "schedule as if it were not configured"
 //   (with --not-ignorable it fails the pod instead); a /prioritize error is always ignored.
 import ArgumentParser
+import EdgeLab
 import Foundation
 
 enum PlacementPolicy: String, CaseIterable, ExpressibleByArgument {

@@ -2,6 +2,7 @@
 // scenario × RPS × metric: mean and 95% CI per mode, relative change, Welch and Mann–Whitney
 // p-values) and verdict.txt (the success criteria, each PASS / FAIL / NOT RUN with its numbers).
 import EdgeCore
+import EdgeLab
 import Foundation
 
 enum Reports {

@@ -1,6 +1,8 @@
 // What one run measured, computed from its raw files (the request CSV written by `load`, the
 // watch CSV written by `watch`) and the score samples, so every figure can be recomputed from raw/.
 import EdgeAPI
+import EdgeCore
+import EdgeLab
 import Foundation
 
 struct RunMetrics {

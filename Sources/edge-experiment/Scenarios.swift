@@ -7,6 +7,7 @@
 //                          without node cgroups, pinned with the node's servers to the last CPU
 //   S5 outage              both of the node's links down/up, half a period each
 import ArgumentParser
+import EdgeLab
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -42,8 +43,8 @@ final class ActiveScenario {
     /// Applies `id` to node `i` of `bed` for about `seconds`.
     init(_ id: ScenarioID, node i: Int, bed: TestBed, settings: ScenarioSettings, seconds: Double) throws {
         let host = bed.host(i), dev = bed.clientFacingDevice(i)
-        func tc(_ args: [String]) throws { try runCommand(host.command(["tc"] + args)) }
-        func untc(_ args: [String]) { _ = try? runCommand(host.command(["tc"] + args), check: false) }
+        func tc(_ args: [String]) throws { try sh(host.command(["tc"] + args)) }
+        func untc(_ args: [String]) { _ = try? sh(host.command(["tc"] + args), check: false) }
         switch id {
         case .S1:
             try tc(["qdisc", "add", "dev", dev, "root", "netem", "delay", "20ms", "5ms"])
@@ -68,8 +69,8 @@ final class ActiveScenario {
                 undo.append { bed.unpin(node: i) }
             }
             let load = ["python3", settings.cpuScript, "--workers", String(settings.stressWorkers), "--seconds", String(Int(seconds.rounded(.up)) + 30)]
-            let busy = try Spawned(name: "cpu pressure", host.isVM ? host.daemon(load) : bed.inNodeCgroup(i, bed.pinned(cpu, load)),
-                                   logPath: "\(bed.options.workDir)/cpu-pressure.log", ownGroup: true, stdinPipe: host.isVM)
+            let busy = try DaemonProcess(name: "cpu pressure", host.isVM ? host.daemon(load) : bed.inNodeCgroup(i, bed.pinned(cpu, load)),
+                                   logPath: "\(bed.options.workDir)/cpu-pressure.log", ownGroup: true, stdinPipe: host.isVM, stopGrace: 5)
             bed.track(busy)
             undo.append { busy.stop() }
         case .S5:
@@ -78,7 +79,7 @@ final class ActiveScenario {
             let finished = DispatchSemaphore(value: 0)
             let half = settings.outagePeriod / 2
             @Sendable func set(_ state: String) {
-                for d in devices { _ = try? runCommand(host.command(["ip", "link", "set", d, state]), check: false) }
+                for d in devices { _ = try? sh(host.command(["ip", "link", "set", d, state]), check: false) }
             }
             Thread.detachNewThread {
                 // up for half a period, down for half a period, until removed
@@ -105,10 +106,10 @@ final class ActiveScenario {
     /// Whether the node's kernel has sch_netem (S1), probed on a throwaway device there.
     static func netemAvailable(on host: NodeHost) -> Bool {
         let dev = "netemprobe0"
-        guard (try? runCommand(host.command(["ip", "link", "add", dev, "type", "veth", "peer", "name", "netemprobe1"]), check: true)) != nil else {
+        guard (try? sh(host.command(["ip", "link", "add", dev, "type", "veth", "peer", "name", "netemprobe1"]), check: true)) != nil else {
             return false
         }
-        defer { _ = try? runCommand(host.command(["ip", "link", "delete", dev]), check: false) }
-        return (try? runCommand(host.command(["tc", "qdisc", "add", "dev", dev, "root", "netem", "delay", "1ms"]), check: true)) != nil
+        defer { _ = try? sh(host.command(["ip", "link", "delete", dev]), check: false) }
+        return (try? sh(host.command(["tc", "qdisc", "add", "dev", dev, "root", "netem", "delay", "1ms"]), check: true)) != nil
     }
 }

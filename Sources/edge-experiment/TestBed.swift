@@ -11,6 +11,7 @@
 // runner reaches each VM over SSH (`NodeHost`) and neither creates nor deletes that namespace.
 import EdgeAPI
 import EdgeCore
+import EdgeLab
 import EdgeRPC
 import Foundation
 #if canImport(Glibc)
@@ -49,10 +50,10 @@ final class TestBed {
     let options: TestBedOptions
     let tag: String
     let nodeNames: [String]
-    private(set) var namespaces: [String] = []
-    private(set) var daemons: [Spawned] = []
+    private(set) var namespaces: [ScratchNetns] = []
+    private(set) var daemons: [DaemonProcess] = []
     /// The bed's edge-controller (the MTTR measurement stops it).
-    private(set) var controller: Spawned?
+    private(set) var controller: DaemonProcess?
     private let lock = NSLock()
     private var tornDown = false
     let probePort: UInt16 = 6999
@@ -80,7 +81,7 @@ final class TestBed {
     /// Servers are not pinned, except on a node whose CPU a scenario constrains (S4): pinning every
     /// node's servers to fixed CPUs would hand whichever mode uses more CPUs an advantage of its own.
     private var pinnedCPU: [Int: Int] = [:]
-    private var probeServers: [Int: Spawned] = [:]
+    private var probeServers: [Int: DaemonProcess] = [:]
     /// Each namespace node's cgroup (empty: none, see `TestBedOptions.nodeCPUs`).
     private(set) var cgroups: [Int: NodeCgroup] = [:]
 
@@ -110,7 +111,7 @@ final class TestBed {
 
     /// The kernel's retransmission and drop counters in node `i`'s namespace (or VM).
     func netCounters(node i: Int) throws -> NodeNetCounters {
-        try NodeNetCounters.parse(try runCommand(host(i).command(NodeNetCounters.command)).stdout)
+        try NodeNetCounters.parse(try sh(host(i).command(NodeNetCounters.command)).stdout)
     }
 
     /// The CPU servers on node `i` are pinned to (nil = not pinned).
@@ -119,32 +120,26 @@ final class TestBed {
     /// Pins node `i`'s probe server (all threads) and its future replicas to `cpu`.
     func pin(node i: Int, cpu: Int) throws {
         lock.lock(); pinnedCPU[i] = cpu; let probe = probeServers[i]; lock.unlock()
-        if let probe { try runCommand(["taskset", "-a", "-p", "-c", String(cpu), String(probe.pid)]) }
+        if let probe { try sh(["taskset", "-a", "-p", "-c", String(cpu), String(probe.pid)]) }
     }
 
     /// Undoes `pin`: the probe server may run on every CPU again.
     func unpin(node i: Int) {
         lock.lock(); pinnedCPU[i] = nil; let probe = probeServers[i]; lock.unlock()
-        if let probe { _ = try? runCommand(["taskset", "-a", "-p", "-c", "0-\(options.cpus - 1)", String(probe.pid)], check: false) }
+        if let probe { _ = try? sh(["taskset", "-a", "-p", "-c", "0-\(options.cpus - 1)", String(probe.pid)], check: false) }
     }
 
     /// Records a process so that teardown stops it (stopping it earlier is fine).
-    func track(_ s: Spawned) { lock.lock(); daemons.append(s); lock.unlock() }
+    func track(_ s: DaemonProcess) { lock.lock(); daemons.append(s); lock.unlock() }
 
     private func addNamespace(_ name: String) throws {
-        try runCommand(["ip", "netns", "add", name])
-        lock.lock(); namespaces.append(name); lock.unlock()
-        try runCommand(["ip", "-n", name, "link", "set", "lo", "up"])
+        let ns = try ScratchNetns(named: name)
+        lock.lock(); namespaces.append(ns); lock.unlock()
     }
 
     private func vethPair(_ a: String, in nsA: String, addrA: String, _ b: String, in nsB: String, addrB: String) throws {
-        try runCommand(["ip", "link", "add", a, "netns", nsA, "type", "veth", "peer", "name", b, "netns", nsB])
-        for (dev, ns, addr) in [(a, nsA, addrA), (b, nsB, addrB)] {
-            try runCommand(["ip", "-n", ns, "addr", "add", addr, "dev", dev])
-            // one wire packet per skb: S2's per-packet loss and S3's tbf see packets, not 64 KiB GSO bursts
-            try runCommand(["ip", "-n", ns, "link", "set", dev, "gso_max_segs", "1"])
-            try runCommand(["ip", "-n", ns, "link", "set", dev, "up"])
-        }
+        // one wire packet per skb: S2's per-packet loss and S3's tbf see packets, not 64 KiB GSO bursts
+        try Veth.add(VethEnd(a, in: nsA, address: addrA), VethEnd(b, in: nsB, address: addrB), linkOptions: ["gso_max_segs", "1"])
     }
 
     private func fill(_ template: String, _ values: [String: String]) throws -> String {
@@ -162,11 +157,11 @@ final class TestBed {
     }
 
     /// Starts a workload server on node `i` listening on `port`; waits until it listens.
-    func startServer(node i: Int, port: UInt16, label: String) throws -> Spawned {
+    func startServer(node i: Int, port: UInt16, label: String) throws -> DaemonProcess {
         let h = host(i)
-        let s = try Spawned(name: "\(label) on node-\(i):\(port)",
+        let s = try DaemonProcess(name: "\(label) on node-\(i):\(port)",
                             inNodeCgroup(i, h.daemon(pinned(serverCPU(node: i), [options.selfPath, "serve", "--port", String(port)]))),
-                            logPath: "\(options.workDir)/server-n\(i)-\(port).log", ownGroup: h.isVM, stdinPipe: h.isVM)
+                            logPath: "\(options.workDir)/server-n\(i)-\(port).log", ownGroup: h.isVM, stdinPipe: h.isVM, stopGrace: 5)
         guard s.waitUntil(timeout: 15, { s.log.contains("listening") }) else {
             s.stop()
             throw CommandFailure(description: "\(s.name) did not start: \(s.log)")
@@ -175,11 +170,11 @@ final class TestBed {
     }
 
     /// CPU seconds of a process started on node `i` (nil when it cannot be read).
-    func cpuSeconds(_ s: Spawned, node i: Int) -> Double? {
+    func cpuSeconds(_ s: DaemonProcess, node i: Int) -> Double? {
         let h = host(i)
         guard h.isVM else { return processCPUSeconds(pid: s.pid) }
         guard let pid = NodeHost.remotePID(inLog: s.log),
-              let r = try? runCommand(h.command(["cat", "/proc/\(pid)/stat"]), check: true) else { return nil }
+              let r = try? sh(h.command(["cat", "/proc/\(pid)/stat"]), check: true) else { return nil }
         return procStatCPUSeconds(r.stdout)
     }
 
@@ -191,7 +186,7 @@ final class TestBed {
         }
         let dir = (path as NSString).deletingLastPathComponent
         let b64 = Data(text.utf8).base64EncodedString()
-        try runCommand(host(i).command(["sh", "-c", "mkdir -p '\(dir)' && echo \(b64) | base64 -d > '\(path)' && chmod \(mode) '\(path)'"]))
+        try sh(host(i).command(["sh", "-c", "mkdir -p '\(dir)' && echo \(b64) | base64 -d > '\(path)' && chmod \(mode) '\(path)'"]))
     }
 
     func setUp(log: (String) -> Void) throws {
@@ -215,29 +210,27 @@ final class TestBed {
                 try vethPair("\(tag)k\(i)", in: clientNS, addrA: "198.18.\(100 + i).1/24",
                              clientFacingDevice(i), in: nodeNS(i), addrB: "\(nodeClientAddress(i))/24")
             }
-            log("namespaces: \(namespaces.joined(separator: " "))")
+            log("namespaces: \(namespaces.map(\.name).joined(separator: " "))")
             try createNodeCgroups()
             if !cgroups.isEmpty {
                 log("node cgroups (\(options.nodeCPUs) CPUs each): " + cgroups.sorted { $0.key < $1.key }.map { $0.value.directories.joined(separator: "+") }.joined(separator: " "))
             }
         }
 
-        let ctlConf = "\(options.workDir)/controller.toml"
-        try fill("controller.toml", ["TOKEN_FILE": token, "SOCKET": controllerSocket]).write(toFile: ctlConf, atomically: true, encoding: .utf8)
-        let controller = try Spawned(name: "edge-controller", ["ip", "netns", "exec", controllerNS, "\(options.bin)/edge-controller", "--config", ctlConf],
-                                     logPath: "\(options.workDir)/controller.log")
+        let controller = try DaemonProcess(name: "edge-controller", executable: "\(options.bin)/edge-controller",
+                                           config: try fill("controller.toml", ["TOKEN_FILE": token, "SOCKET": controllerSocket]),
+                                           configPath: "\(options.workDir)/controller.toml", netns: controllerNS,
+                                           logPath: "\(options.workDir)/controller.log", stopGrace: 5)
         track(controller)
         self.controller = controller
-        guard controller.waitUntil(timeout: 30, { FileManager.default.fileExists(atPath: controllerSocket) }) else {
-            throw CommandFailure(description: "edge-controller did not start: \(controller.log)")
-        }
+        try controller.waitForFile(controllerSocket, timeout: 30)
 
         for i in 1...options.nodes {
             let h = host(i)
             let sock = "\(options.workDir)/agent\(i).sock"
             let conf = "\(options.workDir)/agent\(i).toml"
             if h.isVM {
-                try runCommand(h.command(["mkdir", "-p", "\(options.workDir)/state\(i)"]))
+                try sh(h.command(["mkdir", "-p", "\(options.workDir)/state\(i)"]))
                 try writeFile(node: i, path: token, try String(contentsOfFile: token, encoding: .utf8), mode: "0600")
             } else {
                 try FileManager.default.createDirectory(atPath: "\(options.workDir)/state\(i)", withIntermediateDirectories: true)
@@ -251,11 +244,11 @@ final class TestBed {
             // cgroup joins the node's network namespace only, with nsenter, and sees the host's mounts
             let agentArgs = ["\(agentBin)/edge-agent", "--config", conf]
             let agentCommand = !h.isVM && cgroups[i] != nil ? ["nsenter", "--net=/run/netns/\(nodeNS(i))"] + agentArgs : h.daemon(agentArgs)
-            let agent = try Spawned(name: "edge-agent node-\(i)", agentCommand,
-                                    logPath: "\(options.workDir)/agent\(i).log", ownGroup: h.isVM, stdinPipe: h.isVM)
+            let agent = try DaemonProcess(name: "edge-agent node-\(i)", agentCommand,
+                                    logPath: "\(options.workDir)/agent\(i).log", ownGroup: h.isVM, stdinPipe: h.isVM, stopGrace: 5)
             track(agent)
             let listening: () -> Bool = h.isVM
-                ? { (try? runCommand(h.command(["test", "-S", sock]), check: true)) != nil }
+                ? { (try? sh(h.command(["test", "-S", sock]), check: true)) != nil }
                 : { FileManager.default.fileExists(atPath: sock) }
             guard agent.waitUntil(timeout: 60, listening) else {
                 throw CommandFailure(description: "edge-agent node-\(i) did not start: \(agent.log)")
@@ -288,6 +281,6 @@ final class TestBed {
         lock.unlock()
         for d in ds.reversed() { d.stop() }
         removeNodeCgroups()
-        for n in ns.reversed() { _ = try? runCommand(["ip", "netns", "delete", n], check: false) }
+        for n in ns.reversed() { n.delete() }
     }
 }

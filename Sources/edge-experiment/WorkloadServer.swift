@@ -4,6 +4,7 @@
 // time: on a node whose CPU is contended the same work takes longer, as an inference request does.
 // One thread per connection: the load generator keeps a small pool of persistent connections.
 import ArgumentParser
+import EdgeLab
 import Foundation
 #if canImport(Glibc)
 import Glibc

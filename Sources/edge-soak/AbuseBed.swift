@@ -5,6 +5,7 @@
 // overrun, by RunGuard.
 import EdgeAPI
 import EdgeCore
+import EdgeLab
 import EdgeRPC
 import Foundation
 
@@ -15,9 +16,11 @@ final class AbuseBed: @unchecked Sendable {
     /// The agent's /healthz, inside `netns`.
     let metricsPort = 9464
     private(set) var pid: Int32 = 0
-    private(set) var watchdog: WatchdogListener!
+    private(set) var watchdog: NotifySocket!
     private let lock = NSLock()
-    private var processes: [Process] = []
+    private var agent: DaemonProcess?
+    /// Attackers, stopped by an interrupt too.
+    private var attackers: [Process] = []
     private var teardown = 0
     var socket: String { path("agent.sock") }
     var script: String { path("attack.py") }
@@ -32,12 +35,11 @@ final class AbuseBed: @unchecked Sendable {
         try AbuseScript.text.write(toFile: script, atomically: true, encoding: .utf8)
         try FileManager.default.copyItem(atPath: "/usr/bin/sleep", toPath: setuidSleep)
         guard chown(setuidSleep, 0, 0) == 0, chmod(setuidSleep, 0o4755) == 0 else { throw SoakError("cannot make \(setuidSleep) setuid root") }
-        try runCommand(["ip", "netns", "add", netns])
-        try runCommand(["ip", "-n", netns, "link", "add", "veth0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth",
-                        "peer", "name", "veth1", "numtxqueues", "4", "numrxqueues", "4"])
-        try runCommand(["ip", "-n", netns, "addr", "add", "10.98.0.2/24", "dev", "veth0"])
-        for dev in ["veth0", "veth1", "lo"] { try runCommand(["ip", "-n", netns, "link", "set", dev, "up"]) }
-        try """
+        try Netns.add(netns)
+        try Veth.add(VethEnd("veth0", in: netns, address: "10.98.0.2/24"), VethEnd("veth1", in: netns), queues: 4)
+        watchdog = try NotifySocket(path: path("notify.sock"))
+        watchdog.listenInBackground()
+        let agent = try DaemonProcess(name: "edge-agent", executable: "\(binDir)/edge-agent", config: """
         [agent]
         node_name = "abuse-agent"
         state_dir = "\(path("state"))"
@@ -53,16 +55,14 @@ final class AbuseBed: @unchecked Sendable {
         enabled = true
         device = "veth0"
         pin_path = "\(pinPath)"
-        """.write(toFile: path("agent.toml"), atomically: true, encoding: .utf8)
-        watchdog = try WatchdogListener(path: path("notify.sock"))
-        let agent = try start(["ip", "netns", "exec", netns, "\(binDir)/edge-agent", "--config", path("agent.toml")],
-                              log: "agent.log",
-                              environment: ["NOTIFY_SOCKET": watchdog.path, "WATCHDOG_USEC": "30000000"])
-        pid = agent.processIdentifier  // `ip netns exec` execs the agent in place
+        """, configPath: path("agent.toml"), netns: netns, logPath: path("agent.log"),
+           environment: ["NOTIFY_SOCKET": watchdog.path, "WATCHDOG_USEC": "30000000"])
+        lock.withLock { self.agent = agent }
+        pid = agent.pid  // `ip netns exec` execs the agent in place
         let deadline = Date().addingTimeInterval(30)
         while (try? RPCClient(path: socket).call(AgentMethod.telemetryGet, params: TelemetryGetParams())) == nil {
             guard agent.isRunning, Date() < deadline else {
-                throw SoakError("agent did not answer telemetry.get: \((try? String(contentsOfFile: path("agent.log"), encoding: .utf8)) ?? "")")
+                throw SoakError("agent did not answer telemetry.get: \(agent.log)")
             }
             Thread.sleep(forTimeInterval: 0.1)
         }
@@ -81,7 +81,7 @@ final class AbuseBed: @unchecked Sendable {
         p.standardOutput = out
         p.standardError = err
         try p.run()
-        lock.withLock { processes.append(p) }  // an interrupt stops the attacker too
+        lock.withLock { attackers.append(p) }  // an interrupt stops the attacker too
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard let result = try? JSONDecoder().decode([String: JSONValue].self, from: data) else {
@@ -113,19 +113,15 @@ final class AbuseBed: @unchecked Sendable {
     func stop() { RunGuard.release(teardown) }
 
     private func tearDown() {
-        lock.withLock { processes }.reversed().forEach { stopProcess($0) }
+        let (agent, attackers) = lock.withLock { (self.agent, self.attackers) }
+        attackers.reversed().forEach { stopProcess($0) }
+        agent?.stop()
         // What the agent pinned and recorded goes with the run.
         for name in ["edt_prefixes", "edt_cgroups", "edt_classes", "edt_class_meta", "edt_egress_prog"] {
             unlink(pinPath + "/" + name)
         }
         rmdir(pinPath)
-        try? runCommand(["ip", "netns", "delete", netns])
+        Netns.delete(netns)
         try? FileManager.default.removeItem(at: dir)
-    }
-
-    private func start(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> Process {
-        let p = try startLogged(arguments, logPath: path(log), environment: environment)
-        lock.withLock { processes.append(p) }
-        return p
     }
 }

@@ -12,6 +12,7 @@
 import EdgeAPI
 import EdgeConfig
 import EdgeCore
+import EdgeLab
 import EdgeRPC
 import EdgeTelemetry
 import Foundation
@@ -30,7 +31,9 @@ enum AbuseControllerRun {
         defer { daemons.stop() }
         let token = "abuse-\(UUID().uuidString)"
         try token.write(toFile: daemons.path("token"), atomically: true, encoding: .utf8)
-        try """
+        let watchdog = try NotifySocket(path: daemons.path("notify.sock"))
+        watchdog.listenInBackground()
+        let p = try daemons.launch("\(binDir)/edge-controller", as: "controller", config: """
         [server]
         listen = "127.0.0.1:0"
         token_file = "\(daemons.path("token"))"
@@ -41,15 +44,12 @@ enum AbuseControllerRun {
         [registry]
         max_nodes = \(s.nodes + 16)
         stale_after = "600s"
-        """.write(toFile: daemons.path("controller.toml"), atomically: true, encoding: .utf8)
-        let watchdog = try WatchdogListener(path: daemons.path("notify.sock"))
-        let p = try daemons.start(["NOTIFY_SOCKET=\(watchdog.path)", "WATCHDOG_USEC=2000000", "prlimit", "--nofile=1024:16384", "--",
-                                   "\(binDir)/edge-controller", "--config", daemons.path("controller.toml")], log: "controller.log")
-        try daemons.waitFor(daemons.path("controller.sock"), p, log: "controller.log")
+        """, socket: daemons.path("controller.sock"), wrapper: ["prlimit", "--nofile=1024:16384", "--"],
+            environment: ["NOTIFY_SOCKET": watchdog.path, "WATCHDOG_USEC": "2000000"])
         let socket = daemons.path("controller.sock")
-        let status: ControllerStatusResult = try RPCClient(path: socket).call(ControllerMethod.status)
+        let status = try SoakDaemons.boundStatus(socket: socket)
         let port = try ExtenderRateRun.portOf("http://\(status.listen)")
-        let pid = p.processIdentifier
+        let pid = p.pid
         print("abuse-controller: release edge-controller pid \(pid) on \(status.listen), soft RLIMIT_NOFILE 1024 at exec, "
               + "watchdog 2 s (a WATCHDOG=1 per second), server.idle_timeout 10 s (default 120 s)")
 
@@ -89,45 +89,45 @@ enum AbuseControllerRun {
     static func fdFlood(port: Int, count: Int) -> String {
         var lim = rlimit(rlim_cur: rlim_t(count + 1024), rlim_max: rlim_t(count + 1024))
         setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &lim)
-        var held: [Int32] = [], failures: [Int32: Int] = [:]
+        var held: [DeadlineSocket] = [], failures: [Int32: Int] = [:]
         for _ in 0..<count {
             var err: Int32 = 0
-            if let fd = AbuseSocket.connect(port: port, error: &err) { held.append(fd) } else { failures[err, default: 0] += 1 }
+            if let socket = AbuseSocket.connect(port: port, error: &err) { held.append(socket) } else { failures[err, default: 0] += 1 }
         }
         Thread.sleep(forTimeInterval: 5)
-        held.forEach { close($0) }
-        return "\(held.count) idle unauthenticated connections held 5 s (\(failures.isEmpty ? "none refused" : "refused, by errno: \(failures)"))"
+        let heldCount = held.count
+        held.removeAll()  // closes them
+        return "\(heldCount) idle unauthenticated connections held 5 s (\(failures.isEmpty ? "none refused" : "refused, by errno: \(failures)"))"
     }
 
     /// `count` connections that send a request head one header line per second and never finish it.
     static func slowHeaders(port: Int, count: Int, seconds: Int) -> String {
-        var open: [Int32] = [], failed = 0
+        var open: [DeadlineSocket] = [], failed = 0
         for _ in 0..<count {
             var err: Int32 = 0
-            guard let fd = AbuseSocket.connect(port: port, error: &err) else { failed += 1; continue }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            guard let socket = AbuseSocket.connect(port: port, error: &err) else { failed += 1; continue }
             let head = Array("POST /v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\n".utf8)
-            _ = send(fd, head, head.count, Int32(MSG_NOSIGNAL))
-            open.append(fd)
+            _ = send(socket.fd, head, head.count, Int32(MSG_NOSIGNAL))  // the deadline socket never blocks
+            open.append(socket)
         }
         var closed = 0
         let line = Array("X-Slow: 1\r\n".utf8)
         for _ in 0..<seconds {
             Thread.sleep(forTimeInterval: 1)
-            open = open.filter { fd in
+            open = open.filter { socket in
                 var b: UInt8 = 0
-                let r = recv(fd, &b, 1, 0)  // 0: closed; > 0: an error answer (408/400), closing
-                if r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || send(fd, line, line.count, Int32(MSG_NOSIGNAL)) < 0 {
-                    closed += 1
-                    close(fd)
+                let r = recv(socket.fd, &b, 1, 0)  // 0: closed; > 0: an error answer (408/400), closing
+                if r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || send(socket.fd, line, line.count, Int32(MSG_NOSIGNAL)) < 0 {
+                    closed += 1  // dropped from `open`: closed
                     return false
                 }
                 return true
             }
         }
-        open.forEach { close($0) }
+        let stillOpen = open.count
+        open.removeAll()  // closes them
         return "\(count) connections sending one header line a second for \(seconds) s: \(failed) failed to connect, "
-            + "\(closed) closed by the server, \(open.count) still open at the end"
+            + "\(closed) closed by the server, \(stillOpen) still open at the end"
     }
 
     static func hugeBodies(port: Int, count: Int) -> String {

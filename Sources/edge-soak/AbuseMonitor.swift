@@ -4,6 +4,7 @@
 // connections. Each attack becomes one row: longest watchdog gap, RSS and fds before / peak /
 // after, each probe's latency and failures, and what the attack itself saw. The rows of both
 // runs are printed again as one Markdown table at the end (docs/abuse-figures.md holds one).
+import EdgeLab
 import Foundation
 
 /// One attack's figures.
@@ -128,13 +129,13 @@ final class DaemonSampler: @unchecked Sendable {
 final class AbuseMonitor {
     let run: String
     let pid: Int32
-    let watchdog: WatchdogListener
+    let watchdog: NotifySocket
     private let sampler: DaemonSampler
     private var probes: [Probe] = []
     /// Every row of this invocation, both runs (a failed run keeps the rows it made).
     nonisolated(unsafe) private(set) static var rows: [AttackRow] = []
 
-    init(run: String, pid: Int32, watchdog: WatchdogListener) {
+    init(run: String, pid: Int32, watchdog: NotifySocket) {
         self.run = run
         self.pid = pid
         self.watchdog = watchdog
@@ -158,7 +159,7 @@ final class AbuseMonitor {
         let peak = sampler.peak(from: start, to: end)
         let row = AttackRow(
             run: run, attack: name, finding: finding, seconds: end.timeIntervalSince(start),
-            watchdogGap: watchdog.longestGap(from: start, to: end),
+            watchdogGap: watchdog.longestGap(of: "WATCHDOG=1", from: start, to: end),
             rssKiB: (before.rssKiB, max(peak.rssKiB, before.rssKiB, after.rssKiB), after.rssKiB),
             fds: (before.fds, max(peak.fds, before.fds, after.fds), after.fds),
             probes: probes.map { p -> (name: String, stats: LatencyStats, failed: Int) in

@@ -6,6 +6,8 @@
 // 200 ms and shaping.set every second, /healthz is fetched every 200 ms, and every WATCHDOG=1 is
 // timestamped; each attack prints one row of figures (AbuseMonitor).
 import EdgeAPI
+import EdgeCore
+import EdgeLab
 import EdgeRPC
 import Foundation
 
@@ -92,8 +94,8 @@ enum AgentAbuseRun {
                 + "\(r["answered"]?.intValue ?? 0) answered (\(r["message"]?.stringValue ?? "-")), \(r["failed"]?.intValue ?? 0) failed"
         }
         try m.attack("half-close, 1,024 classes", finding: "#9") { try halfClose(bed) }
-        print("abuse-agent: whole run: \(bed.watchdog.count(from: runStart, to: Date())) watchdog pings, longest gap "
-              + String(format: "%.2f s", bed.watchdog.longestGap(from: runStart)) + " (WatchdogSec=30s in the unit); agent \(try ProcessSample(pid: bed.pid))")
+        print("abuse-agent: whole run: \(bed.watchdog.count(of: "WATCHDOG=1", from: runStart, to: Date())) watchdog pings, longest gap "
+              + String(format: "%.2f s", bed.watchdog.longestGap(of: "WATCHDOG=1", from: runStart)) + " (WatchdogSec=30s in the unit); agent \(try ProcessSample(pid: bed.pid))")
     }
 
     /// shaping.list (id 2) + telemetry.get (id 1, without its newline), then shutdown(SHUT_WR).

@@ -3,6 +3,8 @@
 // (every node replaced once, as in steady state), then /prioritize calls naming all of them;
 // VmRSS is read from /proc after each step. The ingest rate of the first round is printed too.
 import EdgeAPI
+import EdgeCore
+import EdgeLab
 import EdgeRPC
 import Foundation
 

@@ -3,6 +3,7 @@
 // 10 s the controller's RSS and descriptors are sampled, to show growth (or its absence).
 import AsyncHTTPClient
 import EdgeCore
+import EdgeLab
 import Foundation
 
 enum ExtenderSoak {

@@ -3,6 +3,7 @@
 // connections. Reported: reports/s, latency, and the controller's RSS and descriptors.
 import AsyncHTTPClient
 import EdgeCore
+import EdgeLab
 import EdgeTelemetry
 import Foundation
 

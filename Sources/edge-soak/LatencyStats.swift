@@ -1,4 +1,5 @@
 // Latency samples of one run, summarised the way the issue asks for (throughput, p50, p99, max).
+import EdgeLab
 import Foundation
 
 struct LatencyStats {
@@ -12,12 +13,9 @@ struct LatencyStats {
 
     var count: Int { samples.count }
 
-    /// The q-quantile (nearest rank) in seconds, 0 when empty.
+    /// The q-quantile (the lab's nearest rank) in seconds, 0 when empty.
     func quantile(_ q: Double) -> Double {
-        guard !samples.isEmpty else { return 0 }
-        let sorted = samples.sorted()
-        let rank = Int((q * Double(sorted.count)).rounded(.up)) - 1
-        return sorted[min(max(rank, 0), sorted.count - 1)]
+        samples.isEmpty ? 0 : ExperimentStats.quantile(sorted: samples.sorted(), q)
     }
 
     var summary: String {

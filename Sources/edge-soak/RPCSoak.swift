@@ -3,6 +3,8 @@
 // then each makes its remaining calls. Reported: successes, latency, and the agent's RSS and
 // descriptors before, under load and after the clients have gone.
 import EdgeAPI
+import EdgeCore
+import EdgeLab
 import EdgeRPC
 import Foundation
 

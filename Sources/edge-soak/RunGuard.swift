@@ -91,6 +91,8 @@ enum RunGuard {
 }
 
 /// Stops `p` (SIGTERM, then SIGKILL after `grace` seconds) and waits until it is gone; bounded.
+/// For the abuse bed's attackers, whose output the bed reads from a pipe; daemons are the lab's
+/// `DaemonProcess`, which stops itself the same way.
 func stopProcess(_ p: Process, grace: Double = 10) {
     guard p.isRunning else { return }
     p.terminate()
@@ -100,14 +102,4 @@ func stopProcess(_ p: Process, grace: Double = 10) {
     kill(p.processIdentifier, SIGKILL)
     deadline = Date().addingTimeInterval(5)
     while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-}
-
-/// Runs `args` through /usr/bin/env and waits; throws naming the command when it fails.
-func runCommand(_ args: [String]) throws {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = args
-    try p.run()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { throw SoakError("\(args.joined(separator: " ")) failed (root needed)") }
 }

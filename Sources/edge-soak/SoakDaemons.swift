@@ -2,6 +2,8 @@
 // configs written to a scratch directory. The agent runs in a network namespace made for the
 // run (its telemetry and any shaping stay there); the controller listens on loopback.
 import EdgeAPI
+import EdgeCore
+import EdgeLab
 import EdgeRPC
 import Foundation
 
@@ -9,7 +11,7 @@ final class SoakDaemons: @unchecked Sendable {
     let dir: URL
     let binDir: String
     private let lock = NSLock()
-    private var processes: [Process] = []
+    private var processes: [DaemonProcess] = []
     private var netns: String?
     private var teardown = 0
 
@@ -22,28 +24,24 @@ final class SoakDaemons: @unchecked Sendable {
 
     func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
 
-    func start(_ arguments: [String], log: String) throws -> Process {
-        let p = try startLogged(arguments, logPath: path(log))
+    /// Writes `config` to `<file>.toml`, starts `executable` on it (`wrapper` in front, output in
+    /// `<file>.log`) and waits for `socket`; stopped at teardown.
+    func launch(_ executable: String, as file: String, config: String, socket: String, netns: String? = nil,
+                wrapper: [String] = [], environment: [String: String] = [:]) throws -> DaemonProcess {
+        let p = try DaemonProcess(name: (executable as NSString).lastPathComponent, executable: executable, config: config,
+                                  configPath: path("\(file).toml"), wrapper: wrapper, netns: netns,
+                                  logPath: path("\(file).log"), environment: environment)
         lock.withLock { processes.append(p) }
+        try p.waitForFile(socket, timeout: 30)
         return p
-    }
-
-    func waitFor(_ file: String, _ process: Process, log: String) throws {
-        let deadline = Date().addingTimeInterval(30)
-        while !FileManager.default.fileExists(atPath: file) {
-            guard process.isRunning, Date() < deadline else {
-                throw SoakError("daemon did not open \(file): \((try? String(contentsOfFile: path(log), encoding: .utf8)) ?? "")")
-            }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
     }
 
     /// Starts edge-agent in a fresh namespace; returns its socket and pid.
     func startAgent(maxClients: Int) throws -> (socket: String, pid: Int32) {
         let name = "edgesoak-\(UInt32.random(in: 0...UInt32.max))"
         lock.withLock { netns = name }  // before it exists: an interrupt now still deletes it
-        try runCommand(["ip", "netns", "add", name])
-        try """
+        try Netns.add(name)
+        let p = try launch("\(binDir)/edge-agent", as: "agent", config: """
         [agent]
         node_name = "soak-agent"
         [telemetry]
@@ -56,24 +54,21 @@ final class SoakDaemons: @unchecked Sendable {
         listen = ""
         [shaping]
         enabled = false
-        """.write(toFile: path("agent.toml"), atomically: true, encoding: .utf8)
-        // `ip netns exec` execs the agent in place, so the pid is the agent's own.
-        let p = try start(["ip", "netns", "exec", name, "\(binDir)/edge-agent", "--config", path("agent.toml")], log: "agent.log")
-        try waitFor(path("agent.sock"), p, log: "agent.log")
+        """, socket: path("agent.sock"), netns: name)
         // telemetry.get answers -32002 until the first interval completes; load starts after that.
         let deadline = Date().addingTimeInterval(15)
         while (try? RPCClient(path: path("agent.sock")).call(AgentMethod.telemetryGet, params: TelemetryGetParams())) == nil {
             guard Date() < deadline else { throw SoakError("agent's telemetry.get never answered within 15 s") }
             Thread.sleep(forTimeInterval: 0.1)
         }
-        return (path("agent.sock"), p.processIdentifier)
+        return (path("agent.sock"), p.pid)
     }
 
     /// Starts edge-controller on 127.0.0.1 (a free port); returns its base URL, token and pid.
     func startController(maxNodes: Int) throws -> (url: String, token: String, pid: Int32) {
         let token = "soak-\(UUID().uuidString)"
         try token.write(toFile: path("token"), atomically: true, encoding: .utf8)
-        try """
+        let p = try launch("\(binDir)/edge-controller", as: "controller", config: """
         [server]
         listen = "127.0.0.1:0"
         token_file = "\(path("token"))"
@@ -83,11 +78,24 @@ final class SoakDaemons: @unchecked Sendable {
         [registry]
         max_nodes = \(maxNodes)
         stale_after = "60s"
-        """.write(toFile: path("controller.toml"), atomically: true, encoding: .utf8)
-        let p = try start(["\(binDir)/edge-controller", "--config", path("controller.toml")], log: "controller.log")
-        try waitFor(path("controller.sock"), p, log: "controller.log")
-        let status: ControllerStatusResult = try RPCClient(path: path("controller.sock")).call(ControllerMethod.status)
-        return ("http://\(status.listen)", token, p.processIdentifier)
+        """, socket: path("controller.sock"))
+        let status = try Self.boundStatus(socket: path("controller.sock"))
+        return ("http://\(status.listen)", token, p.pid)
+    }
+
+    /// The controller's status once its HTTP listener is bound. The RPC socket comes up first, and
+    /// until the listener binds `listen` is still the configured "127.0.0.1:0" (seen: the rss run
+    /// then failed in round 1 with "connect 127.0.0.1:0" on most starts).
+    static func boundStatus(socket: String, timeout: Double = 15) throws -> ControllerStatusResult {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let status: ControllerStatusResult = try RPCClient(path: socket).call(ControllerMethod.status)
+            if !status.listen.hasSuffix(":0") { return status }
+            guard Date() < deadline else {
+                throw SoakError("edge-controller's HTTP listener did not bind within \(Int(timeout)) s (listen \(status.listen))")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
     }
 
     /// Stops the daemons, deletes the namespace and the scratch directory (once).
@@ -95,27 +103,8 @@ final class SoakDaemons: @unchecked Sendable {
 
     private func tearDown() {
         let (started, ns) = lock.withLock { (processes, netns) }
-        started.reversed().forEach { stopProcess($0) }
-        if let ns { try? runCommand(["ip", "netns", "delete", ns]) }
+        started.reversed().forEach { $0.stop() }
+        if let ns { Netns.delete(ns) }
         try? FileManager.default.removeItem(at: dir)
     }
-}
-
-/// Starts `arguments` through /usr/bin/env with stdout and stderr in `logPath`, outside any
-/// systemd notify socket of ours (NOTIFY_SOCKET removed), `environment` added on top.
-/// Shared by the soak daemons and the abuse bed.
-func startLogged(_ arguments: [String], logPath: String, environment: [String: String] = [:]) throws -> Process {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = arguments
-    FileManager.default.createFile(atPath: logPath, contents: nil)
-    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-    p.standardOutput = handle
-    p.standardError = handle
-    var env = ProcessInfo.processInfo.environment
-    env.removeValue(forKey: "NOTIFY_SOCKET")
-    for (k, v) in environment { env[k] = v }
-    p.environment = env
-    try p.run()
-    return p
 }

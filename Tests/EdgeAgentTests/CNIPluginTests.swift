@@ -41,16 +41,13 @@ final class CNIChainFixture {
         outside = try ScratchNetns(prefix: "edgetest-cniout")
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("edgetest-cni-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try node.run(["ip", "link", "add", "up0", "type", "veth", "peer", "name", "eth0", "netns", outside.name])
-        try node.run(["ip", "addr", "add", "192.168.208.1/24", "dev", "up0"])
-        try node.run(["ip", "link", "set", "up0", "up"])
-        try outside.run(["ip", "addr", "add", "192.168.208.2/24", "dev", "eth0"])
-        try outside.run(["ip", "link", "set", "eth0", "up"])
+        try Veth.add(VethEnd("up0", in: node.name, address: "192.168.208.1/24"),
+                     VethEnd("eth0", in: outside.name, address: "192.168.208.2/24"))
     }
 
     deinit {
         agent?.stop()
-        for name in EDTDatapath.mapNames + [Shaper.programPin] { unlink(pinPath + "/" + name) }
+        for name in EDTDatapath.pinNames { unlink(pinPath + "/" + name) }
         rmdir(pinPath)
         try? FileManager.default.removeItem(at: dir)
     }

@@ -169,7 +169,7 @@ final class FaultShapingTests: XCTestCase {
         let params = ShapingSetParams(selector: f.lab.txAddress, rate: "20mbit")
         XCTAssertThrowsError(try f.client().call("shaping.set", params: params, as: ShapingClassInfo.self)) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains("cannot write state file \(mountPoint)/qdisc-veth0.json: No space left on device (ENOSPC); nothing was changed"), text)
+            XCTAssertTrue(text.contains("cannot write state file \(mountPoint)/shaping-ledger.json: No space left on device (ENOSPC); nothing was changed"), text)
         }
         XCTAssertEqual(try f.lab.tcCanonical(["qdisc", "show", "dev", "veth0"]), qdiscsBefore, "no qdisc changed")
         XCTAssertEqual(try f.tcEgressFilters().count, 0, "no filter")
@@ -183,7 +183,7 @@ final class FaultShapingTests: XCTestCase {
         let info: ShapingClassInfo = try f.client().call("shaping.set", params: params)
         XCTAssertEqual(info.selector, f.lab.txAddress + "/32")
         XCTAssertEqual(try f.tcEgressFilters().count, 1)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: mountPoint + "/qdisc-veth0.json"))
+        XCTAssertNotNil(try OwnershipLedger(directory: mountPoint).recordedRoot(of: "veth0"))
         _ = try f.client().call("shaping.reset", as: ShapingChangeResult.self)
     }
 }

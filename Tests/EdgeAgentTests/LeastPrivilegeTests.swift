@@ -76,11 +76,7 @@ final class LeastPrivilegeTests: XCTestCase {
         defer { try? sh(["rm", "-rf", pinPath], check: false) }
         let ns = try ScratchNetns(prefix: "edgecaps")
         let peer = try ScratchNetns(prefix: "edgecapr")
-        try ns.run(["ip", "link", "add", "veth0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth",
-                    "peer", "name", "veth1", "netns", peer.name, "numtxqueues", "4", "numrxqueues", "4"])
-        try ns.run(["ip", "addr", "add", "10.231.0.1/24", "dev", "veth0"])
-        try ns.run(["ip", "link", "set", "veth0", "up"])
-        try peer.run(["ip", "link", "set", "veth1", "up"])
+        try Veth.add(VethEnd("veth0", in: ns.name, address: "10.231.0.1/24"), VethEnd("veth1", in: peer.name), queues: 4)
         let config = """
         [agent]
         node_name = "caps-node"

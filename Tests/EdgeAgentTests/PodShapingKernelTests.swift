@@ -47,19 +47,15 @@ final class PodNetworkFixture {
             try pod.run(["ip", "link", "set", "eth0", "up"])
             try pod.run(["ip", "route", "add", "default", "via", "10.207.0.1"])
         }
-        try node.run(["ip", "link", "add", "up0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth",
-                      "peer", "name", "eth0", "netns", outside.name])
-        try node.run(["ip", "addr", "add", nodeUplinkAddress + "/24", "dev", "up0"])
-        try node.run(["ip", "link", "set", "up0", "up"])
-        try outside.run(["ip", "addr", "add", outsideAddress + "/24", "dev", "eth0"])
-        try outside.run(["ip", "link", "set", "eth0", "up"])
+        try Veth.add(VethEnd("up0", in: node.name, address: nodeUplinkAddress + "/24"),
+                     VethEnd("eth0", in: outside.name, address: outsideAddress + "/24"), queues: 4)
         try node.run(["sysctl", "-qw", "net.ipv4.ip_forward=1"])
         try node.run(["iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "10.207.0.0/24", "-o", "up0", "-j", "MASQUERADE"])
         netlink = try NetlinkSocket(namespace: NetworkNamespace(named: node.name))
     }
 
     deinit {
-        for name in EDTDatapath.mapNames + [Shaper.programPin] { unlink(pinPath + "/" + name) }
+        for name in EDTDatapath.pinNames { unlink(pinPath + "/" + name) }
         rmdir(pinPath)
         try? FileManager.default.removeItem(atPath: stateDir)
     }

@@ -39,9 +39,9 @@ final class SelectorAliasTests: XCTestCase {
         XCTAssertEqual(a.classKey, b.classKey)
         // a class an older agent recorded under the mapped spelling is found by either spelling
         let recorded: [UInt32: String] = [4: "::ffff:10.77.0.1/128", 5: "fd00::/64"]
-        XCTAssertEqual(Shaper.classId(of: a.classKey, in: recorded), 4)
-        XCTAssertEqual(Shaper.classId(of: try ShapingSelector.parse("fd00:0::/64", cgroupRoot: nil).classKey, in: recorded), 5)
-        XCTAssertNil(Shaper.classId(of: try ShapingSelector.parse("10.77.0.2", cgroupRoot: nil).classKey, in: recorded))
+        XCTAssertEqual(ClassTable.classId(of: a.classKey, in: recorded), 4)
+        XCTAssertEqual(ClassTable.classId(of: try ShapingSelector.parse("fd00:0::/64", cgroupRoot: nil).classKey, in: recorded), 5)
+        XCTAssertNil(ClassTable.classId(of: try ShapingSelector.parse("10.77.0.2", cgroupRoot: nil).classKey, in: recorded))
     }
 
     func testIPv6EntriesAreFlaggedIPv6Only() throws {

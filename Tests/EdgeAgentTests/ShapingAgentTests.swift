@@ -86,19 +86,19 @@ final class ShapingAgentTests: XCTestCase {
         _ = try f.client().call("shaping.set", params: ShapingSetParams(selector: f.lab.txAddress, rate: "50mbit"),
                                 as: ShapingClassInfo.self)
         XCTAssertEqual(try f.congestionControl(), "bbr")
-        let note = try String(contentsOfFile: f.stateDir + "/tcp-congestion-control.json", encoding: .utf8)
-        XCTAssertEqual(note, #"{"previous":"reno"}"#)
+        let note = try OwnershipLedger(directory: f.stateDir).entries().filter { if case .congestionControl = $0 { true } else { false } }
+        XCTAssertEqual(note, [.congestionControl(previous: "reno")])
         XCTAssertTrue(f.agent?.log.contains("net.ipv4.tcp_congestion_control: reno -> bbr while shaping is active") ?? false,
                       f.agent?.log ?? "")
         // A second setup (a restart) keeps the original note rather than recording bbr.
         f.stop()
         try f.start(congestionControl: "bbr")
-        XCTAssertEqual(try String(contentsOfFile: f.stateDir + "/tcp-congestion-control.json", encoding: .utf8), note)
+        XCTAssertEqual(try OwnershipLedger(directory: f.stateDir).entries().filter { if case .congestionControl = $0 { true } else { false } }, note)
 
         let reset: ShapingChangeResult = try f.client().call("shaping.reset")
         XCTAssertTrue(reset.actions.contains("restored net.ipv4.tcp_congestion_control to reno (was bbr)"), "\(reset.actions)")
         XCTAssertEqual(try f.congestionControl(), "reno")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: f.stateDir + "/tcp-congestion-control.json"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: OwnershipLedger(directory: f.stateDir).path), "every entry undone")
         XCTAssertEqual(try String(contentsOfFile: "/proc/sys/net/ipv4/tcp_congestion_control", encoding: .utf8), host,
                        "the test's own namespace is untouched")
     }

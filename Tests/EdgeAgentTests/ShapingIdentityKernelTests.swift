@@ -74,7 +74,7 @@ final class ShapingIdentityKernelTests: XCTestCase {
         let before = try XCTUnwrap(try f.tcRoot())
         let second = f.shaper() // a restarted agent
         try second.setup()
-        let recorded = try XCTUnwrap(try StateFile.read(QdiscSnapshot.self, from: f.stateDir + "/qdisc-veth0.json"))
+        let recorded = try XCTUnwrap(try OwnershipLedger(directory: f.stateDir).recordedRoot(of: "veth0"))
         XCTAssertNotEqual(recorded.root?.kind, "htb", "the old record was replaced by the new device's")
         _ = try second.reset()
         XCTAssertEqual(try XCTUnwrap(try f.tcRoot())["kind"] as? String, before["kind"] as? String)

@@ -25,18 +25,13 @@ final class ShapingFixture {
         try requireRoot()
         tx = try ScratchNetns(prefix: "edgetest-tx")
         rx = try ScratchNetns(prefix: "edgetest-rx")
-        let q = String(queues)
-        try tx.run(["ip", "link", "add", "veth0", "numtxqueues", q, "numrxqueues", q, "type", "veth",
-                    "peer", "name", "veth1", "netns", rx.name, "numtxqueues", q, "numrxqueues", q])
-        try tx.run(["ip", "addr", "add", txAddress + "/24", "dev", "veth0"])
-        try rx.run(["ip", "addr", "add", rxAddress + "/24", "dev", "veth1"])
-        try tx.run(["ip", "link", "set", "veth0", "up"])
-        try rx.run(["ip", "link", "set", "veth1", "up"])
+        try Veth.add(VethEnd("veth0", in: tx.name, address: txAddress + "/24"),
+                     VethEnd("veth1", in: rx.name, address: rxAddress + "/24"), queues: queues)
         netlink = try NetlinkSocket(namespace: NetworkNamespace(named: tx.name))
     }
 
     deinit {
-        for name in EDTDatapath.mapNames + [Shaper.programPin] { unlink(pinPath + "/" + name) }
+        for name in EDTDatapath.pinNames { unlink(pinPath + "/" + name) }
         rmdir(pinPath)
         try? FileManager.default.removeItem(atPath: stateDir)
     }
@@ -100,10 +95,10 @@ final class ShapingKernelTests: XCTestCase {
         XCTAssertTrue(first.clsactCreated)
         XCTAssertFalse(first.programAdopted)
         XCTAssertEqual(first.device, "veth0")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: f.stateDir + "/qdisc-veth0.json"), "root recorded before changes")
+        XCTAssertNotNil(try OwnershipLedger(directory: f.stateDir).recordedRoot(of: "veth0"), "root recorded before changes")
 
         let filter = try XCTUnwrap(try f.tcEDTFilter(), "tc sees our filter")
-        XCTAssertEqual(filter["bpf_name"] as? String, Shaper.filterName)
+        XCTAssertEqual(filter["bpf_name"] as? String, ShapingDesiredState.egressFilter.name)
         XCTAssertEqual(filter["direct-action"] as? Bool, true)
         let prog = try XCTUnwrap(filter["prog"] as? [String: Any])
         XCTAssertEqual((prog["id"] as? NSNumber)?.uint32Value, first.programId)
@@ -160,7 +155,7 @@ final class ShapingKernelTests: XCTestCase {
         XCTAssertFalse(try f.tcJSON(["qdisc", "show", "dev", "veth0"]).contains { $0["kind"] as? String == "clsact" },
                        "the clsact we created is gone")
         XCTAssertFalse(FileManager.default.fileExists(atPath: f.pinPath), "pins and their directory are gone")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: f.stateDir + "/qdisc-veth0.json"))
+        XCTAssertNil(try OwnershipLedger(directory: f.stateDir).recordedRoot(of: "veth0"))
         XCTAssertEqual(shaper.status, "reset")
         XCTAssertEqual(try shaper.list().classes, [])
 
@@ -223,7 +218,7 @@ final class ShapingKernelTests: XCTestCase {
             XCTAssertEqual("\($0)", "unknown device 'nosuchdev0' (no such network interface)")
         }
         XCTAssertTrue(other.status.hasPrefix("failed (unknown device 'nosuchdev0'"))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: f.stateDir + "/qdisc-nosuchdev0.json"))
+        XCTAssertNil(try OwnershipLedger(directory: f.stateDir).recordedRoot(of: "nosuchdev0"))
         XCTAssertThrowsError(try shaper.qdiscShow(device: "nosuchdev0")) {
             XCTAssertEqual("\($0)", "unknown device 'nosuchdev0' (no such network interface)")
         }

@@ -1,4 +1,5 @@
 import EdgeController
+import EdgeControllerLab
 import Foundation
 import XCTest
 

@@ -5,6 +5,8 @@
 import EdgeAPI
 import EdgeConfig
 @testable import EdgeController
+import EdgeControllerLab
+import EdgeCore
 import Foundation
 import XCTest
 

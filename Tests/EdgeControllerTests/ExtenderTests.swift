@@ -1,6 +1,7 @@
 import EdgeAPI
 import EdgeConfig
 import EdgeController
+import EdgeControllerLab
 import EdgeCore
 import XCTest
 

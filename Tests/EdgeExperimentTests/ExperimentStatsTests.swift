@@ -2,6 +2,7 @@
 // t tables, and small cases worked out by hand.
 @testable import edge_experiment
 import EdgeCore
+import EdgeLab
 import Foundation
 import XCTest
 

@@ -2,6 +2,7 @@
 // through the bed land in their node's cgroup, and teardown leaves no cgroup behind in any hierarchy.
 @testable import edge_experiment
 import EdgeCore
+import EdgeLab
 import EdgeTestSupport
 import Foundation
 import XCTest
@@ -43,7 +44,7 @@ final class NodeCgroupTests: XCTestCase {
             if let v1 = cg.v1CPUDir { XCTAssertEqual(loc.v1Dirs["cpu"], v1) }
         }
         // a process started through the bed on node 2 is in node 2's cgroup (and its children too)
-        let s = try Spawned(name: "sleeper", b.inNodeCgroup(2, ["sh", "-c", "sleep 60 & wait"]), logPath: "\(NSTemporaryDirectory())/\(tag)sleeper.log")
+        let s = try DaemonProcess(name: "sleeper", b.inNodeCgroup(2, ["sh", "-c", "sleep 60 & wait"]), logPath: "\(NSTemporaryDirectory())/\(tag)sleeper.log")
         b.track(s)
         Thread.sleep(forTimeInterval: 0.3)
         let procs = try String(contentsOfFile: "\(b.cgroups[2]!.v2Dir)/cgroup.procs", encoding: .utf8).split(separator: "\n")

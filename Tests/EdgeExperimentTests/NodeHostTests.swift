@@ -1,6 +1,7 @@
 // The commands the runner sends to a node: argv for a namespace, one shell-quoted string for a VM
 // over SSH. The quoting is checked by handing the string to a real /bin/sh, as sshd does.
 @testable import edge_experiment
+import EdgeLab
 import Foundation
 import XCTest
 
@@ -23,19 +24,19 @@ final class NodeHostTests: XCTestCase {
     func testQuotedWordsSurviveARealShell() throws {
         let words = ["plain", "two words", "it's", "$HOME", "a\"b", "", "semi;colon", "back\\slash", "*"]
         let line = (["printf", "%s\\n"] + words).map(NodeHost.shellQuoted).joined(separator: " ")
-        let out = try runCommand(["sh", "-c", line]).stdout
+        let out = try sh(["sh", "-c", line]).stdout
         XCTAssertEqual(out, words.map { $0 + "\n" }.joined())
     }
 
     func testRemoteDaemonStopsWhenItsStandardInputCloses() throws {
         // the wrapper a VM daemon runs in, here in a local sh: it reports the pid, and closing
-        // stdin (what Spawned.stop does first) makes it SIGTERM the command and exit
+        // stdin (what DaemonProcess.stop does first) makes it SIGTERM the command and exit
         let argv = NodeHost.vm(vm).daemon(["sleep", "300"])
         let remote = try XCTUnwrap(argv.last)
         XCTAssertTrue(remote.hasPrefix("sh -c "))
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("nodehost-\(getpid()).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let s = try Spawned(name: "wrapper", ["sh", "-c", remote], logPath: log, stdinPipe: true)
+        let s = try DaemonProcess(name: "wrapper", ["sh", "-c", remote], logPath: log, stdinPipe: true)
         XCTAssertTrue(s.waitUntil(timeout: 10) { NodeHost.remotePID(inLog: s.log) != nil }, "no pid line: \(s.log)")
         let pid = try XCTUnwrap(NodeHost.remotePID(inLog: s.log))
         XCTAssertEqual(kill(pid, 0), 0, "the command runs")
@@ -50,12 +51,12 @@ final class NodeHostTests: XCTestCase {
         // process monitor in waitpid for that child, and the next short command never returns
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("closer-\(getpid()).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let closer = try Spawned(name: "closer", NodeHost.underShell + ["python3", "-c", "import os, time; os.closerange(3, 65536); time.sleep(60)"],
+        let closer = try DaemonProcess(name: "closer", NodeHost.underShell + ["python3", "-c", "import os, time; os.closerange(3, 65536); time.sleep(60)"],
                                  logPath: log, ownGroup: true)
         defer { closer.stop() }
         Thread.sleep(forTimeInterval: 0.5)
         let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread { _ = try? runCommand(["true"]); done.signal() }
+        Thread.detachNewThread { _ = try? sh(["true"]); done.signal() }
         XCTAssertEqual(done.wait(timeout: .now() + 20), .success, "a short command did not return while the closer ran")
     }
 
@@ -63,7 +64,7 @@ final class NodeHostTests: XCTestCase {
         // S4's busy loops and a VM daemon's shell + ssh: stop() must not leave the children running
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("group-\(getpid()).log").path
         defer { try? FileManager.default.removeItem(atPath: log) }
-        let s = try Spawned(name: "group", ["sh", "-c", "sleep 300 & echo \"child $!\"; wait"], logPath: log, ownGroup: true)
+        let s = try DaemonProcess(name: "group", ["sh", "-c", "sleep 300 & echo \"child $!\"; wait"], logPath: log, ownGroup: true)
         XCTAssertTrue(s.waitUntil(timeout: 10) { s.log.contains("child ") }, s.log)
         let child = try XCTUnwrap(Int32(s.log.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
         XCTAssertEqual(getpgid(s.pid), s.pid, "the process leads its group")

@@ -14,11 +14,7 @@ final class KernelFixture {
     init(queues: Int = 4) throws {
         try requireRoot()
         netns = try ScratchNetns(prefix: "edgetest")
-        let q = String(queues)
-        try netns.run(["ip", "link", "add", "veth0", "numtxqueues", q, "numrxqueues", q,
-                       "type", "veth", "peer", "name", "veth1", "numtxqueues", q, "numrxqueues", q])
-        try netns.run(["ip", "link", "set", "veth0", "up"])
-        try netns.run(["ip", "link", "set", "veth1", "up"])
+        try Veth.add(VethEnd("veth0", in: netns.name), VethEnd("veth1", in: netns.name), queues: queues)
         namespace = try NetworkNamespace(named: netns.name)
         socket = try NetlinkSocket(namespace: namespace)
     }

@@ -6,11 +6,6 @@
 // the fleet started and deletes its namespaces and scratch directory.
 import Foundation
 
-/// Why a fleet process did not come up; carries its log.
-public struct FleetError: Error, CustomStringConvertible {
-    public let description: String
-}
-
 /// One agent namespace and its link to the controller's namespace.
 public struct FleetNode {
     public let index: Int
@@ -157,7 +152,7 @@ public final class Fleet {
         try? FileManager.default.removeItem(atPath: controllerSocket)
         try writeControllerConfig(s)
         let controller = try launchController(logLevel: s.logLevel)
-        try waitForFile(controllerSocket, of: controller, what: "edge-controller")
+        try controller.waitForFile(controllerSocket)
         return controller
     }
 
@@ -167,11 +162,8 @@ public final class Fleet {
         let ns = try ScratchNetns(prefix: "edgen\(index)")
         let tag = UInt16.random(in: 0...9999)
         let (a, b) = ("efc\(index)x\(tag)", "efn\(index)x\(tag)") // ≤ 15 bytes (IFNAMSIZ)
-        try sh(["ip", "link", "add", a, "netns", controllerNetns.name, "type", "veth", "peer", "name", b, "netns", ns.name])
-        try controllerNetns.run(["ip", "addr", "add", "198.18.\(index).1/24", "dev", a])
-        try controllerNetns.run(["ip", "link", "set", a, "up"])
-        try ns.run(["ip", "addr", "add", "198.18.\(index).2/24", "dev", b])
-        try ns.run(["ip", "link", "set", b, "up"])
+        try Veth.add(VethEnd(a, in: controllerNetns.name, address: "198.18.\(index).1/24"),
+                     VethEnd(b, in: ns.name, address: "198.18.\(index).2/24"))
         let node = FleetNode(index: index, netns: ns, controllerSideLink: a)
         nodes.append(node)
         return node
@@ -211,10 +203,9 @@ public final class Fleet {
 
             """
         }
-        try text.write(toFile: path("\(name).toml"), atomically: true, encoding: .utf8)
-        let agent = try launch(try DaemonProcess(try Products.path("edge-agent"), ["--config", path("\(name).toml")],
-                                                 netns: netns.name))
-        try waitForFile(agentSocket(name), of: agent, what: "edge-agent \(name)")
+        let agent = launch(try DaemonProcess(name: "edge-agent \(name)", executable: try Products.path("edge-agent"),
+                                             config: text, configPath: path("\(name).toml"), netns: netns.name))
+        try agent.waitForFile(agentSocket(name))
         return agent
     }
 
@@ -262,9 +253,4 @@ public final class Fleet {
         return d
     }
 
-    private func waitForFile(_ path: String, of d: DaemonProcess, what: String) throws {
-        guard d.waitUntil({ FileManager.default.fileExists(atPath: path) }) else {
-            throw FleetError(description: "\(what) did not create \(path) (running: \(d.process.isRunning)):\n\(d.log)")
-        }
-    }
 }

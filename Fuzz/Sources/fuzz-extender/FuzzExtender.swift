@@ -7,6 +7,8 @@
 // except for bodies nested deeper than JSONDecoder's limit (~500 levels; jansson allows 2048).
 import EdgeConfig
 import EdgeController
+import EdgeControllerLab
+import EdgeCore
 import EdgeTelemetry
 import Foundation
 import FuzzSupport

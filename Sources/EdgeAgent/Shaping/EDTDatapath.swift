@@ -15,6 +15,10 @@ public final class EDTDatapath {
     static let configMap = "edt_config"
     /// The object's maps: the declared table (as a libbpf skeleton would list them).
     static let mapNames = [prefixesMap, cgroupsMap, classesMap, metaMap, configMap]
+    /// File name of the pinned EDT program in the pin directory.
+    static let programPin = "edt_egress_prog"
+    /// Everything the shaper pins: the maps and the program.
+    static let pinNames = mapNames + [programPin]
     /// bpf/edt.h EDT_MAX_CLASSES: class ids are 1…maxClasses.
     static let maxClasses = UInt32(EDT_MAX_CLASSES)
 
@@ -72,7 +76,7 @@ public final class EDTDatapath {
 
     // MARK: classes
 
-    func readClass(_ id: UInt32) throws -> edt_class? {
+    package func readClass(_ id: UInt32) throws -> edt_class? {
         try classes.lookup(id)
     }
 
@@ -81,20 +85,20 @@ public final class EDTDatapath {
     }
 
     /// Every class id with its selector text (the meta map is the list of classes).
-    func classSelectors() throws -> [UInt32: String] {
+    package func classSelectors() throws -> [UInt32: String] {
         var out: [UInt32: String] = [:]
         try meta.forEach { id, value in out[id] = value.text }
         return out
     }
 
-    func writeSelector(_ id: UInt32, _ text: String) throws {
+    package func writeSelector(_ id: UInt32, _ text: String) throws {
         guard let value = edt_class_meta(text: text) else {
             throw ShapingError.invalidSelector(text, "longer than \(edt_class_meta.maxTextBytes) bytes")
         }
         try meta.update(id, value)
     }
 
-    func deleteClass(_ id: UInt32) throws {
+    package func deleteClass(_ id: UInt32) throws {
         try classes.delete(id)
         try meta.delete(id)
     }
@@ -111,7 +115,7 @@ public final class EDTDatapath {
     }
 
     @discardableResult
-    func unbind(_ selector: ShapingSelector) throws -> Bool {
+    package func unbind(_ selector: ShapingSelector) throws -> Bool {
         switch selector {
         case .prefix(let prefix):
             return try prefixes.delete(edt_prefix_key(prefix))
@@ -120,10 +124,25 @@ public final class EDTDatapath {
         }
     }
 
-    /// Removes every pin of this object (maps and `extraPins`) and the directory if empty.
-    func unpinAll(extraPins: [String]) throws {
-        guard let pinDirectory else { return }
-        for name in Self.mapNames + extraPins { try BPFFS.unpin(pinDirectory + "/" + name) }
-        BPFFS.removeDirectoryIfEmpty(pinDirectory)
+    package func unbindAll(classId id: UInt32) throws -> Int {
+        var prefixKeys: [edt_prefix_key] = [], cgroupKeys: [UInt64] = []
+        try prefixes.forEach { key, value in
+            if EDTPrefixValue.classId(value) == id { prefixKeys.append(key) }
+        }
+        try cgroups.forEach { key, value in
+            if value == id { cgroupKeys.append(key) }
+        }
+        for key in prefixKeys { try prefixes.delete(key) }
+        for key in cgroupKeys { try cgroups.delete(key) }
+        return prefixKeys.count + cgroupKeys.count
+    }
+
+    // MARK: pins
+
+    /// Removes every pin of the object (maps and program) under `directory`, and the directory
+    /// when it is then empty.
+    static func unpinAll(in directory: String) throws {
+        for name in pinNames { try BPFFS.unpin(directory + "/" + name) }
+        BPFFS.removeDirectoryIfEmpty(directory)
     }
 }

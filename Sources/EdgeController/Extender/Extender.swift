@@ -3,9 +3,12 @@
 //
 // The live path reads bodies with jansson (`ParsedExtenderArgs`) and writes responses directly
 // (`ExtenderResponseWriter`): at 1 000 candidates JSONDecoder + JSONEncoder cost ~2 ms where this
-// costs a tenth of that (see `ExtenderBenchmark`). The Codable path (`ExtenderFoundationPath.swift`)
-// is kept as the reference the benchmark and the equivalence tests compare against.
+// costs a tenth of that (see `ExtenderBenchmark`). The Codable path (`ExtenderFoundationPath.swift`,
+// in the lab module EdgeControllerLab: the daemon never runs it) is kept as the reference the
+// benchmark, the equivalence tests and the extender fuzzer compare against; it reaches the
+// decisions below through `package` access.
 import EdgeConfig
+import EdgeCore
 import EdgeJansson
 import Foundation
 import Synchronization
@@ -114,10 +117,10 @@ public struct Extender: Sendable {
 
     /// The filter's answer per candidate: indices of the passing ones (request order) and the
     /// reasons of the others (a name given twice appears once).
-    struct FilterDecision {
-        var passing: [Int] = []
-        var failed: [String: String] = [:]
-        var unresolvable: [String: String] = [:]
+    package struct FilterDecision {
+        package var passing: [Int] = []
+        package var failed: [String: String] = [:]
+        package var unresolvable: [String: String] = [:]
         /// Candidates with fresh telemetry, of `candidates`.
         var fresh = 0
         var candidates = 0
@@ -134,7 +137,7 @@ public struct Extender: Sendable {
     /// When fewer than `panic_threshold` of the candidates have fresh telemetry (a controller
     /// restart, an ingest outage), nothing is filtered at all: filtering on telemetry must never
     /// make the cluster unschedulable.
-    func decideFilter(_ names: [String], now: MonotonicInstant, details: Bool = false) -> FilterDecision {
+    package func decideFilter(_ names: [String], now: MonotonicInstant, details: Bool = false) -> FilterDecision {
         var decision = FilterDecision()
         decision.passing.reserveCapacity(names.count)
         decision.candidates = names.count
@@ -183,7 +186,7 @@ public struct Extender: Sendable {
     /// One priority per candidate, in request order, under one registry lock. In panic every
     /// candidate gets the same priority (0): the extender then changes no ranking at all, as if it
     /// were not configured, instead of sending every pod to the few nodes that have reported.
-    func priorities(_ names: [String], now: MonotonicInstant) -> (scores: [Int64], panic: Bool) {
+    package func priorities(_ names: [String], now: MonotonicInstant) -> (scores: [Int64], panic: Bool) {
         let policy = self.policy
         return registry.withRecords(reading: NodeFacts.init) { lookup in
             var fresh = 0

@@ -9,7 +9,7 @@ import EdgeJansson
 import Foundation
 
 /// A parsed `ExtenderArgs` body.
-struct ParsedExtenderArgs {
+package struct ParsedExtenderArgs {
     /// Keeps the tree that `nodeList` and `nodeItems` point into.
     let document: JanssonDocument
     var pod: PodReference?
@@ -18,7 +18,7 @@ struct ParsedExtenderArgs {
     var nodeList: JanssonValue?
 
     /// Parses and type-checks `body`; errors name the field (`NodeNames[3]: expected a string, got a number`).
-    static func read(_ body: Data) throws -> ParsedExtenderArgs {
+    package static func read(_ body: Data) throws -> ParsedExtenderArgs {
         let document: JanssonDocument
         do {
             document = try JanssonDocument(parsing: body)
@@ -58,7 +58,7 @@ struct ParsedExtenderArgs {
 
     /// The candidates: `NodeNames`, else `metadata.name` of each `Nodes` item (same rule as
     /// `Extender.candidateNames` for the Codable form).
-    func candidateNames() throws -> [String] {
+    package func candidateNames() throws -> [String] {
         if let nodeNames { return nodeNames }
         if let items = try nodeItems() { return try Self.names(of: items) }
         throw ExtenderRequestError(reason: "ExtenderArgs has neither Nodes nor NodeNames")

@@ -7,7 +7,7 @@
 // and ExtenderResponseWriterTests hold it to that.
 import EdgeJansson
 
-struct ExtenderResponseWriter {
+package struct ExtenderResponseWriter {
     private(set) var bytes: [UInt8] = []
 
     init(capacity: Int) {
@@ -17,7 +17,7 @@ struct ExtenderResponseWriter {
     // MARK: - whole bodies
 
     /// `HostPriorityList`: `[{"Host":…,"Score":…},…]` in request order.
-    static func hostPriorityList(hosts: [String], scores: [Int64]) -> [UInt8] {
+    package static func hostPriorityList(hosts: [String], scores: [Int64]) -> [UInt8] {
         precondition(hosts.count == scores.count, "one score per host")
         var w = ExtenderResponseWriter(capacity: 2 + hosts.count * 40)
         w.ascii("[")
@@ -35,7 +35,7 @@ struct ExtenderResponseWriter {
 
     /// `ExtenderFilterResult` with every key written (absent pointers as `null`), like Go and the
     /// Codable type. `nodeList` is the request's `v1.NodeList` with `items` replaced by `keptItems`.
-    static func filterResult(nodeNames: [String]?, failed: [String: String], unresolvable: [String: String],
+    package static func filterResult(nodeNames: [String]?, failed: [String: String], unresolvable: [String: String],
                              nodeList: JanssonValue?, keptItems: [JanssonValue], error: String) -> [UInt8] {
         var w = ExtenderResponseWriter(capacity: 128 + (nodeNames?.count ?? 0) * 24 + (failed.count + unresolvable.count) * 80)
         w.ascii("{\"Error\":")

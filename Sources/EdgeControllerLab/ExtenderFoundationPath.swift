@@ -1,10 +1,13 @@
 // The Codable path: `ExtenderArgs` through JSONDecoder, results through JSONEncoder.
 //
 // It was the live path until jansson + direct writing replaced it (issue 4's benchmark keeps the
-// faster). It stays because it is the reference: the benchmark prints both, and the tests check
-// that the live path gives the same answers, byte for byte, for every body both accept. The typed
-// `filter`/`prioritize` are also the convenient API for callers holding an `ExtenderArgs`.
+// faster). It stays because it is the reference: the benchmark prints both, and the tests and the
+// extender fuzzer check that the live path gives the same answers, byte for byte, for every body
+// both accept. The typed `filter`/`prioritize` are also the convenient API for callers holding an
+// `ExtenderArgs`. It lives in the lab, not in EdgeController (the daemon never runs it), and
+// reaches the decisions through EdgeController's `package` access.
 import EdgeAPI
+import EdgeController
 import EdgeCore
 import Foundation
 
@@ -14,7 +17,7 @@ extension Extender {
         do {
             return try ExtenderJSON.decoder().decode(ExtenderArgs.self, from: body)
         } catch {
-            throw ExtenderRequestError(reason: "invalid ExtenderArgs: \(describeDecodingError(error))")
+            throw ExtenderRequestError.invalid("invalid ExtenderArgs: \(describeDecodingError(error))")
         }
     }
 
@@ -23,7 +26,7 @@ extension Extender {
         if let names = args.nodeNames { return names }
         if let items = try args.nodeItems() { return try ExtenderArgs.names(of: items) }
         // Answering "no nodes" here would make kube-scheduler treat every node as filtered out.
-        throw ExtenderRequestError(reason: "ExtenderArgs has neither Nodes nor NodeNames")
+        throw ExtenderRequestError.invalid("ExtenderArgs has neither Nodes nor NodeNames")
     }
 
     /// The filter decision as the Codable result, in the request's shape.

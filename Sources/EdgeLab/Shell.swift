@@ -1,4 +1,5 @@
-// Running the system's own tools (ip, tc) from tests, to set up namespaces and cross-check results.
+// Running the system's own tools (ip, tc, taskset, python3) to completion: the one command
+// runner of the lab, used by the tests, edge-soak, edge-bench and edge-experiment.
 import Foundation
 
 public struct ShellResult {
@@ -16,7 +17,8 @@ public enum ShellError: Error, CustomStringConvertible {
     }
 }
 
-/// Runs an executable with arguments (searched in PATH), capturing output.
+/// Runs an executable with arguments (the first searched in PATH), capturing both outputs;
+/// throws `ShellError.failed` on a non-zero exit when `check`.
 @discardableResult
 public func sh(_ args: [String], check: Bool = true) throws -> ShellResult {
     let p = Process()
@@ -26,34 +28,25 @@ public func sh(_ args: [String], check: Bool = true) throws -> ShellResult {
     p.standardOutput = out
     p.standardError = err
     try p.run()
+    // both pipes are read at once: a child that fills one while we block on the other would hang
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errBox = Box()
+    let errDone = DispatchSemaphore(value: 0)
+    let errHandle = err.fileHandleForReading
+    Thread.detachNewThread { errBox.data = errHandle.readDataToEndOfFile(); errDone.signal() }
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    errDone.wait()
     p.waitUntilExit()
     let r = ShellResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                        stderr: String(decoding: e, as: UTF8.self))
+                        stderr: String(decoding: errBox.data, as: UTF8.self))
     if check && r.status != 0 {
         throw ShellError.failed(command: args.joined(separator: " "), status: r.status, stderr: r.stderr)
     }
     return r
 }
 
+/// Runs `command` through `sh -c`.
 @discardableResult
 public func sh(_ command: String, check: Bool = true) throws -> ShellResult {
     try sh(["sh", "-c", command], check: check)
-}
-
-/// A network namespace made for one test and deleted with it.
-public final class ScratchNetns {
-    public let name: String
-    public init(prefix: String = "edgetest") throws {
-        name = "\(prefix)-\(UInt32.random(in: 0 ... UInt32.max))"
-        try sh(["ip", "netns", "add", name])
-        try sh(["ip", "-n", name, "link", "set", "lo", "up"])
-    }
-    /// Runs a command inside the namespace.
-    @discardableResult
-    public func run(_ args: [String], check: Bool = true) throws -> ShellResult {
-        try sh(["ip", "netns", "exec", name] + args, check: check)
-    }
-    deinit { _ = try? sh(["ip", "netns", "delete", name], check: false) }
 }

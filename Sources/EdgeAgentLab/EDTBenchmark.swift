@@ -5,6 +5,7 @@ import EdgeAPI
 import EdgeAgent
 import EdgeBPF
 import EdgeCore
+import EdgeLab
 import Foundation
 import Logging
 

@@ -7,8 +7,10 @@
 // (JSONDecoder/JSONEncoder), so the choice of the live path is visible in the figures.
 import EdgeAPI
 import EdgeConfig
+import EdgeController
 import EdgeCore
 import EdgeJansson
+import EdgeLab
 import EdgeTelemetry
 import Foundation
 
@@ -145,11 +147,11 @@ public enum ExtenderBenchmark {
             let c0 = threadCPUMicroseconds()
             let d = clock.measure(body)
             cpu.append(threadCPUMicroseconds() - c0)
-            wall.append(d.seconds * 1e6)
+            wall.append(Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12)
         }
         wall.sort()
         cpu.sort()
-        func q(_ s: [Double], _ p: Double) -> Double { s[min(s.count - 1, Int((p * Double(s.count)).rounded(.up)) - 1)] }
+        let q = ExperimentStats.quantile(sorted:_:)
         return (q(wall, 0.50), q(wall, 0.99), q(cpu, 0.50), q(cpu, 0.99))
     }
 

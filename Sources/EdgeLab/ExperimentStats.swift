@@ -1,10 +1,12 @@
-// Statistics for the placement experiment (edge-experiment): quantiles of request latencies,
-// means with confidence intervals, tests between the two modes and rank correlation between a
-// node's score and the latency measured to it. Pure functions, no I/O, so they are unit tested
-// against values worked out by hand and against published tables.
+// The lab's statistics, one implementation for every tool: the nearest-rank quantile that
+// edge-bench, edge-soak, the extender benchmark and the placement experiment report latencies
+// with, and the experiment's means with confidence intervals, tests between the two modes and
+// rank correlation between a node's score and the latency measured to it. Pure functions, no
+// I/O, so they are unit tested against values worked out by hand and against published tables.
+// (Named for the experiment it was written for; the name stays so its callers and tests do.)
 import Foundation
 
-/// Descriptive statistics and tests used by the experiment runner.
+/// Descriptive statistics and tests used by the lab's tools.
 public enum ExperimentStats {
     /// Nearest-rank quantile of an ascending-sorted sample (`q` in [0, 1]); NaN when empty.
     /// Nearest rank never invents a latency nobody measured, which interpolation would.
