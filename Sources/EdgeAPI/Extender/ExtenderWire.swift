@@ -48,7 +48,8 @@ public struct PodReference: Sendable, Equatable, Codable {
 /// Why an extender request body cannot be answered.
 public struct ExtenderRequestError: Error, Equatable, CustomStringConvertible {
     public let reason: String
-    public init(reason: String) { self.reason = reason }
+    /// `package`: raised by the controller's readers (another module of this package), not by clients.
+    package init(reason: String) { self.reason = reason }
     public var description: String { reason }
 }
 
