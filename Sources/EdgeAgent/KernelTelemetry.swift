@@ -93,7 +93,7 @@ public final class KernelTelemetry {
         peerRTT = try obj.map("peer_rtt", key: edge_peer_key.self, value: edge_peer_hist.self)
         guard MemoryLayout<edge_peer_hist>.size / MemoryLayout<UInt32>.size == LogLinearHistogram.slotCount else {
             throw BPFError("open map peer_rtt: bpf/telemetry.h has \(MemoryLayout<edge_peer_hist>.size / 4) histogram slots, "
-                + "EdgeCore's LogLinearHistogram \(LogLinearHistogram.slotCount) (bpf/include/edge_hist.h and LogLinearHistogram.swift must agree)", errno: EINVAL)
+                + "EdgeTelemetry's LogLinearHistogram \(LogLinearHistogram.slotCount) (bpf/include/edge_hist.h and LogLinearHistogram.swift must agree)", errno: EINVAL)
         }
         retransCount = try obj.map("retrans_count")
         dropCount = try obj.map("drop_count")

@@ -17,7 +17,7 @@ extension Extender {
         do {
             return try ExtenderJSON.decoder().decode(ExtenderArgs.self, from: body)
         } catch {
-            throw ExtenderRequestError.invalid("invalid ExtenderArgs: \(describeDecodingError(error))")
+            throw ExtenderRequestError(reason: "invalid ExtenderArgs: \(describeDecodingError(error))")
         }
     }
 
@@ -26,7 +26,7 @@ extension Extender {
         if let names = args.nodeNames { return names }
         if let items = try args.nodeItems() { return try ExtenderArgs.names(of: items) }
         // Answering "no nodes" here would make kube-scheduler treat every node as filtered out.
-        throw ExtenderRequestError.invalid("ExtenderArgs has neither Nodes nor NodeNames")
+        throw ExtenderRequestError(reason: "ExtenderArgs has neither Nodes nor NodeNames")
     }
 
     /// The filter decision as the Codable result, in the request's shape.

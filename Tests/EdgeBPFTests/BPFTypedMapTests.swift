@@ -13,7 +13,7 @@ final class BPFTypedMapTests: XCTestCase {
         let telemetry = try BPFObject(embedded: "telemetry")
         XCTAssertNoThrow(try telemetry.map("peer_rtt", key: edge_peer_key.self, value: edge_peer_hist.self))
         XCTAssertEqual(MemoryLayout<edge_peer_hist>.size / 4, LogLinearHistogram.slotCount,
-                       "bpf/telemetry.h's histogram slots and EdgeCore's LogLinearHistogram")
+                       "bpf/telemetry.h's histogram slots and EdgeTelemetry's LogLinearHistogram")
     }
 
     func testAMapOfAnotherLayoutIsRefusedWithItsNameAndSizes() throws {
