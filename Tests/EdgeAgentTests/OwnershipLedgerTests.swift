@@ -31,16 +31,16 @@ final class OwnershipLedgerTests: XCTestCase {
         XCTAssertEqual(try ledger.entries(), [])
         let first: [LedgerEntry] = [.pins(directory: "/sys/fs/bpf/edgenode"), .rootQdisc(try snapshot("eth0", ifindex: 2, kind: "tbf")),
                                     .clsact(eth0), .egressFilter(eth0), .congestionControl(previous: "cubic")]
-        XCTAssertEqual(try ledger.record(first), first)
+        XCTAssertEqual(try ledger.record(first, over: try ledger.entries()), first)
         // a second setup: the root now is mq, the congestion control bbr; the first records stay
         let again: [LedgerEntry] = [.pins(directory: "/sys/fs/bpf/edgenode"), .rootQdisc(try snapshot("eth0", ifindex: 2, kind: "mq")),
                                     .egressFilter(eth0), .congestionControl(previous: "bbr")]
-        XCTAssertEqual(try ledger.record(again), [], "nothing new")
+        XCTAssertEqual(try ledger.record(again, over: try ledger.entries()), [], "nothing new")
         XCTAssertEqual(try ledger.entries(), first)
         XCTAssertEqual(try ledger.recordedRoot(of: "eth0")?.root?.kind, "tbf")
 
         let other = DeviceIdentity(name: "eth1", ifindex: 3, hardwareAddress: nil)
-        XCTAssertEqual(try ledger.record([.egressFilter(other)]), [.egressFilter(other)])
+        XCTAssertEqual(try ledger.record([.egressFilter(other)], over: try ledger.entries()), [.egressFilter(other)])
         XCTAssertEqual(try ledger.entries().last, .egressFilter(other), "appended: undone first")
 
         try ledger.remove { $0.device?.name == "eth0" }

@@ -43,7 +43,7 @@ struct DeviceReconciler {
     func entriesBeforeChanges(_ link: Link, recorded: [LedgerEntry]) throws -> [LedgerEntry] {
         var wanted: [LedgerEntry] = []
         let device = DeviceIdentity(link)
-        if !recorded.contains(where: { $0.isSameObject(as: .rootQdisc(emptySnapshot(link))) }) {
+        if !recorded.contains(where: { $0.recordsRootQdisc(of: link.name) }) {
             let snapshot = try netlink.snapshotRoot(device: .index(link.index))
             logger.info("recording \(link.name)'s root qdisc (\(snapshot.root?.kind ?? "none")) in the shaping ledger")
             wanted.append(.rootQdisc(snapshot))
@@ -63,10 +63,6 @@ struct DeviceReconciler {
             logger.notice("dropped the shaping ledger's \(Self.describe(entry)) of \(link.name): \(mismatch), an earlier device of that name")
             return true
         }
-    }
-
-    private func emptySnapshot(_ link: Link) -> QdiscSnapshot {
-        QdiscSnapshot(deviceName: link.name, ifindex: link.index, root: nil, children: [], classes: [])
     }
 
     // MARK: setup

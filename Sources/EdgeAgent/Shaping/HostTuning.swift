@@ -14,7 +14,7 @@ struct HostTuning {
     /// `apply` reports it.
     func entriesBeforeChanges(recorded: [LedgerEntry]) -> [LedgerEntry] {
         guard wantedCongestionControl != nil,
-              !recorded.contains(where: { $0.isSameObject(as: .congestionControl(previous: "")) }),
+              !recorded.contains(where: \.recordsCongestionControl),
               let previous = try? congestion.current() else { return [] }
         return [.congestionControl(previous: previous)]
     }

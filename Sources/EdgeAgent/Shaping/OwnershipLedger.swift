@@ -36,6 +36,18 @@ enum LedgerEntry: Codable, Equatable {
         }
     }
 
+    /// True for the record of `device`'s root qdisc tree.
+    func recordsRootQdisc(of device: String) -> Bool {
+        if case .rootQdisc(let snapshot) = self { return snapshot.deviceName == device }
+        return false
+    }
+
+    /// True for the record of the host's previous congestion control.
+    var recordsCongestionControl: Bool {
+        if case .congestionControl = self { return true }
+        return false
+    }
+
     /// Same object (not necessarily the same record of it): a ledger holds one entry per object.
     func isSameObject(as other: LedgerEntry) -> Bool {
         switch (self, other) {
@@ -81,22 +93,23 @@ struct OwnershipLedger {
     }
 
     /// Adds the entries whose object is not in the ledger yet, in one write, before the caller
-    /// changes anything. Returns what was added.
+    /// changes anything. `recorded` is what the caller read with `entries()`; the state directory
+    /// is the shaper's alone (one agent per host, under the shaper's lock). Returns what was added.
     @discardableResult
-    func record(_ wanted: [LedgerEntry]) throws -> [LedgerEntry] {
-        var current = try entries()
-        let added = wanted.filter { entry in !current.contains { $0.isSameObject(as: entry) } }
-        guard !added.isEmpty else { return [] }
-        current += added
-        try save(current)
+    func record(_ wanted: [LedgerEntry], over recorded: [LedgerEntry]) throws -> [LedgerEntry] {
+        let added = wanted.filter { entry in !recorded.contains { $0.isSameObject(as: entry) } }
+        if !added.isEmpty { try save(recorded + added) }
         return added
     }
 
-    /// Removes the entries `shouldRemove` picks (one undone, or records of an earlier device).
-    func remove(where shouldRemove: (LedgerEntry) -> Bool) throws {
+    /// Removes the entries `shouldRemove` picks (one undone, or records of an earlier device);
+    /// returns what is left.
+    @discardableResult
+    func remove(where shouldRemove: (LedgerEntry) -> Bool) throws -> [LedgerEntry] {
         let current = try entries()
         let kept = current.filter { !shouldRemove($0) }
         if kept.count != current.count { try save(kept) }
+        return kept
     }
 
     private func save(_ entries: [LedgerEntry]) throws {

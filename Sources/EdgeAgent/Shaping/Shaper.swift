@@ -128,13 +128,11 @@ public final class Shaper: @unchecked Sendable {
     private func recordBeforeChanges(_ link: Link) throws {
         var recorded = try ledger.entries()
         let stale = devices.entriesOfEarlierDevice(link, in: recorded)
-        if !stale.isEmpty {
-            try ledger.remove { stale.contains($0) }
-            recorded = try ledger.entries()
-        }
+        if !stale.isEmpty { recorded = try ledger.remove { stale.contains($0) } }
         try ledger.record([.pins(directory: settings.pinPath)]
                           + devices.entriesBeforeChanges(link, recorded: recorded)
-                          + hostTuning.entriesBeforeChanges(recorded: recorded))
+                          + hostTuning.entriesBeforeChanges(recorded: recorded),
+                          over: recorded)
     }
 
     /// The program the filter should run: the pinned one when it has the same instructions as
